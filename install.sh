@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Prepares this machine to run Hearth: system packages (if missing), Node dependencies, the build.
+# Safe to run again. Certificates are made (and renewed) by Hearth itself when it starts.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else die "need root to run: $* (install sudo or run as root)"; fi
+}
+
+apt_install() {
+  command -v apt-get >/dev/null || die "missing $*; this script installs packages with apt-get (Debian/Ubuntu). Install them by hand."
+  say "Installing system packages: $*"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+command -v node >/dev/null || die "Node.js 20 or newer is needed: https://nodejs.org or your distribution's nodejs package."
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "Node.js $(node -v) is too old: Hearth needs Node 20 or newer."
+
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v openssl >/dev/null || missing+=(openssl)
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+
+say "Installing Node dependencies"
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+
+say "Building Hearth"
+npm run -s build -- --quiet
+
+say "Ready. Start Hearth with: npm start"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Run by `npm test` (pretest): installs what the tests need, then builds. Fails loudly if it cannot.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else echo "test-setup: need root to install: $* " >&2; exit 1; fi
+}
+
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v openssl >/dev/null || missing+=(openssl)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  command -v apt-get >/dev/null || { echo "test-setup: missing ${missing[*]} and no apt-get to install them" >&2; exit 1; }
+  echo "test-setup: installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Node dependencies: install when absent or older than the lock file.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "test-setup: installing Node dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+npm run -s build -- --quiet

@@ -1,0 +1,2 @@
+// Lobby island: live presence and room lists (filled in by the lobby issue).
+export {};

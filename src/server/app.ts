@@ -1,0 +1,174 @@
+// Builds the Express application from its dependencies; listening is someone else's job.
+import path from 'node:path';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Assets } from './assets.js';
+import { csrf, isCsrfError } from './auth/csrf.js';
+import { PasswordHasher } from './auth/passwords.js';
+import { createSessionMiddleware, enforceAbsoluteLifetime } from './auth/session.js';
+import type { ThrottleLimits } from './auth/throttle.js';
+import type { Config } from './config.js';
+import { HttpError, notFound } from './http-error.js';
+import type { Logger } from './log.js';
+import { PUBLIC_DIR, VIEWS_DIR } from './paths.js';
+import { authRoutes, passwordBusyToHttp } from './routes/auth.js';
+import { pageRoutes } from './routes/pages.js';
+import type { RedisClient } from './store/redis.js';
+import { UserStore, type User } from './store/users.js';
+
+/** AppDeps — everything the app needs, built by main.ts (or by a test). */
+export interface AppDeps {
+  config: Config;
+  redis: RedisClient;
+  log: Logger;
+  sessionSecret: string;
+  assets: Assets;
+  hasher?: PasswordHasher;
+  throttle?: ThrottleLimits;
+}
+
+/** HearthApp — the Express app plus the pieces the WebSocket upgrade shares with it. */
+export interface HearthApp {
+  express: express.Express;
+  sessionParser: RequestHandler;
+  users: UserStore;
+}
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    user?: User | null;
+  }
+}
+
+const BODY_LIMIT = '16kb';
+
+/** createApp — the whole HTTP side of Hearth, without `listen`. */
+export function createApp(deps: AppDeps): HearthApp {
+  const { config, redis, log, assets } = deps;
+  const users = new UserStore(redis);
+  const hasher = deps.hasher ?? new PasswordHasher();
+  const sessionParser = createSessionMiddleware(config, redis, deps.sessionSecret);
+  const app = express();
+
+  app.disable('x-powered-by');
+  app.set('views', VIEWS_DIR);
+  app.set('view engine', 'pug');
+  app.enable('view cache');
+  app.locals.cssUrl = assets.css;
+  app.locals.iconsUrl = assets.icons;
+
+  app.use(helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        mediaSrc: ["'self'", 'blob:'],
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'", 'blob:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: [],
+      },
+    },
+    strictTransportSecurity: false, // a LAN box may be reached by IP or name; HSTS would pin a cert users may replace
+    crossOriginEmbedderPolicy: false,
+  }));
+  app.use((_req, res, next) => {
+    res.set('Permissions-Policy', 'camera=(self), microphone=(self), display-capture=(self), geolocation=()');
+    next();
+  });
+
+  app.use(express.static(PUBLIC_DIR, { index: false, maxAge: '1h', setHeaders: (res, file) => {
+    if (file.includes(`${path.sep}build${path.sep}`)) res.set('Cache-Control', 'public, max-age=31536000, immutable');
+  } }));
+  app.get('/ca.crt', (_req, res, next) => {
+    res.type('application/x-x509-ca-cert');
+    res.sendFile(path.join(config.certsDir, 'ca.crt'), { dotfiles: 'deny' }, (err) => {
+      if (err) next(new HttpError(404, 'No local CA', 'This Hearth uses a certificate you supplied (TLS_CERT); there is no local CA to download.'));
+    });
+  });
+  app.get('/healthz', (_req, res) => {
+    res.status(redis.isReady ? 200 : 503).json({ ok: redis.isReady, redis: redis.isReady ? 'up' : 'down' });
+  });
+
+  // Everything below needs Redis. Answer at once while it is down rather than queue.
+  app.use((_req, _res, next) => {
+    next(redis.isReady ? undefined : databaseDown());
+  });
+  app.use(sessionParser, enforceAbsoluteLifetime(config));
+  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 50 }));
+  app.use(async (req, res, next) => {
+    res.locals.user = null;
+    Object.defineProperty(res.locals, 'csrfToken', { enumerable: true, get: () => csrf.generateToken(req) });
+    res.locals.scripts = [];
+    const id = req.session?.userId;
+    if (!id) return next();
+    try {
+      res.locals.user = await users.findById(id);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.use(authRoutes({ config, redis, log, users, hasher, throttle: deps.throttle }));
+  // Every route after this point needs a signed-in user.
+  app.use((req, res, next) => {
+    if (res.locals.user) return next();
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next(new HttpError(401, 'Signed out', 'Your session has ended. Sign in again.'));
+    res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+  });
+  app.use(pageRoutes({ config, assets }));
+
+  app.use((_req, _res, next) => next(notFound()));
+  app.use(errorHandler(log));
+  return { express: app, sessionParser, users };
+}
+
+const databaseDown = () => new HttpError(503, "Hearth's database is unavailable",
+  "Hearth's database is unavailable. It usually comes back within a few seconds: reload the page shortly.", 5);
+
+function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    let e: HttpError;
+    const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
+    if (err instanceof HttpError) e = err;
+    else if (isCsrfError(err)) e = new HttpError(403, 'Form expired', 'This form was out of date or did not come from Hearth. Go back, reload the page and try again.');
+    else if (err?.type === 'entity.too.large') e = new HttpError(413, 'Too large', 'What you sent is larger than Hearth accepts.');
+    else if (passwordBusyToHttp(err)) e = passwordBusyToHttp(err)!;
+    else if (status >= 400 && status < 500) e = new HttpError(status, 'Bad request', 'Hearth could not understand that request.');
+    else if (!err?.status && isRedisUnavailable(err)) e = databaseDown();
+    else {
+      log.error({ err, url: req.originalUrl }, 'request failed');
+      e = new HttpError(500, 'Something went wrong', 'Hearth hit an unexpected error. Try again; if it keeps happening, tell whoever runs this Hearth.');
+    }
+    if (res.headersSent) return;
+    if (e.retryAfter) res.set('Retry-After', String(e.retryAfter));
+    if (!res.locals.scripts) res.locals.scripts = [];
+    if (!('user' in res.locals)) res.locals.user = null;
+    if (!('csrfToken' in res.locals)) res.locals.csrfToken = '';
+    const wantsJson = req.accepts(['html', 'json']) === 'json';
+    res.status(e.status);
+    if (wantsJson) return res.json({ error: { status: e.status, message: e.message } });
+    res.render('error', { title: e.heading, status: e.status, heading: e.heading, message: e.message, retryAfter: e.retryAfter }, (renderErr, html) => {
+      if (renderErr) {
+        log.error({ err: renderErr }, 'error page failed to render');
+        return res.type('text').send(`${e.status} ${e.heading}: ${e.message}`);
+      }
+      res.send(html);
+    });
+  };
+}
+
+/** isRedisUnavailable — errors node-redis and connect-redis raise while Redis is unreachable. */
+function isRedisUnavailable(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name ?? '';
+  const msg = (err as Error | undefined)?.message ?? '';
+  return /ClientClosed|ClientOffline|Connection|Socket/i.test(name) || /client is (closed|offline)|ECONNREFUSED|ENOENT|socket/i.test(msg);
+}

@@ -1,0 +1,69 @@
+// Cookie sessions stored in Redis, with an idle timeout and an absolute lifetime.
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { RedisStore } from 'connect-redis';
+import session from 'express-session';
+import type { RequestHandler } from 'express';
+import type { Config } from '../config.js';
+import type { RedisClient } from '../store/redis.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    userId?: string;
+    /** When the user signed in (ms); the session ends SESSION_MAX_DAYS later whatever happens. */
+    signedInAt?: number;
+  }
+}
+
+/** SESSION_COOKIE — `__Host-` makes the browser insist on Secure, Path=/ and no Domain. */
+export const SESSION_COOKIE = '__Host-hearth';
+
+/** createSessionMiddleware — express-session on connect-redis with Hearth's cookie rules. */
+export function createSessionMiddleware(config: Config, redis: RedisClient, secret: string): RequestHandler {
+  return session({
+    name: SESSION_COOKIE,
+    secret,
+    store: new RedisStore({ client: redis, prefix: 'sess:' }),
+    resave: false,
+    saveUninitialized: false,
+    // rolling: every response pushes the expiry forward, so maxAge is an idle timeout.
+    rolling: true,
+    cookie: {
+      secure: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      maxAge: config.sessionIdleMinutes * 60_000,
+    },
+  });
+}
+
+/** enforceAbsoluteLifetime — ends sessions older than SESSION_MAX_DAYS, however active. */
+export function enforceAbsoluteLifetime(config: Config): RequestHandler {
+  const maxMs = config.sessionMaxDays * 24 * 3600_000;
+  return (req, _res, next) => {
+    const s = req.session;
+    if (s?.userId && (!s.signedInAt || Date.now() - s.signedInAt > maxMs)) {
+      s.destroy((err) => next(err));
+      return;
+    }
+    next();
+  };
+}
+
+/** loadSessionSecret — SESSION_SECRET if set, else a random secret kept in DATA_DIR across restarts. */
+export async function loadSessionSecret(dataDir: string, fromEnv = process.env.SESSION_SECRET): Promise<string> {
+  if (fromEnv && fromEnv.length >= 32) return fromEnv;
+  const file = path.join(dataDir, 'session-secret');
+  try {
+    const s = (await fs.readFile(file, 'utf8')).trim();
+    if (s.length >= 32) return s;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const secret = randomBytes(32).toString('base64url');
+  await fs.mkdir(dataDir, { recursive: true });
+  await fs.writeFile(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}

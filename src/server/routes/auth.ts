@@ -1,0 +1,171 @@
+// Sign-in, registration and sign-out pages (plain POST forms with CSRF tokens).
+import { Router, type Request, type Response } from 'express';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { normalizeDisplayName, validateRegistration, type RegistrationErrors } from '../../shared/accounts.js';
+import { csrf } from '../auth/csrf.js';
+import { SESSION_COOKIE } from '../auth/session.js';
+import { PasswordBusyError, type PasswordHasher } from '../auth/passwords.js';
+import { LoginThrottle, type ThrottleLimits } from '../auth/throttle.js';
+import type { Config } from '../config.js';
+import { HttpError } from '../http-error.js';
+import type { Logger } from '../log.js';
+import type { RedisClient } from '../store/redis.js';
+import type { User, UserStore } from '../store/users.js';
+
+export interface AuthRoutesDeps {
+  config: Config;
+  redis: RedisClient;
+  log: Logger;
+  users: UserStore;
+  hasher: PasswordHasher;
+  throttle?: ThrottleLimits;
+}
+
+const WRONG_CREDENTIALS = 'Wrong username or password.';
+
+/**
+ * safeNext — the same-origin path to return to after sign-in, or '/' for anything else
+ * (absolute URLs, `//host`, `/\host`, control characters).
+ */
+export function safeNext(raw: unknown): string {
+  if (typeof raw !== 'string' || !raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return '/';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\\]/.test(raw) || raw.length > 2048) return '/';
+  try {
+    const base = 'https://hearth.invalid';
+    const url = new URL(raw, base);
+    if (url.origin !== base) return '/';
+    return url.pathname + url.search + url.hash;
+  } catch {
+    return '/';
+  }
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const clientIp = (req: Request): string => req.socket.remoteAddress ?? 'unknown';
+
+function describeWait(seconds: number): string {
+  if (seconds < 90) return `${seconds} seconds`;
+  return `${Math.ceil(seconds / 60)} minutes`;
+}
+
+/** signIn — a fresh session id for the signed-in user (defeats session fixation). */
+async function signIn(req: Request, user: User): Promise<void> {
+  await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+  req.session.userId = user.id;
+  req.session.signedInAt = Date.now();
+  await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+}
+
+/** authRoutes — /login, /register and /logout. */
+export function authRoutes(deps: AuthRoutesDeps): Router {
+  const router = Router();
+  const throttle = new LoginThrottle(deps.redis, 'login', deps.throttle);
+  // Registration hashes a password too: cap it per address so it cannot be used to burn CPU.
+  const registrations = new RateLimiterRedis({
+    storeClient: deps.redis, useRedisPackage: true, rejectIfRedisNotReady: true,
+    keyPrefix: 'throttle:register', points: 20, duration: 3600,
+  });
+  const registrationOpen = () => deps.config.registration === 'open';
+
+  const renderLogin = (res: Response, status: number, locals: { error?: string | null; username?: string; next: string; notice?: string | null }) =>
+    res.status(status).render('login', {
+      title: 'Sign in',
+      error: locals.error ?? null,
+      notice: locals.notice ?? null,
+      values: { username: locals.username ?? '' },
+      next: locals.next === '/' ? '' : locals.next,
+      registrationOpen: registrationOpen(),
+    });
+
+  router.get('/login', (req, res) => {
+    const next = safeNext(req.query.next);
+    if (res.locals.user) return res.redirect(303, next);
+    renderLogin(res, 200, { next, notice: req.query.signedOut === '1' ? 'You have signed out.' : null });
+  });
+
+  router.post('/login', csrf.csrfSynchronisedProtection, async (req, res) => {
+    const next = safeNext(req.query.next ?? req.body?.next);
+    const username = str(req.body?.username).trim().toLowerCase().slice(0, 64);
+    const password = str(req.body?.password);
+    const ip = clientIp(req);
+    const tooMany = (wait: number) =>
+      renderLogin(res.set('Retry-After', String(wait)), 429, {
+        error: `Too many failed attempts. Try again in ${describeWait(wait)}.`, username, next,
+      });
+
+    const wait = await throttle.retryAfter(username, ip);
+    if (wait > 0) return tooMany(wait);
+    if (!username || !password) return renderLogin(res, 400, { error: 'Enter your username and password.', username, next });
+
+    const user = await deps.users.findByUsername(username);
+    const ok = await deps.hasher.verify(user?.passwordHash ?? null, password.slice(0, 1024));
+    if (!ok || !user) {
+      const blocked = await throttle.fail(username, ip);
+      deps.log.info({ username, ip }, 'sign-in failed');
+      if (blocked > 0) return tooMany(blocked);
+      return renderLogin(res, 401, { error: WRONG_CREDENTIALS, username, next });
+    }
+    await throttle.succeed(username, ip);
+    if (deps.hasher.needsRehash(user.passwordHash)) {
+      // Parameters were raised since this hash was made: upgrade it while we know the password.
+      await deps.users.setPasswordHash(user.id, await deps.hasher.hash(password));
+    }
+    await signIn(req, user);
+    deps.log.info({ userId: user.id }, 'signed in');
+    res.redirect(303, next);
+  });
+
+  router.get('/register', (req, res) => {
+    if (res.locals.user) return res.redirect(303, '/');
+    res.status(registrationOpen() ? 200 : 403).render('register', {
+      title: 'Create account', errors: {}, values: { username: '', displayName: '' }, registrationOpen: registrationOpen(),
+    });
+  });
+
+  router.post('/register', csrf.csrfSynchronisedProtection, async (req, res) => {
+    const values = { username: str(req.body?.username).trim(), displayName: str(req.body?.displayName) };
+    const password = str(req.body?.password);
+    const render = (status: number, errors: RegistrationErrors & { form?: string }) =>
+      res.status(status).render('register', {
+        title: 'Create account', errors, values: { username: values.username.slice(0, 64), displayName: values.displayName.slice(0, 96) },
+        registrationOpen: registrationOpen(),
+      });
+    if (!registrationOpen()) return render(403, { form: 'Registration is closed on this Hearth.' });
+
+    const errors = validateRegistration({ ...values, password });
+    if (Object.keys(errors).length > 0) return render(400, errors);
+    try {
+      await registrations.consume(clientIp(req));
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      const wait = Math.ceil(err.msBeforeNext / 1000);
+      res.set('Retry-After', String(wait));
+      return render(429, { form: `Too many new accounts from this device. Try again in ${describeWait(wait)}.` });
+    }
+    const user = await deps.users.create({
+      username: values.username.toLowerCase(),
+      displayName: normalizeDisplayName(values.displayName)!,
+      passwordHash: await deps.hasher.hash(password),
+    });
+    if (!user) return render(409, { username: 'That username is taken. Choose another.' });
+    await signIn(req, user);
+    deps.log.info({ userId: user.id, isAdmin: user.isAdmin }, 'account created');
+    res.redirect(303, '/');
+  });
+
+  router.post('/logout', csrf.csrfSynchronisedProtection, (req, res, next) => {
+    req.session.destroy((err) => {
+      if (err) return next(err);
+      res.clearCookie(SESSION_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'lax' });
+      res.redirect(303, '/login?signedOut=1');
+    });
+  });
+
+  return router;
+}
+
+/** asHttpError — maps hashing overload to a friendly 503. */
+export function passwordBusyToHttp(err: unknown): HttpError | null {
+  return err instanceof PasswordBusyError ? new HttpError(503, 'Busy', err.message, 5) : null;
+}

@@ -1,0 +1,266 @@
+import { expect } from 'chai';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HttpClient } from '../helpers/http-client.js';
+import { startTestHearth, testTls, type TestHearth } from '../helpers/hearth.js';
+import { startRedis } from '../helpers/processes.js';
+import { SESSION_COOKIE } from '../../src/server/auth/session.js';
+
+describe('accounts and sessions (real HTTPS + Redis)', function () {
+  this.timeout(20_000);
+  let hearth: TestHearth;
+  let ca: Buffer;
+  const clients: HttpClient[] = [];
+  const client = () => {
+    const c = new HttpClient(hearth.origin, ca);
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    hearth = await startTestHearth({}, { throttle: { perUserAndIp: 3, perIpPerDay: 1000, blockSeconds: 60 } });
+    ca = (await testTls()).ca;
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await hearth.close();
+  });
+
+  describe('GET /', () => {
+    it('sends a visitor without a session to /login with ?next=', async () => {
+      const r = await client().get('/r/some-room?x=1');
+      expect(r.status).to.equal(303);
+      expect(r.headers.location).to.equal('/login?next=%2Fr%2Fsome-room%3Fx%3D1');
+    });
+  });
+
+  describe('POST /register', () => {
+    it('creates an account, signs in and greets by display name', async () => {
+      const c = client();
+      const r = await c.register('alice', 'correct horse battery', 'Alice Ångström');
+      expect(r.status).to.equal(303);
+      expect(r.headers.location).to.equal('/');
+      const lobby = await c.get('/');
+      expect(lobby.status).to.equal(200);
+      expect(lobby.body).to.include('Alice Ångström');
+      expect(lobby.body).to.include('Sign out');
+    });
+
+    it('makes the first account admin and later ones not', async () => {
+      const a = await hearth.app.users.findByUsername('alice');
+      await client().register('bob2', 'correct horse battery');
+      const b = await hearth.app.users.findByUsername('bob2');
+      expect(a?.isAdmin).to.equal(true);
+      expect(b?.isAdmin).to.equal(false);
+    });
+
+    it('stores an argon2id hash at or above the OWASP parameters', async () => {
+      const u = await hearth.app.users.findByUsername('alice');
+      const hash = u!.passwordHash;
+      expect(hash).to.match(/^\$argon2id\$v=19\$/);
+      expect(Number(/[$,]m=(\d+)/.exec(hash)?.[1])).to.be.at.least(19_456);
+      expect(Number(/[$,]t=(\d+)/.exec(hash)?.[1])).to.be.at.least(2);
+    });
+
+    it('refuses a duplicate username in any case', async () => {
+      const r = await client().register('ALICE', 'another password');
+      expect(r.status).to.equal(409);
+      expect(r.body).to.include('That username is taken');
+    });
+
+    it('refuses an invalid form with a message per field, keeping what was typed', async () => {
+      const c = client();
+      const _csrf = await c.csrfToken('/register');
+      const r = await c.postForm('/register', { _csrf, username: 'a b', displayName: 'Kept Name', password: 'short' });
+      expect(r.status).to.equal(400);
+      expect(r.body).to.include('Use 3–32 characters');
+      expect(r.body).to.include('Use 8–256 characters');
+      expect(r.body).to.include('value="Kept Name"');
+    });
+
+    it('escapes a hostile display name wherever it is shown', async () => {
+      const c = client();
+      await c.register('mallory', 'correct horse battery', '<img src=x onerror=alert(1)>');
+      const lobby = await c.get('/');
+      expect(lobby.body).to.not.include('<img src=x');
+      expect(lobby.body).to.include('&lt;img src=x onerror=alert(1)&gt;');
+    });
+  });
+
+  describe('POST /login', () => {
+    it('rotates the session id at sign-in and sets a __Host- cookie with Secure, HttpOnly, SameSite=Lax', async () => {
+      const c = client();
+      const _csrf = await c.csrfToken('/login');
+      const before = c.cookies.get(SESSION_COOKIE);
+      expect(before, 'an anonymous session holds the CSRF token').to.be.a('string');
+      const r = await c.postForm('/login', { _csrf, username: 'alice', password: 'correct horse battery' });
+      expect(r.status).to.equal(303);
+      const after = c.cookies.get(SESSION_COOKIE);
+      expect(after).to.be.a('string').and.not.equal(before);
+      const cookie = r.setCookies.find((s) => s.startsWith(`${SESSION_COOKIE}=`))!;
+      expect(cookie).to.match(/; Path=\//);
+      expect(cookie).to.match(/; Secure/);
+      expect(cookie).to.match(/; HttpOnly/);
+      expect(cookie).to.match(/; SameSite=Lax/);
+      expect(cookie).to.match(/; Expires=/);
+      expect(cookie).to.not.match(/Domain=/i);
+    });
+
+    it('says the same thing for a wrong password and an unknown username', async () => {
+      const wrongPw = await client().login('alice', 'not the password');
+      const noUser = await client().login('nobody-here', 'not the password');
+      for (const r of [wrongPw, noUser]) {
+        expect(r.status).to.equal(401);
+        expect(r.body).to.include('Wrong username or password.');
+        expect(r.body).to.include('role="alert"');
+      }
+    });
+
+    it('returns to ?next= after sign-in', async () => {
+      const r = await client().login('alice', 'correct horse battery', '/r/quiet-otter-7xk2');
+      expect(r.headers.location).to.equal('/r/quiet-otter-7xk2');
+    });
+
+    it('refuses to return to another site (//evil.example)', async () => {
+      const r = await client().login('alice', 'correct horse battery', '//evil.example');
+      expect(r.status).to.equal(303);
+      expect(r.headers.location).to.equal('/');
+    });
+
+    it('throttles repeated failures with 429 and says when to try again, without locking out other addresses', async () => {
+      const c = client();
+      await client().register('victim', 'correct horse battery');
+      for (let i = 1; i <= 3; i++) expect((await c.login('victim', `wrong ${i}`)).status).to.equal(401);
+      const last = await c.login('victim', 'wrong 4');
+      expect(last.status).to.equal(429);
+      expect(last.body).to.match(/Try again in \d+ seconds/);
+      expect(Number(last.headers['retry-after'])).to.be.greaterThan(0);
+      // Even the right password waits now, from this address.
+      const blocked = await c.login('victim', 'correct horse battery');
+      expect(blocked.status).to.equal(429);
+      // The block is per username *and* address: the counter is keyed on both.
+      const keys = await hearth.redis.keys('throttle:login:user-ip:victim|*');
+      expect(keys).to.have.length(1);
+      expect(keys[0]).to.match(/\|(::ffff:)?127\.0\.0\.1$/);
+    });
+  });
+
+  describe('POST /logout', () => {
+    it('destroys the session and shows the sign-in page', async () => {
+      const c = client();
+      await c.login('alice', 'correct horse battery');
+      const sid = decodeURIComponent(c.cookies.get(SESSION_COOKIE)!).slice(2).split('.')[0];
+      expect(await hearth.redis.exists(`sess:${sid}`)).to.equal(1);
+      const _csrf = await c.csrfToken('/');
+      const r = await c.postForm('/logout', { _csrf });
+      expect(r.status).to.equal(303);
+      expect(r.headers.location).to.equal('/login?signedOut=1');
+      expect(await hearth.redis.exists(`sess:${sid}`)).to.equal(0);
+      expect((await c.get('/')).status).to.equal(303);
+    });
+  });
+
+  describe('CSRF', () => {
+    it('answers a POST without a token with 403 and a page that says so', async () => {
+      const c = client();
+      await c.get('/login');
+      const r = await c.postForm('/login', { username: 'alice', password: 'correct horse battery' });
+      expect(r.status).to.equal(403);
+      expect(r.body).to.include('This form was out of date');
+    });
+    it('answers a POST with a wrong token with 403', async () => {
+      const c = client();
+      await c.csrfToken('/login');
+      const r = await c.postForm('/login', { _csrf: 'forged', username: 'alice', password: 'correct horse battery' });
+      expect(r.status).to.equal(403);
+    });
+  });
+
+  describe('headers and bad input', () => {
+    it('sends a strict Content-Security-Policy', async () => {
+      const r = await client().get('/login');
+      const csp = String(r.headers['content-security-policy']);
+      expect(csp).to.include("script-src 'self'");
+      expect(csp).to.include("style-src 'self'");
+      expect(csp).to.include("font-src 'self'");
+      expect(csp).to.include("connect-src 'self'");
+      expect(csp).to.include("frame-ancestors 'none'");
+      expect(csp).to.not.include('unsafe-inline');
+      expect(csp).to.not.include('unsafe-eval');
+      expect(r.body).to.not.match(/<script(?![^>]*\bsrc=)[^>]*>/);
+      expect(r.body).to.not.match(/\sstyle="/);
+    });
+
+    it('answers an oversized form with 413', async () => {
+      const c = client();
+      const _csrf = await c.csrfToken('/login');
+      const r = await c.postForm('/login', { _csrf, username: 'alice', password: 'x'.repeat(40_000) });
+      expect(r.status).to.equal(413);
+      expect(r.body).to.include('larger than Hearth accepts');
+    });
+
+    it('answers an unknown route with a 404 page', async () => {
+      const c = client();
+      await c.register('carol', 'correct horse battery');
+      const r = await c.get('/no/such/page');
+      expect(r.status).to.equal(404);
+      expect(r.body).to.include('Not found');
+    });
+
+    it('serves the local CA at /ca.crt', async () => {
+      const r = await client().get('/ca.crt');
+      expect(r.status).to.equal(200);
+      expect(r.headers['content-type']).to.match(/application\/x-x509-ca-cert/);
+      expect(r.body).to.equal(ca.toString());
+    });
+
+    it('redirects plain HTTP on the HTTPS port to HTTPS', async () => {
+      const reply = await new Promise<string>((resolve, reject) => {
+        const s = net.connect(hearth.port, '127.0.0.1', () => s.write('GET /login?x=1 HTTP/1.1\r\nHost: 127.0.0.1:' + hearth.port + '\r\n\r\n'));
+        let data = '';
+        s.on('data', (d) => (data += d));
+        s.on('end', () => resolve(data));
+        s.on('error', reject);
+      });
+      expect(reply).to.match(/^HTTP\/1\.1 308/);
+      expect(reply).to.include(`Location: https://127.0.0.1:${hearth.port}/login?x=1`);
+    });
+  });
+});
+
+describe('when Redis goes away (real redis-server stopped and restarted)', function () {
+  this.timeout(30_000);
+
+  it('answers 503 within 2 s, keeps running, and recovers with sessions intact', async () => {
+    const redis = await startRedis({ persist: true });
+    const hearth = await startTestHearth({}, { redisUrl: redis.url });
+    const ca = (await testTls()).ca;
+    const c = new HttpClient(hearth.origin, ca);
+    try {
+      await c.register('dora', 'correct horse battery', 'Dora');
+      expect((await c.get('/')).status).to.equal(200);
+
+      await redis.kill();
+      const t0 = Date.now();
+      const down = await c.get('/');
+      expect(Date.now() - t0).to.be.below(2_000);
+      expect(down.status).to.equal(503);
+      expect(down.body).to.include("Hearth's database is unavailable");
+      const loginDown = await c.get('/login');
+      expect(loginDown.status).to.equal(503);
+
+      await redis.restart();
+      let back = await c.get('/');
+      for (let i = 0; i < 50 && back.status !== 200; i++) {
+        await sleep(100);
+        back = await c.get('/');
+      }
+      expect(back.status).to.equal(200);
+      expect(back.body).to.include('Dora');
+    } finally {
+      await c.close();
+      await hearth.close();
+      await redis.stop();
+    }
+  });
+});
