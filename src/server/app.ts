@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import type { Assets } from './assets.js';
 import { csrf, isCsrfError } from './auth/csrf.js';
 import { PasswordHasher } from './auth/passwords.js';
-import { createSessionMiddleware, enforceAbsoluteLifetime } from './auth/session.js';
+import { createSessions, enforceAbsoluteLifetime } from './auth/session.js';
 import type { ThrottleLimits } from './auth/throttle.js';
 import type { Config } from './config.js';
 import { HttpError, notFound } from './http-error.js';
@@ -13,7 +13,13 @@ import type { Logger } from './log.js';
 import { PUBLIC_DIR, VIEWS_DIR } from './paths.js';
 import { authRoutes, passwordBusyToHttp } from './routes/auth.js';
 import { pageRoutes } from './routes/pages.js';
+import { roomRoutes } from './routes/rooms.js';
+import type { ConnectionLimits } from './signaling/connection.js';
+import { SignalingHub } from './signaling/hub.js';
+import { SignalingServer } from './signaling/server.js';
+import { ChatStore } from './store/chat.js';
 import type { RedisClient } from './store/redis.js';
+import { RoomStore } from './store/rooms.js';
 import { UserStore, type User } from './store/users.js';
 
 /** AppDeps — everything the app needs, built by main.ts (or by a test). */
@@ -25,13 +31,20 @@ export interface AppDeps {
   assets: Assets;
   hasher?: PasswordHasher;
   throttle?: ThrottleLimits;
+  /** Signaling heartbeat interval (a dead socket is gone within two of these); default 10 s. */
+  heartbeatMs?: number;
+  signalingLimits?: ConnectionLimits;
 }
 
-/** HearthApp — the Express app plus the pieces the WebSocket upgrade shares with it. */
+/** HearthApp — the Express app plus the signaling side that shares its sessions and stores. */
 export interface HearthApp {
   express: express.Express;
   sessionParser: RequestHandler;
   users: UserStore;
+  rooms: RoomStore;
+  chat: ChatStore;
+  hub: SignalingHub;
+  signaling: SignalingServer;
 }
 
 declare module 'express-serve-static-core' {
@@ -46,8 +59,17 @@ const BODY_LIMIT = '16kb';
 export function createApp(deps: AppDeps): HearthApp {
   const { config, redis, log, assets } = deps;
   const users = new UserStore(redis);
+  const heartbeatMs = deps.heartbeatMs ?? 10_000;
+  // A tab's presence lives three heartbeats: a dead connection fades within 30 s by default.
+  const rooms = new RoomStore(redis, heartbeatMs * 3);
+  const chat = new ChatStore(redis);
   const hasher = deps.hasher ?? new PasswordHasher();
-  const sessionParser = createSessionMiddleware(config, redis, deps.sessionSecret);
+  const sessions = createSessions(config, redis, deps.sessionSecret);
+  const sessionParser = sessions.parser;
+  const hub = new SignalingHub(redis, rooms, log, { heartbeatMs, lobbyDebounceMs: 100 });
+  const signaling = new SignalingServer({
+    config, log, redis, rooms, chat, hub, users, sessionParser, sessionStore: sessions.store, limits: deps.signalingLimits,
+  });
   const app = express();
 
   app.disable('x-powered-by');
@@ -124,11 +146,12 @@ export function createApp(deps: AppDeps): HearthApp {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next(new HttpError(401, 'Signed out', 'Your session has ended. Sign in again.'));
     res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
   });
-  app.use(pageRoutes({ config, assets }));
+  app.use(pageRoutes({ assets, rooms }));
+  app.use(roomRoutes({ assets, rooms, chat, hub, hasher, redis, users }));
 
   app.use((_req, _res, next) => next(notFound()));
   app.use(errorHandler(log));
-  return { express: app, sessionParser, users };
+  return { express: app, sessionParser, users, rooms, chat, hub, signaling };
 }
 
 const databaseDown = () => new HttpError(503, "Hearth's database is unavailable",

@@ -61,6 +61,7 @@ export async function startHearth(opts: StartOptions): Promise<RunningHearth> {
   const app = createApp({ ...opts, redis });
   const server = createHearthServer(app.express, opts.tls, { httpPort: config.httpPort });
   server.front.on('error', (err) => log.error({ err }, 'server error'));
+  server.https.on('upgrade', app.signaling.handleUpgrade);
 
   await listen(server.front, config.port, config.host, 'PORT');
   if (server.redirectOnly && config.httpPort) await listen(server.redirectOnly, config.httpPort, config.host, 'HTTP_PORT');
@@ -69,6 +70,8 @@ export async function startHearth(opts: StartOptions): Promise<RunningHearth> {
   const connecting = redis.connect().catch((err: Error) => log.warn({ err: err.message }, 'redis not reachable yet; retrying'));
   const waited = await Promise.race([connecting.then(() => true), new Promise((r) => setTimeout(r, opts.redisWaitMs ?? 5_000, false))]);
   if (!waited) log.warn('redis is not answering yet: pages answer 503 until it does');
+  const hubStarted = app.hub.start().catch((err: Error) => log.warn({ err: err.message }, 'signaling bus failed to start'));
+  if (waited) await hubStarted;
 
   return {
     port,
@@ -77,6 +80,8 @@ export async function startHearth(opts: StartOptions): Promise<RunningHearth> {
     redis,
     server,
     async close() {
+      await app.signaling.close();
+      await app.hub.stop();
       await server.closeAll();
       if (redis.isOpen) await redis.close().catch(() => redis.destroy());
       else redis.destroy();

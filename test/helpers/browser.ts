@@ -57,6 +57,8 @@ export async function newUser(browser: Browser, name: string): Promise<TestUser>
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  // A background tab paints no frames, and a screenshot of it would wait forever.
+  await page.bringToFront();
   await page.screenshot({ path: file as `${string}.png`, fullPage: true });
   return file;
 }

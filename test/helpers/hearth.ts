@@ -7,7 +7,8 @@ import { loadConfig, type Config } from '../../src/server/config.js';
 import { startHearth, type RunningHearth } from '../../src/server/hearth.js';
 import { createLogger } from '../../src/server/log.js';
 import { ensureCertificates, type TlsMaterial } from '../../src/server/tls/certs.js';
-import type { ThrottleLimits } from '../../src/server/auth/throttle.js';
+import { DEFAULT_THROTTLE, type ThrottleLimits } from '../../src/server/auth/throttle.js';
+import type { ConnectionLimits } from '../../src/server/signaling/connection.js';
 import { sharedRedis } from './root-hooks.js';
 import { tempDir } from './processes.js';
 
@@ -29,13 +30,15 @@ export interface TestHearth extends RunningHearth {
   origin: string;
 }
 
-/** startTestHearth — a fresh Hearth on an emptied Redis database; env overrides config. */
-export async function startTestHearth(env: Record<string, string> = {}, extra: { throttle?: ThrottleLimits; redisUrl?: string } = {}): Promise<TestHearth> {
+/** startTestHearth — a fresh Hearth on an emptied Redis (unless flush: false: a second instance); env overrides config. */
+export async function startTestHearth(env: Record<string, string> = {}, extra: { throttle?: Partial<ThrottleLimits>; redisUrl?: string; heartbeatMs?: number; signalingLimits?: ConnectionLimits; flush?: boolean } = {}): Promise<TestHearth> {
   const redisUrl = extra.redisUrl ?? sharedRedis().url;
-  const flush = createClient({ url: redisUrl });
-  await flush.connect();
-  await flush.flushAll();
-  await flush.close();
+  if (extra.flush !== false) {
+    const flush = createClient({ url: redisUrl });
+    await flush.connect();
+    await flush.flushAll();
+    await flush.close();
+  }
   const material = await testTls();
   const config = loadConfig({
     PORT: '0', HOST: '127.0.0.1', DATA_DIR: tempDir('data'), CERTS_DIR: material.certsDir,
@@ -48,7 +51,10 @@ export async function startTestHearth(env: Record<string, string> = {}, extra: {
     tls: material,
     redisUrl,
     sessionSecret: 'test-secret-test-secret-test-secret-0123456789',
-    throttle: extra.throttle,
+    // Tests register many accounts from 127.0.0.1; the registration cap has its own test.
+    throttle: { ...DEFAULT_THROTTLE, registrationsPerHour: 10_000, ...extra.throttle },
+    heartbeatMs: extra.heartbeatMs ?? (process.env.HEARTBEAT_MS ? Number(process.env.HEARTBEAT_MS) : undefined),
+    signalingLimits: extra.signalingLimits,
   });
   return { ...running, config, origin: `https://127.0.0.1:${running.port}` };
 }

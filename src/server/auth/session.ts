@@ -13,18 +13,27 @@ declare module 'express-session' {
     userId?: string;
     /** When the user signed in (ms); the session ends SESSION_MAX_DAYS later whatever happens. */
     signedInAt?: number;
+    /** Rooms whose passcode this session has entered (slug → true). */
+    roomAccess?: Record<string, true>;
   }
 }
 
 /** SESSION_COOKIE — `__Host-` makes the browser insist on Secure, Path=/ and no Domain. */
 export const SESSION_COOKIE = '__Host-hearth';
 
-/** createSessionMiddleware — express-session on connect-redis with Hearth's cookie rules. */
-export function createSessionMiddleware(config: Config, redis: RedisClient, secret: string): RequestHandler {
-  return session({
+/** Sessions — the cookie-parsing middleware and the store behind it (the WebSocket side re-reads sessions). */
+export interface Sessions {
+  parser: RequestHandler;
+  store: RedisStore;
+}
+
+/** createSessions — express-session on connect-redis with Hearth's cookie rules. */
+export function createSessions(config: Config, redis: RedisClient, secret: string): Sessions {
+  const store = new RedisStore({ client: redis, prefix: 'sess:' });
+  const parser = session({
     name: SESSION_COOKIE,
     secret,
-    store: new RedisStore({ client: redis, prefix: 'sess:' }),
+    store,
     resave: false,
     saveUninitialized: false,
     // rolling: every response pushes the expiry forward, so maxAge is an idle timeout.
@@ -36,6 +45,14 @@ export function createSessionMiddleware(config: Config, redis: RedisClient, secr
       path: '/',
       maxAge: config.sessionIdleMinutes * 60_000,
     },
+  });
+  return { parser, store };
+}
+
+/** loadSession — the current contents of session `sid`, or null when it has ended. */
+export function loadSession(store: RedisStore, sid: string): Promise<session.SessionData | null> {
+  return new Promise((resolve, reject) => {
+    store.get(sid, (err: unknown, data: session.SessionData | null | undefined) => (err ? reject(err) : resolve(data ?? null)));
   });
 }
 

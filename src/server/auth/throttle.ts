@@ -10,9 +10,11 @@ export interface ThrottleLimits {
   perIpPerDay: number;
   /** How long the pause lasts, in seconds. */
   blockSeconds: number;
+  /** New accounts from one address per hour (each costs a password hash). */
+  registrationsPerHour: number;
 }
 
-export const DEFAULT_THROTTLE: ThrottleLimits = { perUserAndIp: 5, perIpPerDay: 100, blockSeconds: 15 * 60 };
+export const DEFAULT_THROTTLE: ThrottleLimits = { perUserAndIp: 5, perIpPerDay: 100, blockSeconds: 15 * 60, registrationsPerHour: 20 };
 
 /**
  * LoginThrottle — counts failures per (username, address) and per address.

@@ -5,7 +5,7 @@ import { normalizeDisplayName, validateRegistration, type RegistrationErrors } f
 import { csrf } from '../auth/csrf.js';
 import { SESSION_COOKIE } from '../auth/session.js';
 import { PasswordBusyError, type PasswordHasher } from '../auth/passwords.js';
-import { LoginThrottle, type ThrottleLimits } from '../auth/throttle.js';
+import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleLimits } from '../auth/throttle.js';
 import type { Config } from '../config.js';
 import { HttpError } from '../http-error.js';
 import type { Logger } from '../log.js';
@@ -64,7 +64,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
   // Registration hashes a password too: cap it per address so it cannot be used to burn CPU.
   const registrations = new RateLimiterRedis({
     storeClient: deps.redis, useRedisPackage: true, rejectIfRedisNotReady: true,
-    keyPrefix: 'throttle:register', points: 20, duration: 3600,
+    keyPrefix: 'throttle:register', points: (deps.throttle ?? DEFAULT_THROTTLE).registrationsPerHour, duration: 3600,
   });
   const registrationOpen = () => deps.config.registration === 'open';
 

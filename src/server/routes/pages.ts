@@ -1,29 +1,40 @@
-// Pages for signed-in users: the lobby (and, later, rooms).
+// The lobby page: server-rendered Online now, Live rooms and Your rooms (the island keeps them live).
 import { Router } from 'express';
 import type { Assets } from '../assets.js';
-import type { Config } from '../config.js';
+import { buildLobbySnapshot } from '../signaling/lobby-view.js';
+import type { RoomStore } from '../store/rooms.js';
 
 export interface PageRoutesDeps {
-  config: Config;
   assets: Assets;
+  rooms: RoomStore;
+}
+
+export interface NewRoomForm {
+  errors: { name?: string; capacity?: string; passcode?: string; form?: string };
+  values: { name: string; capacity: number | string; passcode: '' };
+}
+
+export const EMPTY_NEW_ROOM: NewRoomForm = { errors: {}, values: { name: '', capacity: 6, passcode: '' } };
+
+/** lobbyLocals — everything lobby.pug needs for `userId`. */
+export async function lobbyLocals(rooms: RoomStore, assets: Assets, userId: string, newRoom: NewRoomForm = EMPTY_NEW_ROOM) {
+  const [snapshot, mine] = await Promise.all([buildLobbySnapshot(rooms), rooms.listByOwner(userId)]);
+  const counts = await Promise.all(mine.map((r) => rooms.memberCount(r.slug)));
+  return {
+    title: 'Lobby',
+    scripts: assets.islands.lobby ? [assets.islands.lobby] : [],
+    online: snapshot.online.map((o) => ({ ...o, isSelf: o.userId === userId })),
+    liveRooms: snapshot.rooms,
+    myRooms: mine.map((r, i) => ({ slug: r.slug, name: r.name, capacity: r.capacity, count: counts[i] ?? 0, hasPasscode: r.passcodeHash !== null })),
+    newRoom,
+  };
 }
 
 /** pageRoutes — routes that need a signed-in user (the caller enforces that). */
 export function pageRoutes(deps: PageRoutesDeps): Router {
   const router = Router();
-  const script = (island: string) => (deps.assets.islands[island] ? [deps.assets.islands[island]] : []);
-
-  router.get('/', (_req, res) => {
-    res.render('lobby', {
-      title: 'Lobby',
-      island: 'lobby',
-      scripts: script('lobby'),
-      online: [],
-      liveRooms: [],
-      myRooms: [],
-      newRoom: { errors: {}, values: { name: '', capacity: 6, passcode: '' } },
-    });
+  router.get('/', async (_req, res) => {
+    res.render('lobby', await lobbyLocals(deps.rooms, deps.assets, res.locals.user!.id));
   });
-
   return router;
 }

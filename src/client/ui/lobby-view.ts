@@ -1,0 +1,107 @@
+// Renders the lobby's live lists (Online now, Live rooms, Your rooms counts) from `lobby` messages.
+import type { LiveRoom, OnlineEntry } from '../../shared/protocol.js';
+
+type Child = Node | string | null | undefined | false;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | boolean | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children) if (c) e.append(c);
+  return e;
+}
+
+/** initials — 1–2 letters for an avatar, from any script (same rule as the server's mixin). */
+export function initials(name: string): string {
+  const words = name.trim().split(/\s+/).map((w) => Array.from(w).find((ch) => /[\p{L}\p{N}]/u.test(ch)) ?? '').filter(Boolean);
+  return (words.slice(0, 2).join('') || '?').toUpperCase();
+}
+
+export function avatar(name: string): HTMLElement {
+  return el('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(name));
+}
+
+function svgIcon(iconsUrl: string, name: string, cls = ''): SVGSVGElement {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('class', `icon ${cls}`.trim());
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const use = document.createElementNS('http://www.w3.org/2000/svg', 'use');
+  use.setAttribute('href', `${iconsUrl}#${name}`);
+  svg.append(use);
+  return svg;
+}
+
+/** LobbyView — owns the three lists and their empty states. */
+export class LobbyView {
+  private readonly iconsUrl: string;
+
+  constructor(private readonly root: HTMLElement, private readonly selfId: string) {
+    const use = document.querySelector('svg use');
+    this.iconsUrl = (use?.getAttribute('href') ?? '').split('#')[0] ?? '';
+  }
+
+  /** personActions — hook for features that add per-person buttons (call, send file). */
+  personActions: ((entry: OnlineEntry, container: HTMLElement) => void)[] = [];
+
+  renderOnline(online: OnlineEntry[]): void {
+    const list = this.root.querySelector<HTMLUListElement>('#online-list');
+    if (!list) return;
+    const items = online.map((p) => {
+      const isSelf = p.userId === this.selfId;
+      const where = p.where.kind === 'room'
+        ? el('span', { class: 'person__where' }, 'In ', el('a', { href: `/r/${encodeURIComponent(p.where.slug)}` }, p.where.name))
+        : el('span', { class: 'person__where' }, p.where.kind === 'call' ? 'In a call' : 'In the lobby');
+      const actions = el('div', { class: 'person-actions' });
+      if (!isSelf) for (const add of this.personActions) add(p, actions);
+      return el('li', { class: isSelf ? 'person person--self' : 'person', 'data-user-id': p.userId },
+        avatar(p.displayName),
+        el('div', { class: 'person__body' },
+          el('span', { class: 'person__name' }, p.displayName, isSelf && el('span', { class: 'person__you' }, ' (you)')),
+          where),
+        actions);
+    });
+    list.replaceChildren(...items);
+    this.toggleEmpty('#online-empty', online.some((p) => p.userId !== this.selfId));
+  }
+
+  renderLiveRooms(rooms: LiveRoom[]): void {
+    const list = this.root.querySelector<HTMLUListElement>('#live-rooms');
+    if (!list) return;
+    list.replaceChildren(...rooms.map((r) => el('li', { class: 'room-item room-item--live', 'data-slug': r.slug },
+      el('div', { class: 'room-item__body' },
+        el('span', { class: 'room-item__title' },
+          el('a', { class: 'room-item__link', href: `/r/${encodeURIComponent(r.slug)}` }, r.name),
+          r.hasPasscode && svgIcon(this.iconsUrl, 'lock', 'room-item__lock'),
+          r.hasPasscode && el('span', { class: 'visually-hidden' }, 'Passcode required')),
+        r.members.length > 0 && el('span', { class: 'room-item__members' }, r.members.map((m) => m.displayName).join(', '))),
+      this.badge(r.count, r.capacity))));
+    this.toggleEmpty('#live-empty', rooms.length > 0);
+    this.updateMyRoomCounts(rooms);
+  }
+
+  /** updateMyRoomCounts — Your rooms shows live counts too (a room absent from Live rooms is empty). */
+  private updateMyRoomCounts(rooms: LiveRoom[]): void {
+    const counts = new Map(rooms.map((r) => [r.slug, r]));
+    for (const li of this.root.querySelectorAll<HTMLLIElement>('#my-rooms li[data-slug]')) {
+      const old = li.querySelector('.badge');
+      const capacity = Number(li.dataset.capacity);
+      const live = counts.get(li.dataset.slug ?? '');
+      if (old && capacity) old.replaceWith(this.badge(live?.count ?? 0, capacity));
+    }
+  }
+
+  private badge(count: number, capacity: number): HTMLElement {
+    return el('span', { class: count >= capacity ? 'badge badge--full' : 'badge' },
+      svgIcon(this.iconsUrl, 'users'),
+      el('span', { 'aria-hidden': 'true' }, `${count}/${capacity}`),
+      el('span', { class: 'visually-hidden' }, `${count} of ${capacity}`));
+  }
+
+  private toggleEmpty(selector: string, hasItems: boolean): void {
+    const empty = this.root.querySelector<HTMLElement>(selector);
+    if (empty) empty.hidden = hasItems;
+  }
+}

@@ -1,0 +1,145 @@
+// One signaling socket: validates every frame, rate-limits, runs handlers in order, cleans up on close.
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { WebSocket } from 'ws';
+import { CloseCode, ErrorCode, parseClientMessage, type ClientMessage, type ServerMessage } from '../../shared/protocol.js';
+import type { Logger } from '../log.js';
+import type { LocalPeer } from './hub.js';
+
+/** Limits — per-connection message budgets. */
+export interface ConnectionLimits {
+  /** Messages allowed per second (ICE bursts fit comfortably). */
+  messagesPerSecond: number;
+  /** Refused or invalid messages tolerated per 10 s before the socket is closed (4008). */
+  strikesPer10s: number;
+}
+
+export const DEFAULT_LIMITS: ConnectionLimits = { messagesPerSecond: 200, strikesPer10s: 50 };
+
+/** HandlerError — a user error: answered with a typed `error`, the socket stays open. */
+export class HandlerError extends Error {
+  constructor(readonly code: ErrorCode, message: string) {
+    super(message);
+  }
+}
+
+export type Handler<T extends ClientMessage['type']> = (conn: Connection, msg: Extract<ClientMessage, { type: T }>) => Promise<void>;
+export type HandlerMap = { [T in ClientMessage['type']]: Handler<T> };
+
+/** Connection — a signed-in browser tab's socket; the server-side identity (`peerId`, `userId`) is never taken from messages. */
+export class Connection implements LocalPeer {
+  room: string | null = null;
+  private alive = true;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly budget: RateLimiterMemory;
+  private readonly strikes: RateLimiterMemory;
+  closed = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly peerId: string,
+    readonly userId: string,
+    readonly displayName: string,
+    readonly sessionId: string,
+    private readonly handlers: HandlerMap,
+    private readonly log: Logger,
+    limits: ConnectionLimits,
+  ) {
+    this.budget = new RateLimiterMemory({ points: limits.messagesPerSecond, duration: 1 });
+    this.strikes = new RateLimiterMemory({ points: limits.strikesPer10s, duration: 10 });
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+  }
+
+  send(msg: ServerMessage): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  sendError(code: ErrorCode, message: string, ref?: string): void {
+    this.send(ref === undefined ? { type: 'error', code, message } : { type: 'error', code, message, ref });
+  }
+
+  leftRoom(): void {
+    this.room = null;
+  }
+
+  heartbeat(): boolean {
+    if (!this.alive) {
+      this.ws.terminate();
+      return false;
+    }
+    this.alive = false;
+    this.ws.ping();
+    return true;
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  /** receive — queues a raw frame; frames of one socket are handled strictly in order. */
+  receive(raw: string): void {
+    this.serial(() => this.handle(raw));
+  }
+
+  /** serial — runs `fn` after everything already queued for this socket (registration, frames). */
+  serial(fn: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(fn).catch((err) => {
+      this.log.error({ err, peerId: this.peerId }, 'signaling handler failed');
+      this.sendError(ErrorCode.Internal, 'Something went wrong on the server.');
+    });
+    return this.queue;
+  }
+
+  /** settled — resolves when every queued frame has been handled. */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  private async handle(raw: string): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.budget.consume('m');
+    } catch {
+      await this.strike();
+      this.sendError(ErrorCode.RateLimited, 'Too many messages; slow down.');
+      return;
+    }
+    const parsed = parseClientMessage(raw);
+    if (!parsed.ok) {
+      await this.strike();
+      this.sendError(parsed.code, parsed.message, parsed.ref);
+      return;
+    }
+    const msg = parsed.message;
+    try {
+      await (this.handlers[msg.type] as Handler<typeof msg.type>)(this, msg as never);
+    } catch (err) {
+      if (err instanceof HandlerError) {
+        this.sendError(err.code, err.message, msg.ref);
+      } else if (isRedisDown(err)) {
+        this.sendError(ErrorCode.Unavailable, "Hearth's database is unavailable; try again in a moment.", msg.ref);
+      } else {
+        throw err;
+      }
+    }
+  }
+
+  /** strike — counts abuse; past the limit the socket is closed with 4008. */
+  private async strike(): Promise<void> {
+    try {
+      await this.strikes.consume('s');
+    } catch {
+      if (!this.closed) {
+        this.log.warn({ peerId: this.peerId, userId: this.userId }, 'closing an abusive signaling connection');
+        this.closed = true;
+        this.close(CloseCode.PolicyViolation, 'too many invalid or excess messages');
+      }
+    }
+  }
+}
+
+function isRedisDown(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name ?? '';
+  return /ClientClosed|ClientOffline|SocketClosed/i.test(name) || /client is (closed|offline)/i.test((err as Error | undefined)?.message ?? '');
+}

@@ -1,0 +1,120 @@
+// What the server does with each client message; every room action is authorised here.
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RedisStore } from 'connect-redis';
+import { CloseCode, ErrorCode, type Peer } from '../../shared/protocol.js';
+import { loadSession } from '../auth/session.js';
+import type { ChatStore } from '../store/chat.js';
+import type { RedisClient } from '../store/redis.js';
+import type { PeerRecord, RoomStore } from '../store/rooms.js';
+import { HandlerError, type Connection, type HandlerMap } from './connection.js';
+import type { SignalingHub } from './hub.js';
+import { canEnterRoom } from '../auth/room-access.js';
+
+export interface HandlerDeps {
+  redis: RedisClient;
+  rooms: RoomStore;
+  chat: ChatStore;
+  hub: SignalingHub;
+  sessionStore: RedisStore;
+}
+
+export const toPeer = (p: PeerRecord): Peer => ({
+  peerId: p.peerId, userId: p.userId, displayName: p.displayName, muted: p.muted, cameraOff: p.cameraOff,
+});
+
+/** leaveRoom — takes a connection out of its room and tells the others (clean leave). */
+export async function leaveRoom(deps: HandlerDeps, conn: Connection): Promise<string | null> {
+  const room = conn.room;
+  if (!room) return null;
+  conn.room = null;
+  if (await deps.rooms.leave(room, conn.peerId)) {
+    await deps.hub.toRoom(room, { type: 'peer-left', room, peerId: conn.peerId, reason: 'left' });
+  }
+  await deps.hub.lobbyChanged();
+  return room;
+}
+
+/** createHandlers — one handler per client message type. */
+export function createHandlers(deps: HandlerDeps): HandlerMap {
+  const { rooms, hub } = deps;
+  const chatLimiter = new RateLimiterRedis({
+    storeClient: deps.redis, useRedisPackage: true, rejectIfRedisNotReady: true,
+    keyPrefix: 'throttle:chat', points: 10, duration: 10,
+  });
+
+  return {
+    async join(conn, msg) {
+      const session = await loadSession(deps.sessionStore, conn.sessionId);
+      if (!session?.userId || session.userId !== conn.userId) {
+        conn.close(CloseCode.SessionEnded, 'session ended');
+        return;
+      }
+      const room = await rooms.get(msg.room);
+      if (!room) throw new HandlerError(ErrorCode.RoomNotFound, 'This room does not exist (it may have been deleted).');
+      const access = await canEnterRoom(rooms, room, conn.userId, session);
+      if (access === 'passcode') throw new HandlerError(ErrorCode.PasscodeRequired, 'This room needs its passcode first.');
+      if (access === 'not-invited') throw new HandlerError(ErrorCode.NotInvited, 'Only invited people may join this call.');
+
+      if (conn.room && conn.room !== room.slug) await leaveRoom(deps, conn);
+      const result = await rooms.join(room.slug, conn.peerId);
+      if (!result.ok) {
+        if (result.reason === 'not-found') throw new HandlerError(ErrorCode.RoomNotFound, 'This room does not exist (it may have been deleted).');
+        throw new HandlerError(ErrorCode.RoomFull, `This room is full (${result.count} of ${room.capacity}).`);
+      }
+      conn.room = room.slug;
+      const members = await rooms.members(room.slug);
+      const self = members.find((m) => m.peerId === conn.peerId);
+      const selfPeer: Peer = self ? toPeer(self) : { peerId: conn.peerId, userId: conn.userId, displayName: conn.displayName, muted: false, cameraOff: false };
+      conn.send({
+        type: 'joined',
+        room: { slug: room.slug, name: room.name, capacity: room.capacity },
+        self: selfPeer,
+        peers: members.filter((m) => m.peerId !== conn.peerId).map(toPeer),
+        ...(msg.ref ? { ref: msg.ref } : {}),
+      });
+      await hub.toRoom(room.slug, { type: 'peer-joined', room: room.slug, peer: selfPeer }, conn.peerId);
+      await hub.lobbyChanged();
+    },
+
+    async leave(conn, msg) {
+      const room = await leaveRoom(deps, conn);
+      if (!room) throw new HandlerError(ErrorCode.NotInRoom, 'You are not in a room.');
+      conn.send({ type: 'left', room, ...(msg.ref ? { ref: msg.ref } : {}) });
+    },
+
+    async signal(conn, msg) {
+      if (!conn.room) throw new HandlerError(ErrorCode.NotInRoom, 'Join a room before signaling.');
+      if (msg.to === conn.peerId) throw new HandlerError(ErrorCode.PeerNotFound, 'You cannot signal yourself.');
+      const out = { type: 'signal' as const, from: conn.peerId, payload: msg.payload };
+      const local = hub.local(msg.to);
+      if (local) {
+        // Fast path: both ends on this instance, membership known in memory.
+        if (local.room !== conn.room) throw new HandlerError(ErrorCode.PeerNotFound, 'That peer is not in your room.');
+        local.send(out);
+        return;
+      }
+      const target = await rooms.peer(msg.to);
+      if (!target || target.room !== conn.room) throw new HandlerError(ErrorCode.PeerNotFound, 'That peer is not in your room.');
+      await hub.toPeer(msg.to, out);
+    },
+
+    async media(conn, msg) {
+      if (!conn.room) throw new HandlerError(ErrorCode.NotInRoom, 'Join a room first.');
+      await rooms.setMedia(conn.peerId, { muted: msg.muted, cameraOff: msg.cameraOff });
+      const peer: Peer = { peerId: conn.peerId, userId: conn.userId, displayName: conn.displayName, muted: msg.muted, cameraOff: msg.cameraOff };
+      await hub.toRoom(conn.room, { type: 'peer-updated', room: conn.room, peer }, conn.peerId);
+    },
+
+    async chat(conn, msg) {
+      if (!conn.room) throw new HandlerError(ErrorCode.NotInRoom, 'Join a room to chat.');
+      try {
+        await chatLimiter.consume(conn.userId);
+      } catch (err) {
+        if (err instanceof RateLimiterRes) throw new HandlerError(ErrorCode.RateLimited, 'You are sending messages too fast; wait a few seconds.');
+        throw err;
+      }
+      const message = await deps.chat.append(conn.room, { userId: conn.userId, displayName: conn.displayName, text: msg.text.trim() });
+      await hub.toRoom(conn.room, { type: 'chat', room: conn.room, message });
+    },
+  };
+}

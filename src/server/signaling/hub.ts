@@ -1,0 +1,192 @@
+// The signaling hub: this instance's live sockets, delivery across instances via Redis pub/sub,
+// heartbeats, lapsed-peer sweeping and live lobby updates.
+import { randomBytes } from 'node:crypto';
+import type { ServerMessage } from '../../shared/protocol.js';
+import type { Logger } from '../log.js';
+import type { RedisClient } from '../store/redis.js';
+import type { RoomStore } from '../store/rooms.js';
+import { buildLobbySnapshot } from './lobby-view.js';
+
+/** LocalPeer — what the hub needs to know about one socket on this instance. */
+export interface LocalPeer {
+  readonly peerId: string;
+  readonly userId: string;
+  room: string | null;
+  send(msg: ServerMessage): void;
+  /** leftRoom — the room went away under this peer (deleted). */
+  leftRoom(): void;
+  /** heartbeat — called every interval; returns false when the socket is dead. */
+  heartbeat(): boolean;
+}
+
+/** BusEvent — what instances tell each other on the shared channel. */
+type BusEvent =
+  | { kind: 'room'; room: string; msg: ServerMessage; except?: string }
+  | { kind: 'peer'; to: string; msg: ServerMessage }
+  | { kind: 'user'; userId: string; msg: ServerMessage }
+  | { kind: 'room-closed'; room: string }
+  | { kind: 'lobby' };
+
+const CHANNEL = 'hearth:events';
+
+export interface HubOptions {
+  /** Ping interval; a socket that misses one pong is dropped at the next. */
+  heartbeatMs: number;
+  /** Debounce for lobby snapshots (many changes → one update). */
+  lobbyDebounceMs: number;
+}
+
+/** SignalingHub — routes messages to sockets wherever they are connected. */
+export class SignalingHub {
+  readonly instanceId = randomBytes(6).toString('base64url');
+  private readonly peers = new Map<string, LocalPeer>();
+  private readonly subscriber: RedisClient;
+  private timers: NodeJS.Timeout[] = [];
+  private lobbyTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly rooms: RoomStore,
+    private readonly log: Logger,
+    private readonly opts: HubOptions,
+  ) {
+    this.subscriber = redis.duplicate();
+    this.subscriber.on('error', () => undefined); // the main client logs outages
+  }
+
+  async start(): Promise<void> {
+    this.timers.push(setInterval(() => void this.tick(), this.opts.heartbeatMs));
+    await this.subscriber.connect();
+    // node-redis re-subscribes by itself after a reconnect.
+    await this.subscriber.subscribe(CHANNEL, (raw) => this.onBus(raw));
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (this.lobbyTimer) clearTimeout(this.lobbyTimer);
+    if (this.subscriber.isOpen) await this.subscriber.close().catch(() => this.subscriber.destroy());
+  }
+
+  get size(): number {
+    return this.peers.size;
+  }
+
+  add(peer: LocalPeer): void {
+    this.peers.set(peer.peerId, peer);
+  }
+
+  remove(peerId: string): void {
+    this.peers.delete(peerId);
+  }
+
+  local(peerId: string): LocalPeer | undefined {
+    return this.peers.get(peerId);
+  }
+
+  localPeers(): IterableIterator<LocalPeer> {
+    return this.peers.values();
+  }
+
+  // ---- delivery ------------------------------------------------------------------------
+
+  /** toRoom — every member of `room` on every instance, except `except`. */
+  toRoom(room: string, msg: ServerMessage, except?: string): Promise<void> {
+    return this.publish({ kind: 'room', room, msg, except });
+  }
+
+  /** toPeer — one tab, on this instance directly or via the bus. */
+  async toPeer(peerId: string, msg: ServerMessage): Promise<void> {
+    const local = this.peers.get(peerId);
+    if (local) local.send(msg);
+    else await this.publish({ kind: 'peer', to: peerId, msg });
+  }
+
+  /** toUser — every tab of a user, wherever they are connected. */
+  toUser(userId: string, msg: ServerMessage): Promise<void> {
+    return this.publish({ kind: 'user', userId, msg });
+  }
+
+  roomClosed(room: string): Promise<void> {
+    return this.publish({ kind: 'room-closed', room });
+  }
+
+  /** lobbyChanged — every instance refreshes its sockets' lobby view shortly. */
+  lobbyChanged(): Promise<void> {
+    return this.publish({ kind: 'lobby' });
+  }
+
+  private async publish(ev: BusEvent): Promise<void> {
+    await this.redis.publish(CHANNEL, JSON.stringify(ev));
+  }
+
+  private onBus(raw: string): void {
+    let ev: BusEvent;
+    try {
+      ev = JSON.parse(raw) as BusEvent;
+    } catch {
+      return;
+    }
+    switch (ev.kind) {
+      case 'room':
+        for (const p of this.peers.values()) if (p.room === ev.room && p.peerId !== ev.except) p.send(ev.msg);
+        break;
+      case 'peer':
+        this.peers.get(ev.to)?.send(ev.msg);
+        break;
+      case 'user':
+        for (const p of this.peers.values()) if (p.userId === ev.userId) p.send(ev.msg);
+        break;
+      case 'room-closed':
+        for (const p of this.peers.values()) {
+          if (p.room !== ev.room) continue;
+          p.leftRoom();
+          p.send({ type: 'room-closed', room: ev.room, reason: 'deleted' });
+        }
+        break;
+      case 'lobby':
+        this.scheduleLobby();
+        break;
+    }
+  }
+
+  private scheduleLobby(): void {
+    if (this.lobbyTimer) return;
+    this.lobbyTimer = setTimeout(() => {
+      this.lobbyTimer = null;
+      void this.sendLobby();
+    }, this.opts.lobbyDebounceMs);
+  }
+
+  /** sendLobby — pushes the current lobby to every local socket (or to one). */
+  async sendLobby(only?: LocalPeer): Promise<void> {
+    if (!this.redis.isReady) return;
+    try {
+      const snap = await buildLobbySnapshot(this.rooms);
+      const msg: ServerMessage = { type: 'lobby', ...snap };
+      if (only) only.send(msg);
+      else for (const p of this.peers.values()) p.send(msg);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'lobby update failed');
+    }
+  }
+
+  // ---- liveness ------------------------------------------------------------------------
+
+  private async tick(): Promise<void> {
+    for (const p of [...this.peers.values()]) p.heartbeat();
+    if (!this.redis.isReady) return;
+    try {
+      const alive = [...this.peers.values()].map((p) => ({ peerId: p.peerId, room: p.room }));
+      await this.rooms.refresh(alive);
+      // Peers whose instance died stop refreshing; whoever sweeps them first tells their rooms.
+      const { lapsedOnline, lapsedMembers } = await this.rooms.sweep();
+      for (const { room, peerId } of lapsedMembers) {
+        await this.toRoom(room, { type: 'peer-left', room, peerId, reason: 'timeout' });
+      }
+      if (lapsedOnline > 0 || lapsedMembers.length > 0) await this.lobbyChanged();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'heartbeat bookkeeping failed');
+    }
+  }
+}

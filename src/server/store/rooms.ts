@@ -1,0 +1,268 @@
+// Rooms, their live members and who is online, in Redis: the only module that knows these keys.
+import { randomBytes } from 'node:crypto';
+import type { RedisClient } from './redis.js';
+import { slugWords } from './slug-words.js';
+
+/** Room — a room's lasting settings. */
+export interface Room {
+  slug: string;
+  name: string;
+  ownerId: string;
+  capacity: number;
+  passcodeHash: string | null;
+  createdAt: number;
+  /** Private rooms (direct calls) admit only invited users. */
+  invitedOnly: boolean;
+}
+
+/** PeerRecord — one live connection (a browser tab) as other instances see it. */
+export interface PeerRecord {
+  peerId: string;
+  userId: string;
+  displayName: string;
+  instance: string;
+  room: string | null;
+  muted: boolean;
+  cameraOff: boolean;
+}
+
+export type JoinResult = { ok: true; count: number } | { ok: false; reason: 'full'; count: number } | { ok: false; reason: 'not-found' };
+
+const roomKey = (slug: string) => `room:${slug}`;
+const membersKey = (slug: string) => `room:${slug}:members`;
+const invitedKey = (slug: string) => `room:${slug}:invited`;
+const chatKey = (slug: string) => `room:${slug}:chat`;
+const ownerKey = (userId: string) => `rooms:owner:${userId}`;
+const peerKey = (peerId: string) => `peer:${peerId}`;
+const LIVE_ROOMS = 'rooms:live';
+const PRESENCE = 'presence';
+
+// Drops lapsed members, then admits the peer only if a seat is free — atomically, so racing
+// joins can never overfill a room. Returns the member count, or -(count) - 1 when full, or
+// -1000000 when the room does not exist.
+const JOIN = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1000000 end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
+local capacity = tonumber(redis.call('HGET', KEYS[1], 'capacity'))
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) == false then
+  local count = redis.call('ZCARD', KEYS[2])
+  if count >= capacity then return -count - 1 end
+end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[3], 'room', ARGV[4])
+redis.call('PEXPIRE', KEYS[3], ARGV[5])
+redis.call('SADD', KEYS[4], ARGV[4])
+return redis.call('ZCARD', KEYS[2])`;
+
+function toRoom(h: Record<string, string>): Room | null {
+  if (!h.slug || !h.name) return null;
+  return {
+    slug: h.slug,
+    name: h.name,
+    ownerId: h.ownerId ?? '',
+    capacity: Number(h.capacity ?? 0),
+    passcodeHash: h.passcodeHash || null,
+    createdAt: Number(h.createdAt ?? 0),
+    invitedOnly: h.invitedOnly === '1',
+  };
+}
+
+function toPeer(h: Record<string, string>): PeerRecord | null {
+  if (!h.peerId || !h.userId) return null;
+  return {
+    peerId: h.peerId,
+    userId: h.userId,
+    displayName: h.displayName ?? '',
+    instance: h.instance ?? '',
+    room: h.room || null,
+    muted: h.muted === '1',
+    cameraOff: h.cameraOff === '1',
+  };
+}
+
+/** newSlug — readable and hard to guess on a LAN: adjective-animal-xxxx (≈ 4·10⁹ choices). */
+export function newSlug(): string {
+  const b = randomBytes(8);
+  const { adjectives, animals } = slugWords;
+  const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789';
+  const tail = Array.from(b.subarray(2, 6), (x) => alphabet[x % alphabet.length]).join('');
+  return `${adjectives[b[0]! % adjectives.length]}-${animals[b[1]! % animals.length]}-${tail}`;
+}
+
+/** RoomStore — rooms, membership and presence. `ttlMs` is how long a heartbeat keeps a peer alive. */
+export class RoomStore {
+  constructor(private readonly redis: RedisClient, readonly ttlMs = 30_000) {}
+
+  // ---- rooms ---------------------------------------------------------------------------
+
+  async create(input: { name: string; ownerId: string; capacity: number; passcodeHash: string | null; invitedOnly?: boolean; invited?: string[] }): Promise<Room> {
+    for (let attempt = 0; ; attempt++) {
+      const slug = newSlug();
+      const room: Room = { slug, name: input.name, ownerId: input.ownerId, capacity: input.capacity, passcodeHash: input.passcodeHash, createdAt: Date.now(), invitedOnly: input.invitedOnly ?? false };
+      const claimed = await this.redis.hSetNX(roomKey(slug), 'slug', slug);
+      if (!claimed) {
+        if (attempt > 10) throw new Error('could not find a free room slug');
+        continue;
+      }
+      const multi = this.redis.multi()
+        .hSet(roomKey(slug), {
+          name: room.name, ownerId: room.ownerId, capacity: String(room.capacity),
+          passcodeHash: room.passcodeHash ?? '', createdAt: String(room.createdAt), invitedOnly: room.invitedOnly ? '1' : '0',
+        })
+        .sAdd(ownerKey(input.ownerId), slug);
+      if (input.invited?.length) multi.sAdd(invitedKey(slug), input.invited);
+      await multi.exec();
+      return room;
+    }
+  }
+
+  async get(slug: string): Promise<Room | null> {
+    return toRoom(await this.redis.hGetAll(roomKey(slug)));
+  }
+
+  async isInvited(slug: string, userId: string): Promise<boolean> {
+    return (await this.redis.sIsMember(invitedKey(slug), userId)) === 1;
+  }
+
+  async listByOwner(ownerId: string): Promise<Room[]> {
+    const slugs = await this.redis.sMembers(ownerKey(ownerId));
+    const rooms = await this.getMany(slugs);
+    return rooms.filter((r) => r.ownerId === ownerId && !r.invitedOnly).sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  /** remove — deletes a room with its members and chat; only its owner may. */
+  async remove(slug: string, userId: string): Promise<'ok' | 'not-found' | 'forbidden'> {
+    const room = await this.get(slug);
+    if (!room) return 'not-found';
+    if (room.ownerId !== userId) return 'forbidden';
+    await this.redis.multi()
+      .del([roomKey(slug), membersKey(slug), invitedKey(slug), chatKey(slug)])
+      .sRem(ownerKey(userId), slug)
+      .sRem(LIVE_ROOMS, slug)
+      .exec();
+    return 'ok';
+  }
+
+  // ---- presence and membership ---------------------------------------------------------
+
+  /** connect — registers a live tab; it lapses unless {@link refresh}ed within ttlMs. */
+  async connect(peer: PeerRecord): Promise<void> {
+    const expires = Date.now() + this.ttlMs;
+    await this.redis.multi()
+      .hSet(peerKey(peer.peerId), {
+        peerId: peer.peerId, userId: peer.userId, displayName: peer.displayName, instance: peer.instance,
+        room: '', muted: peer.muted ? '1' : '0', cameraOff: peer.cameraOff ? '1' : '0',
+      })
+      .pExpire(peerKey(peer.peerId), this.ttlMs)
+      .zAdd(PRESENCE, { score: expires, value: peer.peerId })
+      .exec();
+  }
+
+  /** disconnect — removes a tab everywhere at once (clean close). */
+  async disconnect(peerId: string, room: string | null): Promise<void> {
+    const multi = this.redis.multi().del(peerKey(peerId)).zRem(PRESENCE, peerId);
+    if (room) multi.zRem(membersKey(room), peerId);
+    await multi.exec();
+  }
+
+  /** refresh — heartbeat for this instance's live tabs. */
+  async refresh(peers: readonly { peerId: string; room: string | null }[]): Promise<void> {
+    if (peers.length === 0) return;
+    const expires = Date.now() + this.ttlMs;
+    const multi = this.redis.multi();
+    for (const p of peers) {
+      multi.pExpire(peerKey(p.peerId), this.ttlMs);
+      multi.zAdd(PRESENCE, { score: expires, value: p.peerId });
+      if (p.room) multi.zAdd(membersKey(p.room), { score: expires, value: p.peerId }, { condition: 'XX' });
+    }
+    await multi.exec();
+  }
+
+  async join(slug: string, peerId: string): Promise<JoinResult> {
+    const now = Date.now();
+    const n = Number(await this.redis.eval(JOIN, {
+      keys: [roomKey(slug), membersKey(slug), peerKey(peerId), LIVE_ROOMS],
+      arguments: [peerId, String(now), String(now + this.ttlMs), slug, String(this.ttlMs)],
+    }));
+    if (n === -1_000_000) return { ok: false, reason: 'not-found' };
+    if (n < 0) return { ok: false, reason: 'full', count: -n - 1 };
+    return { ok: true, count: n };
+  }
+
+  /** leave — returns true if the peer was a member (false if it had already lapsed). */
+  async leave(slug: string, peerId: string): Promise<boolean> {
+    const [removed] = (await this.redis.multi().zRem(membersKey(slug), peerId).hSet(peerKey(peerId), 'room', '').exec()) as unknown as [number];
+    return removed === 1;
+  }
+
+  async setMedia(peerId: string, media: { muted: boolean; cameraOff: boolean }): Promise<void> {
+    await this.redis.hSet(peerKey(peerId), { muted: media.muted ? '1' : '0', cameraOff: media.cameraOff ? '1' : '0' });
+  }
+
+  async peer(peerId: string): Promise<PeerRecord | null> {
+    return toPeer(await this.redis.hGetAll(peerKey(peerId)));
+  }
+
+  /** members — the room's live peers, in the order they joined. */
+  async members(slug: string): Promise<PeerRecord[]> {
+    const ids = await this.redis.zRangeByScore(membersKey(slug), Date.now(), '+inf');
+    return (await this.peers(ids)).filter((p) => p.room === slug);
+  }
+
+  async memberCount(slug: string): Promise<number> {
+    return this.redis.zCount(membersKey(slug), Date.now(), '+inf');
+  }
+
+  /**
+   * sweep — removes lapsed tabs: from Online now (counted) and from live rooms (listed, each
+   * exactly once across instances, so only one instance announces a departure).
+   */
+  async sweep(): Promise<{ lapsedOnline: number; lapsedMembers: { room: string; peerId: string }[] }> {
+    const now = Date.now();
+    const lapsedOnline = await this.redis.zRemRangeByScore(PRESENCE, '-inf', now);
+    const slugs = await this.redis.sMembers(LIVE_ROOMS);
+    const removed: { room: string; peerId: string }[] = [];
+    for (const slug of slugs) {
+      const lapsed = await this.redis.zRangeByScore(membersKey(slug), '-inf', now);
+      for (const peerId of lapsed) {
+        if ((await this.redis.zRem(membersKey(slug), peerId)) === 1) removed.push({ room: slug, peerId });
+      }
+      if ((await this.redis.zCard(membersKey(slug))) === 0) await this.redis.sRem(LIVE_ROOMS, slug);
+    }
+    return { lapsedOnline, lapsedMembers: removed };
+  }
+
+  /** online — every live tab (group by user for Online now). */
+  async online(): Promise<PeerRecord[]> {
+    const ids = await this.redis.zRangeByScore(PRESENCE, Date.now(), '+inf');
+    return this.peers(ids);
+  }
+
+  /** liveRooms — rooms with at least one live member, with those members. */
+  async liveRooms(): Promise<{ room: Room; members: PeerRecord[] }[]> {
+    const slugs = await this.redis.sMembers(LIVE_ROOMS);
+    const rooms = await this.getMany(slugs);
+    const out: { room: Room; members: PeerRecord[] }[] = [];
+    for (const room of rooms) {
+      const members = await this.members(room.slug);
+      if (members.length > 0) out.push({ room, members });
+    }
+    return out.sort((a, b) => a.room.name.localeCompare(b.room.name));
+  }
+
+  private async getMany(slugs: readonly string[]): Promise<Room[]> {
+    if (slugs.length === 0) return [];
+    const multi = this.redis.multi();
+    for (const s of slugs) multi.hGetAll(roomKey(s));
+    const rows = (await multi.exec()) as unknown as Record<string, string>[];
+    return rows.map((h) => toRoom(h ?? {})).filter((r): r is Room => r !== null);
+  }
+
+  private async peers(ids: readonly string[]): Promise<PeerRecord[]> {
+    if (ids.length === 0) return [];
+    const multi = this.redis.multi();
+    for (const id of ids) multi.hGetAll(peerKey(id));
+    const rows = (await multi.exec()) as unknown as Record<string, string>[];
+    return rows.map((h) => toPeer(h ?? {})).filter((p): p is PeerRecord => p !== null);
+  }
+}

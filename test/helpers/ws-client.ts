@@ -1,0 +1,102 @@
+// A signaling client for integration tests: a real `ws` socket with a signed-in user's cookie.
+import WebSocket from 'ws';
+import type { ClientMessage, ServerMessage, ServerMessageOf, ServerMessageType } from '../../src/shared/protocol.js';
+import type { HttpClient } from './http-client.js';
+
+/** TestSocket — records every server message and lets a test wait for the next of a type. */
+export class TestSocket {
+  readonly received: ServerMessage[] = [];
+  private waiters: { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
+  closed: { code: number; reason: string } | null = null;
+  peerId = '';
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString()) as ServerMessage;
+      if (m.type === 'welcome') this.peerId = m.peerId;
+      this.received.push(m);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.pred(m)) return true;
+        w.resolve(m);
+        return false;
+      });
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+    });
+  }
+
+  /** open — connects as the user signed in on `http` (cookie, CA, Origin of the server). */
+  static async open(http: HttpClient, ca: Buffer, opts: { origin?: string | null } = {}): Promise<TestSocket> {
+    const cookie = [...http.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const headers: Record<string, string> = { cookie };
+    const origin = opts.origin === undefined ? http.origin : opts.origin;
+    if (origin) headers.origin = origin;
+    const ws = new WebSocket(`${http.origin.replace('https:', 'wss:')}/ws`, { headers, ca });
+    const sock = new TestSocket(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
+    });
+    await sock.next('welcome');
+    return sock;
+  }
+
+  send(msg: ClientMessage | Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(msg));
+  }
+
+  sendRaw(raw: string | Buffer): void {
+    this.ws.send(raw);
+  }
+
+  /** next — the next message of `type` (matching `pred`) after now, or after `timeoutMs` an error. */
+  next<T extends ServerMessageType>(type: T, pred: (m: ServerMessageOf<T>) => boolean = () => true, timeoutMs = 5_000): Promise<ServerMessageOf<T>> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`timed out waiting for ${type}`)), timeoutMs);
+      this.waiters.push({
+        pred: (m) => m.type === type && pred(m as ServerMessageOf<T>),
+        resolve: (m) => {
+          clearTimeout(t);
+          resolve(m as ServerMessageOf<T>);
+        },
+      });
+    });
+  }
+
+  /** request — sends and waits for the reply of `type` or an error. */
+  async request<T extends ServerMessageType>(msg: ClientMessage | Record<string, unknown>, type: T): Promise<ServerMessageOf<T> | ServerMessageOf<'error'>> {
+    const reply = Promise.race([this.next(type), this.next('error')]);
+    this.send(msg);
+    return reply;
+  }
+
+  waitClosed(timeoutMs = 5_000): Promise<{ code: number; reason: string }> {
+    if (this.closed) return Promise.resolve(this.closed);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('socket did not close')), timeoutMs);
+      this.ws.once('close', (code, reason) => {
+        clearTimeout(t);
+        resolve({ code, reason: reason.toString() });
+      });
+    });
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** rawUpgrade — attempts the upgrade and returns the HTTP status if it was refused (or 101). */
+export function rawUpgrade(origin: string, ca: Buffer, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${origin.replace('https:', 'wss:')}/ws`, { headers, ca });
+    ws.on('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('error', () => resolve(0));
+  });
+}
