@@ -38,13 +38,36 @@ for (const [file, meta] of Object.entries(client.metafile.outputs)) {
   islands[path.basename(meta.entryPoint, '.ts')] = '/' + path.relative(path.join(root, 'public'), path.join(root, file)).split(path.sep).join('/');
 }
 
+// Workers are separate entry points (a worker cannot share the page's chunks).
+const workerDir = path.join(root, 'src', 'client', 'workers');
+const workers = {};
+if (existsSync(workerDir)) {
+  const built = await esbuild.build({
+    entryPoints: readdirSync(workerDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(workerDir, f)),
+    outdir: path.join(out, 'workers'),
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    sourcemap: 'linked',
+    target: ['chrome110', 'firefox115', 'safari16'],
+    entryNames: '[name]-[hash]',
+    metafile: true,
+    logLevel: 'warning',
+  });
+  for (const [file, meta] of Object.entries(built.metafile.outputs)) {
+    if (file.endsWith('.map')) continue;
+    sizes.push([path.relative(out, path.join(root, file)), meta.bytes]);
+    if (meta.entryPoint) workers[path.basename(meta.entryPoint, '.ts')] = '/' + path.relative(path.join(root, 'public'), path.join(root, file)).split(path.sep).join('/');
+  }
+}
+
 const { buildIconSprite } = await import('./build-icons.mjs');
 const sprite = buildIconSprite();
 const iconsName = `icons-${hash(sprite)}.svg`;
 writeFileSync(path.join(out, iconsName), sprite);
 
 const css = readFileSync(path.join(root, 'public', 'css', 'hearth.css'));
-const manifest = { islands, css: `/css/hearth.css?v=${hash(css)}`, icons: `/build/${iconsName}` };
+const manifest = { islands, workers, css: `/css/hearth.css?v=${hash(css)}`, icons: `/build/${iconsName}` };
 writeFileSync(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 
 await esbuild.build({

@@ -78,6 +78,7 @@ export function createApp(deps: AppDeps): HearthApp {
   app.enable('view cache');
   app.locals.cssUrl = assets.css;
   app.locals.iconsUrl = assets.icons;
+  app.locals.workersJson = JSON.stringify(assets.workers ?? {});
 
   app.use(helmet({
     contentSecurityPolicy: {

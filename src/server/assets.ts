@@ -6,6 +6,8 @@ import { BUILD_DIR } from './paths.js';
 /** Assets — URLs of the built browser files. */
 export interface Assets {
   islands: Record<string, string>;
+  /** Worker bundles by name (src/client/workers/<name>.ts). */
+  workers?: Record<string, string>;
   css: string;
   icons: string;
 }

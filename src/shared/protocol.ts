@@ -77,6 +77,9 @@ function jsonSize(d: unknown): number {
 
 // ---- client → server -------------------------------------------------------------------
 
+export const TRANSFER_STATES = ['offered', 'declined', 'resumed', 'verified', 'failed', 'cancelled'] as const;
+export type TransferState = (typeof TRANSFER_STATES)[number];
+
 export const ClientMessageSchema = v.variant('type', [
   /** join — enter a room (leaving any other room first). */
   v.strictObject({ type: v.literal('join'), room: SlugSchema, ref: RefSchema }),
@@ -92,10 +95,22 @@ export const ClientMessageSchema = v.variant('type', [
     text: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CHAT), v.check((t) => t.trim().length > 0, 'empty message')),
     ref: RefSchema,
   }),
+  /** ledger — records a file transfer's state in the room's chat (who sent what to whom, its hash). */
+  v.strictObject({
+    type: v.literal('ledger'),
+    transferId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/)),
+    /** Receiver's peer id, or null for "everyone in the room". */
+    to: v.nullable(PeerIdSchema),
+    name: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
+    size: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER)),
+    sha256: v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))),
+    state: v.picklist(TRANSFER_STATES),
+    ref: RefSchema,
+  }),
 ]);
 export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];
-export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ['join', 'leave', 'signal', 'media', 'chat'];
+export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ['join', 'leave', 'signal', 'media', 'chat', 'ledger'];
 
 // ---- server → client (types only: the server builds them, the browser trusts its server) --
 
@@ -121,6 +136,8 @@ export interface OnlineEntry {
   userId: string;
   displayName: string;
   where: Whereabouts;
+  /** The person's tabs that are in the lobby (not in a room): lobby peers may signal each other. */
+  lobbyPeers: string[];
 }
 
 /** LiveRoom — a room with people in it, as the lobby shows it. */
@@ -140,6 +157,20 @@ export interface ChatMessage {
   text: string;
   /** Milliseconds since the epoch (server clock). */
   ts: number;
+  /** Present on file-transfer ledger entries (then `text` is a plain-language summary). */
+  transfer?: LedgerEntry;
+}
+
+/** LedgerEntry — one file transfer's state as the room's chat records it. */
+export interface LedgerEntry {
+  transferId: string;
+  fromName: string;
+  /** Receiver's display name, or null for everyone in the room. */
+  toName: string | null;
+  name: string;
+  size: number;
+  sha256: string | null;
+  state: TransferState;
 }
 
 export interface RoomInfo {

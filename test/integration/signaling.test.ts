@@ -90,7 +90,7 @@ describe('signaling channel /ws (real HTTPS, ws, Redis)', function () {
       ['chat over 2,000 characters', JSON.stringify({ type: 'chat', text: 'x'.repeat(2001) }), ErrorCode.BadMessage],
       ['leave when not in a room', '{"type":"leave"}', ErrorCode.NotInRoom],
       ['chat when not in a room', '{"type":"chat","text":"hi"}', ErrorCode.NotInRoom],
-      ['signal when not in a room', '{"type":"signal","to":"AAAAAAAAAAAA","payload":{"kind":"candidate","candidate":null}}', ErrorCode.NotInRoom],
+      ['signal to an unknown lobby peer', '{"type":"signal","to":"AAAAAAAAAAAA","payload":{"kind":"candidate","candidate":null}}', ErrorCode.PeerNotFound],
       ['join of an unknown room', '{"type":"join","room":"no-such-room"}', ErrorCode.RoomNotFound],
     ];
     let s: TestSocket;
@@ -217,6 +217,16 @@ describe('signaling channel /ws (real HTTPS, ws, Redis)', function () {
       expect(e2).to.include({ type: 'error', code: ErrorCode.PeerNotFound });
       await sleep(100);
       expect(sc.received.some((x) => x.type === 'signal')).to.equal(false);
+
+      // Lobby peers may signal each other (lobby file transfers), but not peers in a room.
+      const [d, e] = [await socket(await user('dee')), await socket(await user('eve'))];
+      const gotE = e.next('signal');
+      d.send({ type: 'signal', to: e.peerId, payload: { kind: 'app', app: 'transfer', data: { hi: 1 } } });
+      expect((await gotE).from).to.equal(d.peerId);
+      const e3 = await d.request({ type: 'signal', to: sa.peerId, payload: { kind: 'candidate', candidate: null } }, 'signal');
+      expect(e3).to.include({ type: 'error', code: ErrorCode.PeerNotFound });
+      const e4 = await sa.request({ type: 'signal', to: d.peerId, payload: { kind: 'candidate', candidate: null } }, 'signal');
+      expect(e4).to.include({ type: 'error', code: ErrorCode.PeerNotFound });
     });
 
     it('lets only the owner delete a room, and tells its members', async () => {

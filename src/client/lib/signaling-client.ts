@@ -125,6 +125,11 @@ export class SignalingClient {
     return this.send({ type: 'chat', text });
   }
 
+  /** ledger — records a transfer's state in the room's chat. */
+  ledger(entry: Omit<Extract<ClientMessage, { type: 'ledger' }>, 'type' | 'ref'>): boolean {
+    return this.send({ type: 'ledger', ...entry });
+  }
+
   /** send — false when not connected (the caller decides whether to retry after reconnect). */
   send(msg: ClientMessage): boolean {
     if (!this.isOpen) return false;

@@ -1,7 +1,8 @@
 // What the server does with each client message; every room action is authorised here.
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RedisStore } from 'connect-redis';
-import { CloseCode, ErrorCode, type Peer } from '../../shared/protocol.js';
+import { CloseCode, ErrorCode, type LedgerEntry, type Peer } from '../../shared/protocol.js';
+import { describeTransfer } from '../../shared/ledger.js';
 import { loadSession } from '../auth/session.js';
 import type { ChatStore } from '../store/chat.js';
 import type { RedisClient } from '../store/redis.js';
@@ -82,19 +83,21 @@ export function createHandlers(deps: HandlerDeps): HandlerMap {
       conn.send({ type: 'left', room, ...(msg.ref ? { ref: msg.ref } : {}) });
     },
 
+    // Peers may signal each other when they are in the same room, or both in the lobby
+    // (for lobby file transfers); never across rooms or between a room and the lobby.
     async signal(conn, msg) {
-      if (!conn.room) throw new HandlerError(ErrorCode.NotInRoom, 'Join a room before signaling.');
       if (msg.to === conn.peerId) throw new HandlerError(ErrorCode.PeerNotFound, 'You cannot signal yourself.');
+      const where = conn.room ? 'your room' : 'the lobby';
       const out = { type: 'signal' as const, from: conn.peerId, payload: msg.payload };
       const local = hub.local(msg.to);
       if (local) {
-        // Fast path: both ends on this instance, membership known in memory.
-        if (local.room !== conn.room) throw new HandlerError(ErrorCode.PeerNotFound, 'That peer is not in your room.');
+        // Fast path: both ends on this instance, whereabouts known in memory.
+        if (local.room !== conn.room) throw new HandlerError(ErrorCode.PeerNotFound, `That peer is not in ${where}.`);
         local.send(out);
         return;
       }
       const target = await rooms.peer(msg.to);
-      if (!target || target.room !== conn.room) throw new HandlerError(ErrorCode.PeerNotFound, 'That peer is not in your room.');
+      if (!target || target.room !== conn.room) throw new HandlerError(ErrorCode.PeerNotFound, `That peer is not in ${where}.`);
       await hub.toPeer(msg.to, out);
     },
 
@@ -114,6 +117,19 @@ export function createHandlers(deps: HandlerDeps): HandlerMap {
         throw err;
       }
       const message = await deps.chat.append(conn.room, { userId: conn.userId, displayName: conn.displayName, text: msg.text.trim() });
+      await hub.toRoom(conn.room, { type: 'chat', room: conn.room, message });
+    },
+
+    async ledger(conn, msg) {
+      if (!conn.room) throw new HandlerError(ErrorCode.NotInRoom, 'Transfers are recorded only in rooms.');
+      let toName: string | null = null;
+      if (msg.to) {
+        const target = await rooms.peer(msg.to);
+        if (!target || target.room !== conn.room) throw new HandlerError(ErrorCode.PeerNotFound, 'That peer is not in your room.');
+        toName = target.displayName;
+      }
+      const transfer: LedgerEntry = { transferId: msg.transferId, fromName: conn.displayName, toName, name: msg.name, size: msg.size, sha256: msg.sha256, state: msg.state };
+      const message = await deps.chat.append(conn.room, { userId: conn.userId, displayName: conn.displayName, text: describeTransfer(transfer), transfer });
       await hub.toRoom(conn.room, { type: 'chat', room: conn.room, message });
     },
   };

@@ -15,8 +15,11 @@ export async function buildLobbySnapshot(rooms: RoomStore): Promise<LobbySnapsho
   for (const p of peers) {
     const inRoom = p.room && roomNames.has(p.room) ? { kind: 'room' as const, slug: p.room, name: roomNames.get(p.room)! } : null;
     const known = people.get(p.userId);
+    const lobbyPeers = [...(known?.lobbyPeers ?? []), ...(p.room ? [] : [p.peerId])];
     if (!known || (inRoom && known.where.kind === 'lobby')) {
-      people.set(p.userId, { userId: p.userId, displayName: p.displayName, where: inRoom ?? { kind: 'lobby' } });
+      people.set(p.userId, { userId: p.userId, displayName: p.displayName, where: inRoom ?? { kind: 'lobby' }, lobbyPeers });
+    } else {
+      known.lobbyPeers = lobbyPeers;
     }
   }
   const online = [...people.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));

@@ -1,0 +1,31 @@
+// Plain-language wording of file-transfer ledger entries, shared by the server (stored text) and the browser.
+import type { LedgerEntry } from './protocol.js';
+
+/** formatBytes — 1,536 → "1.5 KB" (decimal units, as file managers show). */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = -1;
+  do {
+    v /= 1000;
+    i++;
+  } while (v >= 1000 && i < units.length - 1);
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+const VERBS: Record<LedgerEntry['state'], string> = {
+  offered: 'offered',
+  declined: 'declined',
+  resumed: 'resumed',
+  verified: 'delivered and verified',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+/** describeTransfer — e.g. "Ada → Bob: report.pdf (1.2 MB) delivered and verified, SHA-256 3f2a…". */
+export function describeTransfer(t: LedgerEntry): string {
+  const who = `${t.fromName} → ${t.toName ?? 'everyone'}`;
+  const hash = t.sha256 ? `, SHA-256 ${t.sha256}` : '';
+  return `${who}: ${t.name} (${formatBytes(t.size)}) ${VERBS[t.state]}${hash}`;
+}
