@@ -17,6 +17,8 @@ import { roomRoutes } from './routes/rooms.js';
 import type { ConnectionLimits } from './signaling/connection.js';
 import { SignalingHub } from './signaling/hub.js';
 import { SignalingServer } from './signaling/server.js';
+import { Ringing } from './signaling/ringing.js';
+import { CallStore } from './store/calls.js';
 import { ChatStore } from './store/chat.js';
 import type { RedisClient } from './store/redis.js';
 import { RoomStore } from './store/rooms.js';
@@ -34,6 +36,8 @@ export interface AppDeps {
   /** Signaling heartbeat interval (a dead socket is gone within two of these); default 10 s. */
   heartbeatMs?: number;
   signalingLimits?: ConnectionLimits;
+  /** Rings one caller may start per minute (default 10). */
+  ringsPerMinute?: number;
 }
 
 /** HearthApp — the Express app plus the signaling side that shares its sessions and stores. */
@@ -45,6 +49,8 @@ export interface HearthApp {
   chat: ChatStore;
   hub: SignalingHub;
   signaling: SignalingServer;
+  calls: CallStore;
+  ringing: Ringing;
 }
 
 declare module 'express-serve-static-core' {
@@ -66,9 +72,11 @@ export function createApp(deps: AppDeps): HearthApp {
   const hasher = deps.hasher ?? new PasswordHasher();
   const sessions = createSessions(config, redis, deps.sessionSecret);
   const sessionParser = sessions.parser;
+  const calls = new CallStore(redis);
   const hub = new SignalingHub(redis, rooms, log, { heartbeatMs, lobbyDebounceMs: 100 });
+  const ringing = new Ringing({ redis, calls, rooms, users, hub, log, timeoutMs: config.ringTimeoutSeconds * 1000, ringsPerMinute: deps.ringsPerMinute });
   const signaling = new SignalingServer({
-    config, log, redis, rooms, chat, hub, users, sessionParser, sessionStore: sessions.store, limits: deps.signalingLimits,
+    config, log, redis, rooms, chat, hub, users, ringing, sessionParser, sessionStore: sessions.store, limits: deps.signalingLimits,
   });
   const app = express();
 
@@ -134,6 +142,7 @@ export function createApp(deps: AppDeps): HearthApp {
     if (!id) return next();
     try {
       res.locals.user = await users.findById(id);
+      res.locals.dnd = res.locals.user ? await calls.dnd(id) : false;
       next();
     } catch (err) {
       next(err);
@@ -147,12 +156,12 @@ export function createApp(deps: AppDeps): HearthApp {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next(new HttpError(401, 'Signed out', 'Your session has ended. Sign in again.'));
     res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
   });
-  app.use(pageRoutes({ assets, rooms }));
+  app.use(pageRoutes({ assets, rooms, calls }));
   app.use(roomRoutes({ assets, rooms, chat, hub, hasher, redis, users }));
 
   app.use((_req, _res, next) => next(notFound()));
   app.use(errorHandler(log));
-  return { express: app, sessionParser, users, rooms, chat, hub, signaling };
+  return { express: app, sessionParser, users, rooms, chat, hub, signaling, calls, ringing };
 }
 
 const databaseDown = () => new HttpError(503, "Hearth's database is unavailable",

@@ -70,6 +70,7 @@ export async function startHearth(opts: StartOptions): Promise<RunningHearth> {
   const connecting = redis.connect().catch((err: Error) => log.warn({ err: err.message }, 'redis not reachable yet; retrying'));
   const waited = await Promise.race([connecting.then(() => true), new Promise((r) => setTimeout(r, opts.redisWaitMs ?? 5_000, false))]);
   if (!waited) log.warn('redis is not answering yet: pages answer 503 until it does');
+  app.ringing.start();
   const hubStarted = app.hub.start().catch((err: Error) => log.warn({ err: err.message }, 'signaling bus failed to start'));
   if (waited) await hubStarted;
 
@@ -81,6 +82,7 @@ export async function startHearth(opts: StartOptions): Promise<RunningHearth> {
     server,
     async close() {
       await app.signaling.close();
+      app.ringing.stop();
       await app.hub.stop();
       await server.closeAll();
       if (redis.isOpen) await redis.close().catch(() => redis.destroy());

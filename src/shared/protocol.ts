@@ -33,6 +33,8 @@ export const ErrorCode = {
   PeerNotFound: 'peer-not-found',
   Unavailable: 'unavailable',
   Internal: 'internal',
+  CallNotFound: 'call-not-found',
+  UserNotFound: 'user-not-found',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -41,6 +43,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const PeerIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,32}$/));
 export const SlugSchema = v.pipe(v.string(), v.regex(/^[a-z0-9-]{3,64}$/));
 const RefSchema = v.optional(v.pipe(v.string(), v.maxLength(64)));
+export const CallIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,32}$/));
 
 const DescriptionSchema = v.strictObject({
   type: v.picklist(['offer', 'answer', 'pranswer', 'rollback']),
@@ -95,6 +98,16 @@ export const ClientMessageSchema = v.variant('type', [
     text: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CHAT), v.check((t) => t.trim().length > 0, 'empty message')),
     ref: RefSchema,
   }),
+  /** ring — ring a person by user id, into a new private call or into the sender's `room`. */
+  v.strictObject({ type: v.literal('ring'), userId: v.pipe(v.string(), v.uuid()), room: v.optional(SlugSchema), ref: RefSchema }),
+  /** ring-cancel — the caller hangs up before an answer. */
+  v.strictObject({ type: v.literal('ring-cancel'), callId: CallIdSchema, ref: RefSchema }),
+  /** ring-answer — the callee accepts or declines (the first answer from any tab wins). */
+  v.strictObject({ type: v.literal('ring-answer'), callId: CallIdSchema, accept: v.boolean(), ref: RefSchema }),
+  /** dnd — Do not disturb on or off for the sender's account. */
+  v.strictObject({ type: v.literal('dnd'), on: v.boolean(), ref: RefSchema }),
+  /** dismiss-missed — remove one missed call from the list. */
+  v.strictObject({ type: v.literal('dismiss-missed'), id: CallIdSchema, ref: RefSchema }),
   /** ledger — records a file transfer's state in the room's chat (who sent what to whom, its hash). */
   v.strictObject({
     type: v.literal('ledger'),
@@ -110,7 +123,7 @@ export const ClientMessageSchema = v.variant('type', [
 ]);
 export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];
-export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ['join', 'leave', 'signal', 'media', 'chat', 'ledger'];
+export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ['join', 'leave', 'signal', 'media', 'chat', 'ring', 'ring-cancel', 'ring-answer', 'dnd', 'dismiss-missed', 'ledger'];
 
 // ---- server → client (types only: the server builds them, the browser trusts its server) --
 
@@ -173,6 +186,16 @@ export interface LedgerEntry {
   state: TransferState;
 }
 
+/** CallOutcome — how a ring ended (or `ringing` while it has not). */
+export type CallState = 'ringing' | 'accepted' | 'declined' | 'no-answer' | 'busy' | 'cancelled' | 'offline' | 'dnd' | 'answered-elsewhere';
+
+/** MissedCall — a ring nobody answered, kept until dismissed. */
+export interface MissedCall {
+  id: string;
+  from: UserRef;
+  ts: number;
+}
+
 export interface RoomInfo {
   slug: string;
   name: string;
@@ -190,6 +213,11 @@ export type ServerMessage =
   | { type: 'room-closed'; room: string; reason: 'deleted' }
   | { type: 'signal'; from: string; payload: SignalPayload }
   | { type: 'chat'; room: string; message: ChatMessage }
+  | { type: 'ring-incoming'; callId: string; from: UserRef; room: RoomInfo | null; expiresAt: number }
+  | { type: 'ring-update'; callId: string; state: CallState; peer: UserRef; room?: string; ref?: string }
+  | { type: 'ring-notice'; from: UserRef; reason: 'busy' | 'dnd' }
+  | { type: 'missed-calls'; calls: MissedCall[] }
+  | { type: 'dnd'; on: boolean }
   | { type: 'error'; code: ErrorCode; message: string; ref?: string };
 
 export type ServerMessageType = ServerMessage['type'];

@@ -1,20 +1,30 @@
-// Lobby island: keeps Online now, Live rooms and Your rooms live over the signaling channel.
+// Lobby island: keeps Online now, Live rooms and Your rooms live, and rings people by name.
 import { SignalingClient } from '../lib/signaling-client.js';
+import { h, icon } from '../ui/dom.js';
 import { LobbyView } from '../ui/lobby-view.js';
+import { mountRinging } from '../ui/ringing.js';
 
 /** mount — attaches live updates to the server-rendered lobby; returns the teardown. */
 export function mount(root: HTMLElement): () => void {
   const selfId = document.querySelector<HTMLMetaElement>('meta[name="hearth-user"]')?.content ?? '';
   const view = new LobbyView(root, selfId);
   const signaling = new SignalingClient();
+  const ringing = mountRinging(signaling);
+  view.personActions.push((entry, actions) => {
+    const label = `Call ${entry.displayName}`;
+    const btn = h('button', { type: 'button', class: 'btn btn--secondary btn--small', 'aria-label': label, title: label }, icon('phone'), h('span', { 'aria-hidden': 'true' }, 'Call'));
+    btn.addEventListener('click', () => ringing.call({ id: entry.userId, displayName: entry.displayName }));
+    actions.append(btn);
+  });
   const off = signaling.on('lobby', (m) => {
     view.renderOnline(m.online);
     view.renderLiveRooms(m.rooms);
   });
   signaling.connect();
-  (window as unknown as { __hearth?: object }).__hearth = { signaling, view };
+  (window as unknown as { __hearth?: object }).__hearth = { signaling, view, ringing };
   return () => {
     off();
+    ringing.teardown();
     signaling.close();
   };
 }

@@ -1,47 +1,11 @@
 // Renders the lobby's live lists (Online now, Live rooms, Your rooms counts) from `lobby` messages.
 import type { LiveRoom, OnlineEntry } from '../../shared/protocol.js';
+import { avatar, h as el, icon } from './dom.js';
 
-type Child = Node | string | null | undefined | false;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | boolean | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === false) continue;
-    e.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children) if (c) e.append(c);
-  return e;
-}
-
-/** initials — 1–2 letters for an avatar, from any script (same rule as the server's mixin). */
-export function initials(name: string): string {
-  const words = name.trim().split(/\s+/).map((w) => Array.from(w).find((ch) => /[\p{L}\p{N}]/u.test(ch)) ?? '').filter(Boolean);
-  return (words.slice(0, 2).join('') || '?').toUpperCase();
-}
-
-export function avatar(name: string): HTMLElement {
-  return el('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(name));
-}
-
-function svgIcon(iconsUrl: string, name: string, cls = ''): SVGSVGElement {
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('class', `icon ${cls}`.trim());
-  svg.setAttribute('aria-hidden', 'true');
-  svg.setAttribute('focusable', 'false');
-  const use = document.createElementNS('http://www.w3.org/2000/svg', 'use');
-  use.setAttribute('href', `${iconsUrl}#${name}`);
-  svg.append(use);
-  return svg;
-}
 
 /** LobbyView — owns the three lists and their empty states. */
 export class LobbyView {
-  private readonly iconsUrl: string;
-
-  constructor(private readonly root: HTMLElement, private readonly selfId: string) {
-    const use = document.querySelector('svg use');
-    this.iconsUrl = (use?.getAttribute('href') ?? '').split('#')[0] ?? '';
-  }
+  constructor(private readonly root: HTMLElement, private readonly selfId: string) {}
 
   /** personActions — hook for features that add per-person buttons (call, send file). */
   personActions: ((entry: OnlineEntry, container: HTMLElement) => void)[] = [];
@@ -74,7 +38,7 @@ export class LobbyView {
       el('div', { class: 'room-item__body' },
         el('span', { class: 'room-item__title' },
           el('a', { class: 'room-item__link', href: `/r/${encodeURIComponent(r.slug)}` }, r.name),
-          r.hasPasscode && svgIcon(this.iconsUrl, 'lock', 'room-item__lock'),
+          r.hasPasscode && icon('lock', 'room-item__lock'),
           r.hasPasscode && el('span', { class: 'visually-hidden' }, 'Passcode required')),
         r.members.length > 0 && el('span', { class: 'room-item__members' }, r.members.map((m) => m.displayName).join(', '))),
       this.badge(r.count, r.capacity))));
@@ -95,7 +59,7 @@ export class LobbyView {
 
   private badge(count: number, capacity: number): HTMLElement {
     return el('span', { class: count >= capacity ? 'badge badge--full' : 'badge' },
-      svgIcon(this.iconsUrl, 'users'),
+      icon('users'),
       el('span', { 'aria-hidden': 'true' }, `${count}/${capacity}`),
       el('span', { class: 'visually-hidden' }, `${count} of ${capacity}`));
   }

@@ -1,4 +1,4 @@
-// Who may enter a room: the owner always; others after its passcode, or when invited to a private call.
+// Who may enter a room: the owner always; others after its passcode, or when invited (rung in, private calls).
 import type { SessionData } from 'express-session';
 import type { Room, RoomStore } from '../store/rooms.js';
 
@@ -7,9 +7,10 @@ export type RoomAccess = 'ok' | 'passcode' | 'not-invited';
 /** canEnterRoom — the one rule both the room page and the signaling `join` apply. */
 export async function canEnterRoom(rooms: RoomStore, room: Room, userId: string, session: Partial<SessionData>): Promise<RoomAccess> {
   if (room.ownerId === userId) return 'ok';
-  if (room.invitedOnly && !(await rooms.isInvited(room.slug, userId))) return 'not-invited';
-  if (room.passcodeHash && !session.roomAccess?.[room.slug]) return 'passcode';
-  return 'ok';
+  if (!room.invitedOnly && (!room.passcodeHash || session.roomAccess?.[room.slug])) return 'ok';
+  // Someone rung into the room by a member needs no passcode.
+  if (await rooms.isInvited(room.slug, userId)) return 'ok';
+  return room.invitedOnly ? 'not-invited' : 'passcode';
 }
 
 /** grantRoomAccess — remembers in the session that its passcode was entered (bounded list). */

@@ -2,11 +2,13 @@
 import { Router } from 'express';
 import type { Assets } from '../assets.js';
 import { buildLobbySnapshot } from '../signaling/lobby-view.js';
+import type { CallStore } from '../store/calls.js';
 import type { RoomStore } from '../store/rooms.js';
 
 export interface PageRoutesDeps {
   assets: Assets;
   rooms: RoomStore;
+  calls: CallStore;
 }
 
 export interface NewRoomForm {
@@ -34,7 +36,9 @@ export async function lobbyLocals(rooms: RoomStore, assets: Assets, userId: stri
 export function pageRoutes(deps: PageRoutesDeps): Router {
   const router = Router();
   router.get('/', async (_req, res) => {
-    res.render('lobby', await lobbyLocals(deps.rooms, deps.assets, res.locals.user!.id));
+    const userId = res.locals.user!.id;
+    const [locals, missedCalls] = await Promise.all([lobbyLocals(deps.rooms, deps.assets, userId), deps.calls.missed(userId)]);
+    res.render('lobby', { ...locals, missedCalls });
   });
   return router;
 }

@@ -28,6 +28,8 @@ export type HandlerMap = { [T in ClientMessage['type']]: Handler<T> };
 /** Connection — a signed-in browser tab's socket; the server-side identity (`peerId`, `userId`) is never taken from messages. */
 export class Connection implements LocalPeer {
   room: string | null = null;
+  /** Rings this tab started that may still be ringing (cancelled if the tab goes away). */
+  readonly calling = new Set<string>();
   private alive = true;
   private queue: Promise<void> = Promise.resolve();
   private readonly budget: RateLimiterMemory;

@@ -10,6 +10,7 @@ import type { PeerRecord, RoomStore } from '../store/rooms.js';
 import { HandlerError, type Connection, type HandlerMap } from './connection.js';
 import type { SignalingHub } from './hub.js';
 import { canEnterRoom } from '../auth/room-access.js';
+import type { Ringing } from './ringing.js';
 
 export interface HandlerDeps {
   redis: RedisClient;
@@ -17,6 +18,7 @@ export interface HandlerDeps {
   chat: ChatStore;
   hub: SignalingHub;
   sessionStore: RedisStore;
+  ringing: Ringing;
 }
 
 export const toPeer = (p: PeerRecord): Peer => ({
@@ -119,6 +121,12 @@ export function createHandlers(deps: HandlerDeps): HandlerMap {
       const message = await deps.chat.append(conn.room, { userId: conn.userId, displayName: conn.displayName, text: msg.text.trim() });
       await hub.toRoom(conn.room, { type: 'chat', room: conn.room, message });
     },
+
+    ring: (conn, msg) => deps.ringing.ring(conn, msg),
+    'ring-cancel': (conn, msg) => deps.ringing.cancel(conn, msg),
+    'ring-answer': (conn, msg) => deps.ringing.answer(conn, msg),
+    dnd: (conn, msg) => deps.ringing.setDnd(conn, msg),
+    'dismiss-missed': (conn, msg) => deps.ringing.dismissMissed(conn, msg),
 
     async ledger(conn, msg) {
       if (!conn.room) throw new HandlerError(ErrorCode.NotInRoom, 'Transfers are recorded only in rooms.');

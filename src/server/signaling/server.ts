@@ -106,6 +106,7 @@ export class SignalingServer {
       await conn.settled();
       await leaveRoom(this.deps, conn);
       await this.deps.rooms.disconnect(conn.peerId, null);
+      await this.deps.ringing.onDisconnect(conn);
       await this.deps.hub.lobbyChanged();
     } catch (err) {
       // Redis is down: the peer's records lapse on their own within the heartbeat TTL.

@@ -120,6 +120,11 @@ export class RoomStore {
     return toRoom(await this.redis.hGetAll(roomKey(slug)));
   }
 
+  /** invite — lets `userId` into the room without its passcode (rung in by a member). */
+  async invite(slug: string, userId: string): Promise<void> {
+    await this.redis.sAdd(invitedKey(slug), userId);
+  }
+
   async isInvited(slug: string, userId: string): Promise<boolean> {
     return (await this.redis.sIsMember(invitedKey(slug), userId)) === 1;
   }

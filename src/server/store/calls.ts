@@ -1,0 +1,148 @@
+// Ringing state in Redis: one record per call, transitions made atomically, missed calls and Do not disturb.
+import { randomBytes } from 'node:crypto';
+import type { CallState, MissedCall } from '../../shared/protocol.js';
+import type { RedisClient } from './redis.js';
+
+/** Call — one ring from a caller to a callee. */
+export interface Call {
+  callId: string;
+  /** The caller's tab: updates go there. */
+  callerPeerId: string;
+  callerId: string;
+  callerName: string;
+  calleeId: string;
+  calleeName: string;
+  /** The room the callee is rung into; null means a new private call room on accept. */
+  room: string | null;
+  state: CallState;
+  expiresAt: number;
+}
+
+const callKey = (id: string) => `call:${id}`;
+const ringingKey = (userId: string) => `user:${userId}:ringing`;
+const missedKey = (userId: string) => `user:${userId}:missed`;
+const dndKey = (userId: string) => `user:${userId}:dnd`;
+const RINGING = 'calls:ringing';
+const MISSED_MAX = 50;
+// A finished call's record is kept a little while so late answers get a clear "ended".
+const ENDED_TTL_S = 120;
+
+// ringing → state, only if it is still ringing; frees the callee's "ringing" slot. Returns 1 if
+// this call made the transition (so exactly one tab/instance acts on it), else 0.
+const TRANSITION = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'ringing' then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('ZREM', KEYS[2], ARGV[2])
+if redis.call('GET', KEYS[3]) == ARGV[2] then redis.call('DEL', KEYS[3]) end
+return 1`;
+
+// Starts ringing unless the callee is already being rung (then returns 0: busy).
+const START = `
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[3]) == false then return 0 end
+redis.call('HSET', KEYS[1], 'callId', ARGV[1], 'callerId', ARGV[4], 'callerName', ARGV[5], 'calleeId', ARGV[6],
+  'calleeName', ARGV[7], 'room', ARGV[8], 'state', 'ringing', 'expiresAt', ARGV[2], 'callerPeerId', ARGV[9])
+redis.call('PEXPIRE', KEYS[1], ARGV[3] + 120000)
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+return 1`;
+
+function toCall(h: Record<string, string>): Call | null {
+  if (!h.callId || !h.callerId || !h.calleeId) return null;
+  return {
+    callId: h.callId,
+    callerPeerId: h.callerPeerId ?? '',
+    callerId: h.callerId,
+    callerName: h.callerName ?? '',
+    calleeId: h.calleeId,
+    calleeName: h.calleeName ?? '',
+    room: h.room || null,
+    state: (h.state ?? 'ringing') as CallState,
+    expiresAt: Number(h.expiresAt ?? 0),
+  };
+}
+
+/** CallStore — the single source of truth for rings, shared by every instance. */
+export class CallStore {
+  constructor(private readonly redis: RedisClient) {}
+
+  /** start — a new ringing call, or null when the callee is already being rung. */
+  async start(input: Omit<Call, 'callId' | 'state' | 'expiresAt'>, timeoutMs: number): Promise<Call | null> {
+    const callId = randomBytes(12).toString('base64url');
+    const expiresAt = Date.now() + timeoutMs;
+    const ok = await this.redis.eval(START, {
+      keys: [callKey(callId), ringingKey(input.calleeId), RINGING],
+      arguments: [callId, String(expiresAt), String(timeoutMs), input.callerId, input.callerName, input.calleeId, input.calleeName, input.room ?? '', input.callerPeerId],
+    });
+    return ok === 1 ? { ...input, callId, state: 'ringing', expiresAt } : null;
+  }
+
+  async get(callId: string): Promise<Call | null> {
+    return toCall(await this.redis.hGetAll(callKey(callId)));
+  }
+
+  /** finish — ringing → `state`; false when the call had already ended (someone else won). */
+  async finish(call: Call, state: Exclude<CallState, 'ringing'>): Promise<boolean> {
+    const r = await this.redis.eval(TRANSITION, {
+      keys: [callKey(call.callId), RINGING, ringingKey(call.calleeId)],
+      arguments: [state, call.callId, String(ENDED_TTL_S)],
+    });
+    return r === 1;
+  }
+
+  /** expired — ringing calls past their deadline (any instance may finish them; one wins). */
+  async expired(now = Date.now()): Promise<Call[]> {
+    const ids = await this.redis.zRangeByScore(RINGING, '-inf', now);
+    const calls = await Promise.all(ids.map((id) => this.get(id)));
+    // A record that vanished (TTL) still needs its index entry removed.
+    const gone = ids.filter((_, i) => !calls[i]);
+    if (gone.length) await this.redis.zRem(RINGING, gone);
+    return calls.filter((c): c is Call => c !== null && c.state === 'ringing');
+  }
+
+  /** ringingFor — the call ringing this user right now, if any. */
+  async ringingFor(userId: string): Promise<Call | null> {
+    const id = await this.redis.get(ringingKey(userId));
+    return id ? this.get(id) : null;
+  }
+
+  // ---- missed calls and Do not disturb ---------------------------------------------------
+
+  async addMissed(userId: string, call: Call): Promise<void> {
+    const entry: MissedCall = { id: call.callId, from: { id: call.callerId, displayName: call.callerName }, ts: Date.now() };
+    await this.redis.multi().lPush(missedKey(userId), JSON.stringify(entry)).lTrim(missedKey(userId), 0, MISSED_MAX - 1).exec();
+  }
+
+  async missed(userId: string): Promise<MissedCall[]> {
+    const rows = await this.redis.lRange(missedKey(userId), 0, -1);
+    return rows.flatMap((r) => {
+      try {
+        return [JSON.parse(r) as MissedCall];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** dismissMissed — true when an entry with that id was removed. */
+  async dismissMissed(userId: string, id: string): Promise<boolean> {
+    const rows = await this.redis.lRange(missedKey(userId), 0, -1);
+    const raw = rows.find((r) => {
+      try {
+        return (JSON.parse(r) as MissedCall).id === id;
+      } catch {
+        return false;
+      }
+    });
+    // LREM by the exact stored value removes that entry and no other.
+    return raw ? (await this.redis.lRem(missedKey(userId), 1, raw)) > 0 : false;
+  }
+
+  async setDnd(userId: string, on: boolean): Promise<void> {
+    if (on) await this.redis.set(dndKey(userId), '1');
+    else await this.redis.del(dndKey(userId));
+  }
+
+  async dnd(userId: string): Promise<boolean> {
+    return (await this.redis.exists(dndKey(userId))) === 1;
+  }
+}
