@@ -116,6 +116,16 @@ describe('accounts and sessions (real HTTPS + Redis)', function () {
       }
     });
 
+    it('re-hashes a password stored with weaker parameters at sign-in', async () => {
+      const argon2 = (await import('argon2')).default;
+      await client().register('oldtimer', 'correct horse battery');
+      const u = await hearth.app.users.findByUsername('oldtimer');
+      await hearth.app.users.setPasswordHash(u!.id, await argon2.hash('correct horse battery', { type: argon2.argon2id, memoryCost: 4096, timeCost: 2, parallelism: 1 }));
+      expect((await client().login('oldtimer', 'correct horse battery')).status).to.equal(303);
+      const after = await hearth.app.users.findByUsername('oldtimer');
+      expect(after!.passwordHash).to.match(/m=19456/);
+    });
+
     it('returns to ?next= after sign-in', async () => {
       const r = await client().login('alice', 'correct horse battery', '/r/quiet-otter-7xk2');
       expect(r.headers.location).to.equal('/r/quiet-otter-7xk2');
