@@ -147,6 +147,7 @@ export function roomRoutes(deps: RoomRoutesDeps): Router {
     if ((await canEnterRoom(rooms, room, user.id, req.session)) !== 'ok') throw forbidden('Enter this room before chatting in it.');
     const text = str(req.body?.text).trim();
     if (!text || text.length > MAX_CHAT) throw new HttpError(400, 'Message not sent', `A message has 1–${MAX_CHAT} characters.`);
+    if (!(await deps.chat.allow(user.id))) throw new HttpError(429, 'Slow down', 'You are sending messages too fast; wait a few seconds and try again.', 10);
     const message = await deps.chat.append(room.slug, { userId: user.id, displayName: user.displayName, text });
     await deps.hub.toRoom(room.slug, { type: 'chat', room: room.slug, message });
     res.redirect(303, `/r/${room.slug}#chat`);

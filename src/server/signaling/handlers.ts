@@ -1,5 +1,4 @@
 // What the server does with each client message; every room action is authorised here.
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RedisStore } from 'connect-redis';
 import { CloseCode, ErrorCode, type LedgerEntry, type Peer } from '../../shared/protocol.js';
 import { describeTransfer } from '../../shared/ledger.js';
@@ -40,10 +39,6 @@ export async function leaveRoom(deps: HandlerDeps, conn: Connection): Promise<st
 /** createHandlers — one handler per client message type. */
 export function createHandlers(deps: HandlerDeps): HandlerMap {
   const { rooms, hub } = deps;
-  const chatLimiter = new RateLimiterRedis({
-    storeClient: deps.redis, useRedisPackage: true, rejectIfRedisNotReady: true,
-    keyPrefix: 'throttle:chat', points: 10, duration: 10,
-  });
 
   return {
     async join(conn, msg) {
@@ -112,12 +107,7 @@ export function createHandlers(deps: HandlerDeps): HandlerMap {
 
     async chat(conn, msg) {
       if (!conn.room) throw new HandlerError(ErrorCode.NotInRoom, 'Join a room to chat.');
-      try {
-        await chatLimiter.consume(conn.userId);
-      } catch (err) {
-        if (err instanceof RateLimiterRes) throw new HandlerError(ErrorCode.RateLimited, 'You are sending messages too fast; wait a few seconds.');
-        throw err;
-      }
+      if (!(await deps.chat.allow(conn.userId))) throw new HandlerError(ErrorCode.RateLimited, 'You are sending messages too fast; wait a few seconds.');
       const message = await deps.chat.append(conn.room, { userId: conn.userId, displayName: conn.displayName, text: msg.text.trim() });
       await hub.toRoom(conn.room, { type: 'chat', room: conn.room, message });
     },

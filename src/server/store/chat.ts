@@ -1,5 +1,6 @@
 // Room chat history in Redis: a capped list per room that expires some time after the last message.
 import { randomUUID } from 'node:crypto';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { ChatMessage } from '../../shared/protocol.js';
 import type { RedisClient } from './redis.js';
 
@@ -10,9 +11,30 @@ export const CHAT_TTL_DAYS = 30;
 
 const chatKey = (slug: string) => `room:${slug}:chat`;
 
+/** CHAT_RATE — messages one user may send per 10 seconds, over the socket and the no-JS form alike. */
+export const CHAT_RATE = 10;
+
 /** ChatStore — append and read a room's recent messages. */
 export class ChatStore {
-  constructor(private readonly redis: RedisClient) {}
+  private readonly limiter: RateLimiterRedis;
+
+  constructor(private readonly redis: RedisClient) {
+    this.limiter = new RateLimiterRedis({
+      storeClient: redis, useRedisPackage: true, rejectIfRedisNotReady: true,
+      keyPrefix: 'throttle:chat', points: CHAT_RATE, duration: 10,
+    });
+  }
+
+  /** allow — counts one message for `userId`; false when they are sending too fast. */
+  async allow(userId: string): Promise<boolean> {
+    try {
+      await this.limiter.consume(userId);
+      return true;
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return false;
+      throw err;
+    }
+  }
 
   async append(slug: string, m: Omit<ChatMessage, 'id' | 'ts'>): Promise<ChatMessage> {
     const message: ChatMessage = { id: randomUUID(), ts: Date.now(), ...m };
