@@ -30,10 +30,27 @@ export const NO_CAMERA = `(() => {
   md.getUserMedia = (c) => (c && c.video ? Promise.reject(new DOMException('Permission denied', 'NotAllowedError')) : orig(c));
 })()`;
 
+/** TOAST_LOG — keeps every toast's text in `window.__toasts` (toasts disappear after a few seconds). */
+export const TOAST_LOG = `(() => {
+  window.__toasts = [];
+  new MutationObserver((records) => {
+    for (const r of records) for (const n of r.addedNodes) {
+      const t = n.querySelector && n.querySelector('.toast__text');
+      if (t) window.__toasts.push(t.textContent);
+    }
+  }).observe(document, { childList: true, subtree: true });
+})()`;
+
+/** waitToast — waits until the page has shown a toast with exactly `text`. */
+export async function waitToast(page: Page, text: string, timeout = 10_000): Promise<void> {
+  await page.waitForFunction((t) => ((window as unknown as { __toasts?: string[] }).__toasts ?? []).includes(t), { timeout }, text);
+}
+
 /** caller — a registered user with the PC hook installed. */
 export async function caller(browser: Browser, hearth: TestHearth, username: string, displayName: string, hooks: string[] = []): Promise<TestUser> {
   const user = await newUser(browser, username);
   await user.page.evaluateOnNewDocument(PC_HOOK);
+  await user.page.evaluateOnNewDocument(TOAST_LOG);
   for (const h of hooks) await user.page.evaluateOnNewDocument(h);
   await registerInBrowser(user, hearth.origin, username, displayName);
   return user;
@@ -53,7 +70,10 @@ export async function openRoom(page: Page, origin: string, slug: string): Promis
   await page.waitForFunction(() => {
     const s = document.querySelector('#prejoin-status')?.textContent ?? '';
     return s !== '' && !s.startsWith('Starting');
-  }, { timeout: 15_000 });
+  }, { timeout: 15_000 }).catch(async (err: Error) => {
+    const state = await page.evaluate(() => ({ status: document.querySelector('#prejoin-status')?.textContent, media: !!window.__hearth?.media, started: window.__hearth?.media?.started, audio: !!window.__hearth?.media?.audio, video: !!window.__hearth?.media?.video })).catch(() => null);
+    throw new Error(`${err.message}: the room page did not finish opening camera/microphone: ${JSON.stringify(state)}`);
+  });
 }
 
 /** joinCall — clicks Join and waits until the call is showing. */

@@ -2,6 +2,7 @@
 import { SignalingClient } from '../lib/signaling-client.js';
 import { h, icon } from '../ui/dom.js';
 import { LobbyView } from '../ui/lobby-view.js';
+import { mountLobbyTransfers } from '../ui/transfer-mount.js';
 import { mountRinging } from '../ui/ringing.js';
 
 /** mount — attaches live updates to the server-rendered lobby; returns the teardown. */
@@ -22,9 +23,11 @@ export function mount(root: HTMLElement): () => void {
   });
   signaling.connect();
   (window as unknown as { __hearth?: object }).__hearth = { signaling, view, ringing };
+  const transfers = mountLobbyTransfers({ signaling, view });
   return () => {
     off();
     ringing.teardown();
+    transfers.dispose();
     signaling.close();
   };
 }

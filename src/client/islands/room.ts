@@ -1,0 +1,150 @@
+// Room page island: wires signaling, local media, pre-join, the call, members and chat together.
+import type { ChatMessage } from '../../shared/protocol.js';
+import { LocalMedia } from '../lib/media.js';
+import { SignalingClient } from '../lib/signaling-client.js';
+import { MicLevel } from '../lib/speaker.js';
+import { CallSession, type Phase } from '../ui/call-session.js';
+import { ChatPanel } from '../ui/chat.js';
+import { DevicePicker } from '../ui/devices.js';
+import { h } from '../ui/dom.js';
+import { renderMembers, type Member } from '../ui/members.js';
+import { Prejoin } from '../ui/prejoin.js';
+import { SeatWatcher } from '../ui/seat.js';
+import { toast } from '../ui/toasts.js';
+
+declare global {
+  interface Window {
+    /** __hearth — the page's live objects, for tests and for debugging from the console. */
+    __hearth?: { signaling: SignalingClient; session: CallSession | null; mesh: CallSession['mesh'] | null; media: LocalMedia | null; [more: string]: unknown };
+  }
+}
+
+const page = document.querySelector<HTMLElement>('.room-page');
+if (page && page.dataset.state !== 'passcode') mount(page);
+
+function mount(page: HTMLElement): void {
+  const slug = page.dataset.slug!;
+  const signaling = new SignalingClient();
+  const seats = new SeatWatcher(signaling, slug, Number(page.dataset.capacity) || 0);
+  const memberList = document.getElementById('room-members');
+  const membersEmpty = document.getElementById('members-empty');
+  let selfUserId: string | null = null;
+  let session: CallSession | null = null;
+  const showMembers = (members: Member[]) => memberList && renderMembers(memberList, membersEmpty, members, selfUserId);
+
+  signaling.on('welcome', (m) => {
+    selfUserId = m.user.id;
+    chat?.markSelf();
+  });
+  // Before joining (and after leaving) the lobby feed keeps "In the room now" live.
+  signaling.on('lobby', () => {
+    if (session?.phase !== 'in-call' && seats.members) showMembers(seats.members);
+  });
+
+  // Chat goes over the socket while in the call; otherwise the form posts (the no-JS path).
+  let pending: { ref: string; text: string } | null = null;
+  let refs = 0;
+  const chatRoot = document.getElementById('chat');
+  const chat = chatRoot ? new ChatPanel(chatRoot, {
+    selfUserId: () => selfUserId,
+    send: (text) => {
+      if (session?.phase !== 'in-call' || !signaling.isOpen) return false;
+      pending = { ref: `chat-${++refs}`, text };
+      return signaling.send({ type: 'chat', text, ref: pending.ref });
+    },
+  }) : null;
+  signaling.on('chat', (m) => {
+    if (m.room === slug) chat?.append(m.message as ChatMessage);
+  });
+  signaling.on('error', (m) => {
+    if (pending && m.ref === pending.ref) chat?.restore(pending.text);
+  });
+
+  if (page.dataset.state === 'full') {
+    const wait = document.getElementById('wait-seat') as HTMLButtonElement | null;
+    wait?.addEventListener('click', () => {
+      wait.disabled = true;
+      wait.lastElementChild!.textContent = 'Waiting for a seat…';
+      toast('You will be let in as soon as a seat frees up.');
+      seats.wait(() => {
+        toast('A seat is free.', 'success');
+        location.reload();
+      });
+    });
+  }
+  let media: LocalMedia | null = null;
+  if (page.dataset.state !== 'full') ({ session, media } = mountCall(page, slug, signaling, seats, showMembers));
+  // Other features (file transfer) add their own entries to the same object.
+  window.__hearth = Object.assign(window.__hearth ?? {}, { signaling, session, mesh: session?.mesh ?? null, media });
+  signaling.connect();
+}
+
+function mountCall(page: HTMLElement, slug: string, signaling: SignalingClient, seats: SeatWatcher, showMembers: (m: Member[]) => void): { session: CallSession; media: LocalMedia } {
+  const media = new LocalMedia();
+  const prejoin = new Prejoin(page, media, new MicLevel());
+  const picker = new DevicePicker(page.querySelector('#camera-select')!, page.querySelector('#mic-select')!, media, (msg) => toast(msg, 'error'));
+  let waitButton: HTMLButtonElement | null = null;
+
+  const onPhase = (phase: Phase, message?: string, code?: string) => {
+    waitButton?.remove();
+    waitButton = null;
+    if (phase === 'joining') prejoin.setBusy(true, 'Joining…');
+    else prejoin.setBusy(false);
+    if (phase === 'in-call') {
+      prejoin.hide();
+      page.querySelector<HTMLButtonElement>('.call-controls button')?.focus();
+    } else if (phase === 'idle') {
+      prejoin.show(message);
+      if (seats.members) showMembers(seats.members);
+      if (code === 'room-full') waitButton = offerToWait();
+    } else if (phase === 'ended') {
+      prejoin.hide();
+      showMembers([]);
+      closed(page, message ?? 'The call has ended.');
+    }
+  };
+
+  const offerToWait = () => {
+    const btn = h('button', { type: 'button', class: 'btn btn--secondary btn--block' }, 'Wait for a seat');
+    btn.addEventListener('click', () => {
+      btn.disabled = true;
+      btn.textContent = 'Waiting for a seat…';
+      seats.wait(() => {
+        toast('A seat is free: joining.', 'success');
+        void session.join();
+      });
+    });
+    prejoin.joinButton.after(btn);
+    return btn;
+  };
+
+  const session: CallSession = new CallSession({
+    slug, signaling, media, picker,
+    call: page.querySelector<HTMLElement>('#call')!,
+    onPhase,
+    onRoster: () => {
+      const self = session.self;
+      showMembers([...(self ? [self] : []), ...session.roster.values()]);
+    },
+  });
+  prejoin.joinButton.addEventListener('click', () => void session.join());
+  prejoin.show('Starting your camera and microphone…');
+  void media.start().then(() => {
+    if (session.phase === 'idle') prejoin.setStatus(media.problem ?? 'Your camera and microphone are ready.');
+    void picker.refresh();
+  });
+  return { session, media };
+}
+
+/** closed — the room is gone: say so, offer the way back, and stop the chat form. */
+function closed(page: HTMLElement, message: string): void {
+  page.dataset.state = 'closed';
+  const stage = page.querySelector('.room-stage');
+  stage?.querySelector('.room-closed')?.remove();
+  stage?.prepend(h('section', { class: 'notice notice--warning room-closed', role: 'alert' },
+    h('div', { class: 'room-closed__text' },
+      h('h2', { class: 'room-closed__title' }, 'This call has ended'),
+      h('p', {}, message),
+      h('a', { class: 'btn btn--secondary', href: '/' }, 'Back to lobby'))));
+  for (const el of page.querySelectorAll<HTMLTextAreaElement | HTMLButtonElement>('#chat-form textarea, #chat-form button')) el.disabled = true;
+}

@@ -1,0 +1,272 @@
+// One file being received: disk writes through the worker, the persisted bitmap, resume, and the final check from disk.
+import { Bitmap, chunkCount, chunkLength } from './bitmap.js';
+import { LIMITS } from './messages.js';
+import { errorText, FINAL, type Counters, type TransferContext, type TransferInfo, type TransferStatus } from './model.js';
+import { ReceiverSession, type ReceiverHooks } from './receiver.js';
+import type { IncomingRecord } from './store.js';
+import { SpeedMeter } from './speed.js';
+
+/** Incoming — a file on its way in, written chunk by chunk into OPFS (never gathered in memory). */
+export class Incoming {
+  readonly direction = 'receive';
+  status: TransferStatus;
+  error: string | null = null;
+  session: ReceiverSession | null = null;
+  sessionPeer: string | null = null;
+  waitingForFile = false;
+  readonly bitmap: Bitmap;
+  readonly counters: Counters = { bytes: 0, resent: 0, rejected: 0, sessions: 0 };
+  private readonly count: number;
+  private readonly pending = new Set<Promise<unknown>>();
+  private pendingBytes = 0;
+  private opened: Promise<void> | null = null;
+  private dirty = false;
+  private persisting: Promise<void> | null = null;
+  private readonly meter = new SpeedMeter();
+
+  constructor(private readonly ctx: TransferContext, readonly rec: IncomingRecord, status: TransferStatus, private release: (() => void) | null) {
+    this.status = rec.state === 'verified' ? 'verified' : status;
+    this.count = chunkCount(rec.size, rec.chunkSize);
+    this.bitmap = new Bitmap(this.count, rec.bitmap);
+  }
+
+  get id(): string {
+    return this.rec.id;
+  }
+
+  get final(): boolean {
+    return FINAL.has(this.status);
+  }
+
+  /** active — a channel is carrying this transfer right now. */
+  get active(): boolean {
+    return !!this.session && !this.session.closed;
+  }
+
+  get done(): number {
+    const { size, chunkSize } = this.rec;
+    let bytes = this.bitmap.count * chunkSize;
+    if (this.count && this.bitmap.has(this.count - 1)) bytes -= chunkSize - chunkLength(this.count - 1, size, chunkSize);
+    return bytes;
+  }
+
+  info(): TransferInfo {
+    return {
+      id: this.id, direction: 'receive', name: this.rec.name, size: this.rec.size, peerName: this.rec.peerName,
+      status: this.status, done: this.done, speed: this.status === 'active' ? this.meter.speed() : 0,
+      sha256: this.rec.sha256, error: this.error, waitingForFile: this.waitingForFile && this.status === 'waiting', counters: { ...this.counters },
+    };
+  }
+
+  /** attach — the sender opened a channel for this file (first time, or to resume). */
+  attach(peer: string, dc: RTCDataChannel): void {
+    if (this.final && this.status !== 'verified') {
+      dc.close();
+      return;
+    }
+    this.closeSession();
+    const session: ReceiverSession = new ReceiverSession(dc, { size: this.rec.size, chunkSize: this.rec.chunkSize, count: this.count }, this.hooks(() => this.session === session), (buf) => this.tamper(buf));
+    this.session = session;
+    this.sessionPeer = peer;
+    this.waitingForFile = false;
+    const begin = () => {
+      if (this.session !== session) return;
+      this.counters.sessions++;
+      this.meter.reset();
+      if (this.status !== 'verified') this.setStatus('active');
+      void this.sendNeed(session).catch((err: unknown) => this.fail(errorText(err)));
+    };
+    if (dc.readyState === 'open') begin();
+    else dc.addEventListener('open', begin, { once: true });
+  }
+
+  /** persist — records what is durably on disk (flush first, then the bitmap: never the other way round). */
+  persist(): Promise<void> {
+    if (!this.dirty || !this.ctx.store || !this.ctx.disk || !this.opened || this.rec.state === 'verified') return Promise.resolve();
+    this.persisting ??= (async () => {
+      try {
+        this.dirty = false;
+        const snap = await this.ctx.disk!.flush(this.id);
+        Object.assign(this.rec, { bitmap: snap.bitmap, frontier: snap.frontier, hashState: snap.hashState, updatedAt: Date.now() });
+        await this.ctx.store!.put('in', this.rec);
+      } catch {
+        this.dirty = true; // try again on the next round
+      } finally {
+        this.persisting = null;
+      }
+    })();
+    return this.persisting;
+  }
+
+  /** cancel — stopped here: tell the sender, delete the partial file. */
+  cancel(): void {
+    if (this.final) return;
+    this.session?.cancel();
+    const to = this.sessionPeer ? [this.sessionPeer] : this.ctx.peersOf(this.rec.peerUserId);
+    for (const p of to) this.ctx.signal(p, { t: 'cancel', ids: [this.id] });
+    void this.end('cancelled');
+  }
+
+  remoteCancel(reason: 'cancelled' | 'failed'): void {
+    if (this.final && this.status !== 'verified') return;
+    if (this.status === 'verified') return; // the file is here and checked: keep it
+    this.ctx.notice(`${this.rec.peerName} ${reason === 'failed' ? 'could not go on sending' : 'cancelled'} “${this.rec.name}”.`, reason === 'failed' ? 'error' : 'info');
+    void this.end(reason, reason === 'failed' ? `${this.rec.peerName}’s browser could not go on reading the file.` : null);
+  }
+
+  /** remove — forget a finished file here (deletes the stored copy). */
+  async remove(): Promise<void> {
+    this.closeSession();
+    await this.settle();
+    await this.ctx.disk?.remove(this.id).catch(() => undefined);
+    await this.ctx.store?.delete('in', this.id).catch(() => undefined);
+    this.release?.();
+    this.release = null;
+  }
+
+  closeSession(): void {
+    const s = this.session;
+    this.session = null;
+    s?.close();
+  }
+
+  setStatus(s: TransferStatus): void {
+    if (this.final) return;
+    this.status = s;
+    this.ctx.changed(this.id);
+  }
+
+  private hooks(current: () => boolean): ReceiverHooks {
+    return {
+      has: (i) => this.bitmap.has(i),
+      backlog: () => this.pendingBytes,
+      write: (i, hash, data) => this.write(i, hash, data),
+      received: (bytes) => {
+        this.counters.bytes += bytes;
+      },
+      sync: () => {
+        const s = this.session;
+        if (current() && s) void this.sendNeed(s).catch((err: unknown) => this.fail(errorText(err)));
+      },
+      end: (sha) => {
+        if (current()) void this.finish(sha).catch((err: unknown) => this.fail(errorText(err)));
+      },
+      cancelled: (reason) => {
+        if (current()) this.remoteCancel(reason);
+      },
+      closed: () => {
+        if (!current()) return;
+        this.session = null;
+        if (!this.final) this.setStatus('waiting');
+        void this.persist();
+        this.ctx.stalled();
+      },
+    };
+  }
+
+  private ensureOpen(): Promise<void> {
+    const disk = this.ctx.disk;
+    if (!disk) return Promise.reject(new Error('This browser cannot store received files.'));
+    this.opened ??= disk.open(this.id, this.rec.size, this.rec.chunkSize, { bitmap: this.rec.bitmap, frontier: this.rec.frontier, hashState: this.rec.hashState })
+      .catch((err: unknown) => {
+        this.opened = null;
+        throw err;
+      });
+    return this.opened;
+  }
+
+  private write(i: number, hash: string, data: ArrayBuffer): Promise<boolean> {
+    const bytes = data.byteLength;
+    this.pendingBytes += bytes;
+    const flip = this.ctx.debug.corruptDisk > 0 && data.byteLength > 0;
+    if (flip) this.ctx.debug.corruptDisk--;
+    const p = this.ctx.disk!.write(this.id, i, hash, data, flip).then((ok) => {
+      if (ok) {
+        if (this.bitmap.set(i)) this.dirty = true;
+        this.meter.sample(this.done);
+      } else {
+        this.counters.rejected++;
+      }
+      this.ctx.changed(this.id);
+      return ok;
+    }, (err: unknown) => {
+      this.fail(errorText(err));
+      throw err;
+    });
+    this.pending.add(p);
+    void p.catch(() => undefined).finally(() => {
+      this.pending.delete(p);
+      this.pendingBytes -= bytes;
+    });
+    return p;
+  }
+
+  /** settle — waits for chunks still being checked and written, so `need` and the final check see them. */
+  private async settle(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  private async sendNeed(session: ReceiverSession): Promise<void> {
+    if (this.rec.state !== 'verified') await this.ensureOpen();
+    await this.settle();
+    if (this.session === session) session.sendNeed(this.bitmap.missing(LIMITS.ranges));
+  }
+
+  private async finish(sha: string): Promise<void> {
+    const session = this.session;
+    if (this.rec.state === 'verified') {
+      // The sender missed our answer (the channel dropped): tell it again.
+      session?.sendResult(this.rec.sha256 === sha, this.rec.sha256!);
+      return;
+    }
+    await this.settle();
+    if (!this.bitmap.complete) {
+      if (session) await this.sendNeed(session);
+      return;
+    }
+    this.setStatus('verifying');
+    await this.ensureOpen();
+    const ours = await this.ctx.disk!.digest(this.id);
+    const ok = ours === sha;
+    session?.sendResult(ok, ours);
+    if (!ok) {
+      this.rec.sha256 = ours;
+      await this.end('failed', `The received file does not match: its SHA-256 is ${ours}, the sender’s is ${sha}.`);
+      return;
+    }
+    this.dirty = true;
+    await this.persist();
+    Object.assign(this.rec, { state: 'verified', sha256: ours, updatedAt: Date.now() });
+    await this.ctx.disk!.close(this.id);
+    this.opened = null;
+    await this.ctx.store?.put('in', this.rec).catch(() => undefined);
+    this.status = 'verified';
+    this.ctx.changed(this.id);
+    this.ctx.notice(`“${this.rec.name}” from ${this.rec.peerName} arrived intact.`, 'success');
+    this.ctx.settled(this.id);
+  }
+
+  private fail(error: string): void {
+    if (this.final) return;
+    this.session?.cancel('failed');
+    for (const p of this.sessionPeer ? [this.sessionPeer] : []) this.ctx.signal(p, { t: 'cancel', ids: [this.id], reason: 'failed' });
+    void this.end('failed', error);
+  }
+
+  /** end — a final status other than verified: the partial file is deleted. */
+  private async end(status: TransferStatus, error: string | null = null): Promise<void> {
+    if (this.final) return;
+    this.status = status;
+    this.error = error;
+    this.closeSession();
+    this.ctx.changed(this.id);
+    this.ctx.settled(this.id);
+    await this.remove();
+  }
+
+  private tamper(buf: Uint8Array): void {
+    if (this.ctx.debug.corrupt <= 0 || !buf.length) return;
+    this.ctx.debug.corrupt--;
+    buf[buf.length >> 1]! ^= 0xff;
+  }
+}

@@ -1,0 +1,543 @@
+// The transfer manager: offers and answers through the server, channels to transfers, resume after any drop, cleanup. No DOM.
+import { Emitter } from '../emitter.js';
+import { opfsDir, type Disk } from './disk.js';
+import { Incoming } from './incoming.js';
+import { LIMITS, parseSignal, randomId, type FileMeta, type TransferSignal } from './messages.js';
+import { FINAL, type DebugHooks, type LedgerState, type NoticeKind, type TransferContext, type TransferInfo } from './model.js';
+import { Outgoing, type OutOffer } from './outgoing.js';
+import { claim, type IncomingRecord, type OutgoingRecord, type TransferStore } from './store.js';
+import { CHANNEL_PREFIX, type ChannelTransport, type Directory, type LedgerPost, type Person, type SignalPort } from './transport.js';
+import { DEFAULT_TUNING, type Tuning } from './tuning.js';
+import { displayFileName } from './filename.js';
+
+/** IncomingOffer — what the receiver is asked to accept. */
+export interface IncomingOffer {
+  id: string;
+  /** The sending tab (peer id) and who it is, per the server. */
+  from: string;
+  sender: Person;
+  files: FileMeta[];
+  total: number;
+}
+
+export type ManagerEvents = {
+  /** change — a transfer's row changed, appeared or went away. */
+  change: (id: string) => void;
+  offer: (offer: IncomingOffer) => void;
+  'offer-closed': (offerId: string, why: 'answered' | 'withdrawn') => void;
+  notice: (text: string, kind: NoticeKind) => void;
+};
+
+export interface ManagerOptions {
+  signal: SignalPort;
+  channels: ChannelTransport;
+  directory: Directory;
+  store: TransferStore | null;
+  disk: Disk | null;
+  /** 'lobby' or 'room:<slug>': transfers resume only where both sides can signal each other. */
+  scope: string;
+  selfUserId: string;
+  /** Rooms record every transfer in the chat. */
+  ledger?: LedgerPost;
+  tuning?: Partial<Tuning>;
+}
+
+const TICK_MS = 2_000;
+/** How often a receiver records its on-disk bitmap: a reload re-fetches at most this much. */
+const PERSIST_MS = 500;
+/** Partial (and unsaved finished) files untouched this long are deleted. */
+export const MAX_AGE_MS = 24 * 60 * 60 * 1000;
+// The server caps app data at 32 KiB of JSON; offers are split to stay under it.
+const OFFER_JSON_BUDGET = 28_000;
+
+/**
+ * TransferManager — owns every transfer of this tab. Peers are untrusted: every signal is
+ * validated, and acted on only when the server's directory says its sender is the person
+ * the transfer is with. Transfers are keyed by random ids and user ids, never peer ids
+ * (those change with every reconnect and reload).
+ */
+export class TransferManager extends Emitter<ManagerEvents> {
+  readonly outgoing = new Map<string, Outgoing>();
+  readonly incoming = new Map<string, Incoming>();
+  readonly debug: DebugHooks = { corrupt: 0, corruptDisk: 0 };
+  readonly tuning: Tuning;
+  private readonly offersOut = new Map<string, OutOffer>();
+  private readonly offersIn = new Map<string, IncomingOffer>();
+  private readonly ctx: TransferContext;
+  private readonly offs: (() => void)[] = [];
+  private readonly timers: ReturnType<typeof setInterval>[];
+  private soon: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly opts: ManagerOptions) {
+    super();
+    this.tuning = { ...DEFAULT_TUNING, ...opts.tuning };
+    this.ctx = {
+      channels: opts.channels, store: opts.store, disk: opts.disk, tuning: this.tuning, debug: this.debug,
+      changed: (id) => this.emit('change', id),
+      notice: (text, kind) => this.emit('notice', text, kind),
+      signal: (peer, msg) => void opts.signal.send(peer, msg),
+      peersOf: (userId) => opts.directory.peersOf(userId),
+      settled: (id) => this.onSettled(id),
+      stalled: () => this.tickSoon(),
+    };
+    this.offs.push(opts.signal.on((from, data) => this.onSignal(from, data)));
+    this.offs.push(opts.channels.onChannel((peer, dc) => this.onChannel(peer, dc)));
+    this.offs.push(opts.directory.onChange(() => this.tickSoon()));
+    this.timers = [
+      setInterval(() => this.tick(), TICK_MS),
+      setInterval(() => this.persist(), PERSIST_MS),
+    ];
+  }
+
+  /** canReceive — this browser can store received files (OPFS in a worker). */
+  get canReceive(): boolean {
+    return !!this.opts.disk;
+  }
+
+  /**
+   * persist — receivers record what is on disk, senders the chunk hashes sent so far (what a
+   * re-picked file is checked against after a reload; chunks sent since the last round are
+   * covered by the final whole-file SHA-256).
+   */
+  persist(): void {
+    for (const t of this.incoming.values()) if (t.active) void t.persist();
+    for (const o of this.outgoing.values()) if (o.session) void o.persist();
+  }
+
+  /** dropConnections — test hook: the connections (lobby) or channels (room) under every transfer go away. */
+  dropConnections(): void {
+    this.opts.channels.drop();
+  }
+
+  /** closeChannels — test hook: closes every transfer's data channel (the connections stay). */
+  closeChannels(): void {
+    for (const t of [...this.outgoing.values(), ...this.incoming.values()]) t.session?.drop();
+  }
+
+  dispose(): void {
+    for (const t of this.timers) clearInterval(t);
+    for (const off of this.offs) off();
+  }
+
+  /** list — every transfer's row, oldest first. */
+  list(): TransferInfo[] {
+    return [...this.outgoing.values(), ...this.incoming.values()].map((t) => t.info());
+  }
+
+  info(id: string): TransferInfo | null {
+    return (this.outgoing.get(id) ?? this.incoming.get(id))?.info() ?? null;
+  }
+
+  pendingOffers(): IncomingOffer[] {
+    return [...this.offersIn.values()];
+  }
+
+  // ---- sending -----------------------------------------------------------------------------
+
+  /** send — offers `files` to `to` (all of their reachable tabs; the first to answer gets it). */
+  send(files: File[], to: Person, opts: { everyone?: boolean } = {}): string[] {
+    const targets = this.opts.directory.peersOf(to.userId);
+    if (!targets.length) {
+      this.emit('notice', `${to.displayName} cannot be reached right now.`, 'error');
+      return [];
+    }
+    const ids: string[] = [];
+    for (const group of splitOffer(files)) {
+      const offer: OutOffer = { id: randomId(), to, targets, peer: null, answered: false, files: [], everyone: !!opts.everyone };
+      const now = Date.now();
+      offer.files = group.map((file, order) => {
+        const rec: OutgoingRecord = {
+          id: randomId(), offerId: offer.id, order, scope: this.opts.scope, peerUserId: to.userId, peerName: to.displayName,
+          name: offerName(file.name), size: file.size, chunkSize: this.tuning.chunkSize, hashes: new Uint8Array(0), hashed: 0, createdAt: now, updatedAt: now,
+        };
+        const o = new Outgoing(this.ctx, rec, file, 'offered', (t, s) => this.ledger(t, s));
+        o.offer = offer;
+        this.outgoing.set(rec.id, o);
+        ids.push(rec.id);
+        if (!offer.everyone) this.ledger(o, 'offered');
+        this.emit('change', rec.id);
+        return o;
+      });
+      this.offersOut.set(offer.id, offer);
+      const msg: TransferSignal = { t: 'offer', offerId: offer.id, files: offer.files.map((o) => ({ id: o.id, name: o.rec.name, size: o.rec.size, chunkSize: o.rec.chunkSize })) };
+      for (const p of targets) this.ctx.signal(p, msg);
+    }
+    return ids;
+  }
+
+  /** sendToEveryone — one offer per person in `people`; the ledger says "to everyone" once per file. */
+  sendToEveryone(files: File[], people: Person[]): void {
+    for (const f of files) this.opts.ledger?.({ transferId: randomId(), to: null, name: offerName(f.name), size: f.size, sha256: null, state: 'offered' });
+    for (const p of people) this.send(files, p, { everyone: true });
+  }
+
+  /** pickAgain — the sender's page reloaded: `file` must be the same one. Null on success, else why not. */
+  async pickAgain(id: string, file: File): Promise<string | null> {
+    const o = this.outgoing.get(id);
+    if (!o) return 'That transfer is gone.';
+    const err = await o.pickAgain(file);
+    if (!err) this.tickSoon();
+    return err;
+  }
+
+  // ---- receiving ---------------------------------------------------------------------------
+
+  /** accept — records the files (so a reload can resume them) and tells the sender to start. */
+  async accept(offerId: string): Promise<void> {
+    const offer = this.offersIn.get(offerId);
+    if (!offer) return;
+    this.offersIn.delete(offerId);
+    this.emit('offer-closed', offerId, 'answered');
+    if (!this.canReceive) return this.decline(offerId, offer);
+    const est = await navigator.storage?.estimate?.().catch(() => null);
+    if (est?.quota !== undefined && est.usage !== undefined && est.quota - est.usage < offer.total) {
+      this.emit('notice', `Not enough free storage space in this browser for ${offer.files.length > 1 ? 'these files' : '“' + offer.files[0]!.name + '”'}; declined.`, 'error');
+      return this.decline(offerId, offer);
+    }
+    const now = Date.now();
+    for (const [order, f] of offer.files.entries()) {
+      const count = Math.ceil(f.size / f.chunkSize);
+      const rec: IncomingRecord = {
+        id: f.id, offerId, order, scope: this.opts.scope, peerUserId: offer.sender.userId, peerName: offer.sender.displayName,
+        name: f.name, size: f.size, chunkSize: f.chunkSize, state: 'receiving', bitmap: new Uint8Array(Math.ceil(count / 8)),
+        frontier: 0, hashState: null, sha256: null, createdAt: now, updatedAt: now,
+      };
+      const release = await claim(`hearth-in:${f.id}`);
+      await this.opts.store?.put('in', rec).catch(() => undefined);
+      this.incoming.set(f.id, new Incoming(this.ctx, rec, order === 0 ? 'connecting' : 'queued', release));
+      this.emit('change', f.id);
+    }
+    this.ctx.signal(offer.from, { t: 'accept', offerId });
+  }
+
+  decline(offerId: string, known?: IncomingOffer): void {
+    const offer = known ?? this.offersIn.get(offerId);
+    if (!offer) return;
+    this.offersIn.delete(offerId);
+    this.emit('offer-closed', offerId, 'answered');
+    this.ctx.signal(offer.from, { t: 'decline', offerId });
+  }
+
+  // ---- either side -------------------------------------------------------------------------
+
+  cancel(id: string): void {
+    const o = this.outgoing.get(id);
+    if (o?.status === 'offered') return this.withdraw(o.offer);
+    (o ?? this.incoming.get(id))?.cancel();
+  }
+
+  /** remove — takes a finished row away (a received file's stored copy is deleted). */
+  async remove(id: string): Promise<void> {
+    const o = this.outgoing.get(id);
+    if (o) {
+      if (!o.final) o.cancel();
+      this.outgoing.delete(id);
+    }
+    const i = this.incoming.get(id);
+    if (i) {
+      if (!i.final) i.cancel();
+      this.incoming.delete(id);
+      await i.remove();
+    }
+    this.emit('change', id);
+  }
+
+  // ---- after a reload ----------------------------------------------------------------------
+
+  /**
+   * restore — picks up this scope's unfinished transfers from IndexedDB (those no other tab of
+   * this browser holds) and deletes what is older than a day.
+   */
+  async restore(now = Date.now()): Promise<void> {
+    const store = this.opts.store;
+    if (!store) return;
+    const [ins, outs] = await Promise.all([store.all('in'), store.all('out')]).catch(() => [[], []] as [IncomingRecord[], OutgoingRecord[]]);
+    const keep = new Set<string>();
+    for (const rec of ins) {
+      const old = now - rec.updatedAt > MAX_AGE_MS;
+      if (!old) keep.add(rec.id);
+      if (!old && rec.scope !== this.opts.scope) continue;
+      if (this.incoming.has(rec.id)) continue;
+      const release = await claim(`hearth-in:${rec.id}`);
+      if (!release) continue;
+      const t = new Incoming(this.ctx, rec, 'waiting', release);
+      if (old) {
+        await t.remove();
+        continue;
+      }
+      this.incoming.set(rec.id, t);
+      this.emit('change', rec.id);
+    }
+    const offers = new Map<string, OutOffer>();
+    for (const rec of outs.sort((a, b) => a.order - b.order)) {
+      if (rec.scope !== this.opts.scope && now - rec.updatedAt <= MAX_AGE_MS) continue;
+      if (this.outgoing.has(rec.id)) continue;
+      const release = await claim(`hearth-out:${rec.id}`);
+      if (!release) continue;
+      if (now - rec.updatedAt > MAX_AGE_MS) {
+        await store.delete('out', rec.id).catch(() => undefined);
+        release();
+        continue;
+      }
+      let offer = offers.get(rec.offerId);
+      if (!offer) offers.set(rec.offerId, (offer = { id: rec.offerId, to: { userId: rec.peerUserId, displayName: rec.peerName }, targets: [], peer: null, answered: true, files: [], everyone: false }));
+      const o = new Outgoing(this.ctx, rec, null, 'needs-file', (t, s) => this.ledger(t, s));
+      o.offer = offer;
+      o.hold(release);
+      offer.files.push(o);
+      this.outgoing.set(rec.id, o);
+      this.emit('change', rec.id);
+    }
+    for (const [id, offer] of offers) this.offersOut.set(id, offer);
+    await this.removeOrphans(keep, now);
+    this.tickSoon();
+  }
+
+  /** removeOrphans — stored files without a record (a crash between the two), once a day old. */
+  private async removeOrphans(keep: Set<string>, now: number): Promise<void> {
+    try {
+      const dir = await opfsDir();
+      const names: string[] = [];
+      for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+      for (const name of names) {
+        if (keep.has(name) || this.incoming.has(name)) continue;
+        const file = await (await dir.getFileHandle(name)).getFile().catch(() => null);
+        if (file && now - file.lastModified > MAX_AGE_MS) await dir.removeEntry(name).catch(() => undefined);
+      }
+    } catch {
+      // No OPFS here: nothing to clean.
+    }
+  }
+
+  // ---- signals -----------------------------------------------------------------------------
+
+  private onSignal(from: string, data: unknown): void {
+    const m = parseSignal(data);
+    const who = this.opts.directory.userOf(from);
+    if (!m || !who || who.userId === this.opts.selfUserId) return;
+    switch (m.t) {
+      case 'offer': return this.onOffer(from, who, m.offerId, m.files);
+      case 'accept': return void this.onAccept(from, who, m.offerId);
+      case 'decline': return this.onDecline(from, who, m.offerId);
+      case 'taken': return this.onTaken(who, m.offerId);
+      case 'cancel': return this.onCancel(who, m.ids, m.reason ?? 'cancelled');
+      case 'resume': return this.onResume(from, who, m.ids);
+      case 'knock': return this.onKnock(from, who, m.ids);
+      case 'wait': {
+        for (const id of m.ids) {
+          const t = this.incoming.get(id);
+          if (t && t.rec.peerUserId === who.userId && !t.final) {
+            t.waitingForFile = true;
+            this.emit('change', id);
+          }
+        }
+      }
+    }
+  }
+
+  private onOffer(from: string, sender: Person, id: string, files: FileMeta[]): void {
+    if (this.offersIn.has(id) || files.some((f) => this.incoming.has(f.id))) return;
+    const offer: IncomingOffer = { id, from, sender, files: files.map((f) => ({ ...f, name: displayFileName(f.name) })), total: files.reduce((n, f) => n + f.size, 0) };
+    this.offersIn.set(id, offer);
+    this.emit('offer', offer);
+  }
+
+  private async onAccept(from: string, who: Person, offerId: string): Promise<void> {
+    const offer = this.offersOut.get(offerId);
+    if (!offer || offer.to.userId !== who.userId) return;
+    if (offer.answered) {
+      if (offer.peer !== from) this.ctx.signal(from, { t: 'taken', offerId });
+      return;
+    }
+    offer.answered = true;
+    offer.peer = from;
+    for (const p of offer.targets) if (p !== from) this.ctx.signal(p, { t: 'taken', offerId });
+    for (const o of offer.files) {
+      if (o.final) continue;
+      o.hold((await claim(`hearth-out:${o.id}`)) ?? (() => {}));
+      await this.opts.store?.put('out', o.rec).catch(() => undefined);
+      o.setStatus('queued');
+    }
+    await Promise.all(offer.files.map((o) => o.prepare().catch((err: unknown) => o.fail(err))));
+    this.startNext(offer);
+  }
+
+  private onDecline(from: string, who: Person, offerId: string): void {
+    const offer = this.offersOut.get(offerId);
+    if (!offer || offer.to.userId !== who.userId || offer.answered) return;
+    offer.answered = true;
+    offer.peer = from;
+    for (const p of offer.targets) if (p !== from) this.ctx.signal(p, { t: 'taken', offerId });
+    const names = offer.files.filter((o) => !o.final).map((o) => `“${o.rec.name}”`);
+    for (const o of offer.files) o.declined();
+    if (names.length) this.emit('notice', `${who.displayName} declined ${names.join(', ')}.`, 'info');
+  }
+
+  private onTaken(who: Person, offerId: string): void {
+    const offer = this.offersIn.get(offerId);
+    if (offer && offer.sender.userId === who.userId) {
+      this.offersIn.delete(offerId);
+      this.emit('offer-closed', offerId, 'answered');
+    }
+    // Both tabs accepted and the other won: this one's records go.
+    for (const t of [...this.incoming.values()]) {
+      if (t.rec.offerId === offerId && t.rec.peerUserId === who.userId && !t.final) {
+        this.incoming.delete(t.id);
+        void t.remove();
+        this.emit('change', t.id);
+      }
+    }
+  }
+
+  private onCancel(who: Person, ids: string[], reason: 'cancelled' | 'failed'): void {
+    for (const id of ids) {
+      const o = this.outgoing.get(id);
+      if (o && o.rec.peerUserId === who.userId) o.remoteCancel(reason);
+      const t = this.incoming.get(id);
+      if (t && t.rec.peerUserId === who.userId) t.remoteCancel(reason);
+    }
+    for (const offer of [...this.offersIn.values()]) {
+      if (offer.sender.userId === who.userId && offer.files.some((f) => ids.includes(f.id))) {
+        this.offersIn.delete(offer.id);
+        this.emit('offer-closed', offer.id, 'withdrawn');
+        this.emit('notice', `${who.displayName} withdrew the offer.`, 'info');
+      }
+    }
+  }
+
+  /** onResume — the receiving tab (maybe with a new peer id) asks us to continue. */
+  private onResume(from: string, who: Person, ids: string[]): void {
+    const wait: string[] = [];
+    for (const id of ids) {
+      const o = this.outgoing.get(id);
+      if (!o || o.final || o.rec.peerUserId !== who.userId || !o.offer.answered) continue;
+      o.offer.peer = from;
+      if (o.status === 'needs-file' || o.status === 'checking') {
+        wait.push(id);
+        continue;
+      }
+      if (this.current(o.offer) !== o) continue; // an earlier file of the offer goes first
+      // A request that crossed our own fresh channel to the same tab is not a reason to start over.
+      if (o.session && !o.session.closed && o.sessionPeer === from && Date.now() - o.sessionAt < 5_000) continue;
+      o.start(from);
+    }
+    if (wait.length) this.ctx.signal(from, { t: 'wait', ids: wait });
+  }
+
+  /** onKnock — the sender can go on: answer with what we want resumed. */
+  private onKnock(from: string, who: Person, ids: string[]): void {
+    const want = ids.filter((id) => {
+      const t = this.incoming.get(id);
+      return t && t.rec.peerUserId === who.userId && (!t.final || t.status === 'verified') && !t.active;
+    });
+    if (want.length) this.ctx.signal(from, { t: 'resume', ids: want });
+  }
+
+  // ---- channels ----------------------------------------------------------------------------
+
+  private onChannel(peer: string, dc: RTCDataChannel): void {
+    if (!dc.label.startsWith(CHANNEL_PREFIX)) return;
+    const t = this.incoming.get(dc.label.slice(CHANNEL_PREFIX.length));
+    const who = this.opts.directory.userOf(peer);
+    if (!t || !who || who.userId !== t.rec.peerUserId) {
+      dc.close();
+      return;
+    }
+    t.attach(peer, dc);
+  }
+
+  // ---- housekeeping ------------------------------------------------------------------------
+
+  private current(offer: OutOffer): Outgoing | undefined {
+    return offer.files.find((o) => !o.final);
+  }
+
+  private startNext(offer: OutOffer): void {
+    const cur = this.current(offer);
+    if (!cur) {
+      this.offersOut.delete(offer.id);
+      return;
+    }
+    if (offer.peer && cur.src && !cur.session && (cur.status === 'queued' || cur.status === 'waiting')) cur.start(offer.peer);
+  }
+
+  private onSettled(id: string): void {
+    const o = this.outgoing.get(id);
+    if (o) this.startNext(o.offer);
+  }
+
+  private withdraw(offer: OutOffer): void {
+    const ids = offer.files.filter((o) => !o.final).map((o) => o.id);
+    for (const p of offer.targets) this.ctx.signal(p, { t: 'cancel', ids });
+    for (const o of offer.files) o.cancel();
+  }
+
+  private ledger(o: Outgoing, state: LedgerState): void {
+    const post = this.opts.ledger;
+    if (!post) return;
+    const to = o.offer.peer ?? o.offer.targets[0] ?? null;
+    post({ transferId: o.id, to, name: o.rec.name, size: o.rec.size, sha256: state === 'verified' || state === 'failed' ? o.sha256 : null, state });
+  }
+
+  private tickSoon(): void {
+    if (this.soon) return;
+    this.soon = setTimeout(() => {
+      this.soon = null;
+      this.tick();
+    }, 200);
+  }
+
+  /**
+   * tick — stalled receivers ask the sender's tabs to resume; senders that can go on knock;
+   * silent sessions are dropped; progress is persisted.
+   */
+  private tick(): void {
+    const asks = new Map<string, string[]>();
+    const activeOffers = new Set([...this.incoming.values()].filter((t) => t.active).map((t) => t.rec.offerId));
+    for (const t of this.incoming.values()) {
+      if (t.final || t.active || activeOffers.has(t.rec.offerId)) continue;
+      push(asks, t.rec.peerUserId, t.id);
+    }
+    for (const [userId, ids] of asks) for (const p of this.opts.directory.peersOf(userId)) this.ctx.signal(p, { t: 'resume', ids: ids.slice(0, LIMITS.idsPerMessage) });
+
+    const knocks = new Map<string, string[]>();
+    for (const o of this.outgoing.values()) {
+      if (o.status === 'waiting' && o.src && this.current(o.offer) === o) push(knocks, o.rec.peerUserId, o.id);
+    }
+    for (const [userId, ids] of knocks) for (const p of this.opts.directory.peersOf(userId)) this.ctx.signal(p, { t: 'knock', ids: ids.slice(0, LIMITS.idsPerMessage) });
+  }
+}
+
+function push(m: Map<string, string[]>, k: string, v: string): void {
+  const a = m.get(k);
+  if (a) a.push(v);
+  else m.set(k, [v]);
+}
+
+/** offerName — the name as offered: invisible characters out, at most 255 UTF-16 units (whole characters). */
+function offerName(name: string): string {
+  let s = displayFileName(name);
+  while (s.length > LIMITS.name) s = Array.from(s).slice(0, -1).join('');
+  return s;
+}
+
+/** splitOffer — groups files into offers whose JSON stays under the server's app-data cap. */
+function splitOffer(files: File[]): File[][] {
+  const groups: File[][] = [];
+  let cur: File[] = [];
+  let size = 100;
+  for (const f of files) {
+    const cost = JSON.stringify(offerName(f.name)).length + 120;
+    if (cur.length && (size + cost > OFFER_JSON_BUDGET || cur.length >= LIMITS.filesPerOffer)) {
+      groups.push(cur);
+      cur = [];
+      size = 100;
+    }
+    cur.push(f);
+    size += cost;
+  }
+  if (cur.length) groups.push(cur);
+  return groups;
+}
+
+export { FINAL };

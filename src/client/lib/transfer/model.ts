@@ -1,0 +1,86 @@
+// Shared shapes of the transfer core: statuses, the row model the UI renders, and the context a transfer works in.
+import type { Disk } from './disk.js';
+import type { TransferSignal } from './messages.js';
+import type { TransferStore } from './store.js';
+import type { ChannelTransport } from './transport.js';
+import type { Tuning } from './tuning.js';
+
+/**
+ * TransferStatus — offered (waiting for Accept) → queued (an earlier file of the offer goes
+ * first) → connecting → active ⇄ waiting (the other side or the connection is gone) →
+ * verifying → verified. A sender whose page reloaded is `needs-file` until the user picks
+ * the file again (then `checking` while its first chunks are compared).
+ */
+export type TransferStatus =
+  | 'offered' | 'queued' | 'connecting' | 'active' | 'waiting' | 'needs-file' | 'checking' | 'verifying'
+  | 'verified' | 'declined' | 'cancelled' | 'failed';
+
+export const FINAL: ReadonlySet<TransferStatus> = new Set(['verified', 'declined', 'cancelled', 'failed']);
+
+/** Counters — what tests and the benchmark read: bytes sent, sent again, chunks rejected. */
+export interface Counters {
+  /** Chunk bytes put on the wire (sender) or that arrived (receiver). */
+  bytes: number;
+  /** Sender: bytes of chunks sent more than once (after drops and rejections). */
+  resent: number;
+  /** Chunks whose hash did not match (receiver: detected; sender: asked again). */
+  rejected: number;
+  /** Data channels this transfer has used (1 + number of resumes). */
+  sessions: number;
+}
+
+/** TransferInfo — one file's row, as the UI shows it. */
+export interface TransferInfo {
+  id: string;
+  direction: 'send' | 'receive';
+  name: string;
+  size: number;
+  peerName: string;
+  status: TransferStatus;
+  /** Bytes verified by the receiver (written to its disk and hash-checked). */
+  done: number;
+  /** Bytes per second, recent. */
+  speed: number;
+  sha256: string | null;
+  error: string | null;
+  /** The sender must pick the file again (receiver: the sender was asked to). */
+  waitingForFile: boolean;
+  counters: Counters;
+}
+
+export type NoticeKind = 'info' | 'success' | 'error';
+export type LedgerState = 'offered' | 'declined' | 'resumed' | 'verified' | 'failed' | 'cancelled';
+
+/** DebugHooks — test-only levers (exposed on window.__hearth.transfers.debug). */
+export interface DebugHooks {
+  /** Corrupt this many upcoming received chunks before they are checked. */
+  corrupt: number;
+  /** Corrupt this many chunks after their check, as they go to disk: only the final SHA-256 can notice. */
+  corruptDisk: number;
+}
+
+/** TransferContext — what a single transfer may use; the manager provides it. */
+export interface TransferContext {
+  readonly channels: ChannelTransport;
+  readonly store: TransferStore | null;
+  readonly disk: Disk | null;
+  readonly tuning: Tuning;
+  readonly debug: DebugHooks;
+  changed(id: string): void;
+  notice(text: string, kind: NoticeKind): void;
+  signal(peerId: string, msg: TransferSignal): void;
+  peersOf(userId: string): string[];
+  /** settled — the transfer reached a final status (the next file of its offer may start). */
+  settled(id: string): void;
+  /** stalled — a channel closed before the end: look for the other side now, not at the next tick. */
+  stalled(): void;
+}
+
+/** errorText — a user-facing sentence for a failure inside the browser. */
+export function errorText(err: unknown): string {
+  const e = err as { name?: string; message?: string };
+  if (e?.name === 'QuotaExceededError') return 'There is not enough free storage space in this browser for the file.';
+  if (e?.name === 'NotReadableError' || e?.name === 'NotFoundError') return 'The file could not be read any more (was it moved, changed or deleted?).';
+  if (e?.name === 'FileChangedError') return 'The file changed while it was being sent.';
+  return e?.message || 'Something went wrong.';
+}

@@ -1,0 +1,147 @@
+// One receiving session on one data channel: reassembles chunks from ≤ 64 KiB messages, has them verified and written, acks or nacks.
+import type { Range } from './bitmap.js';
+import { chunkLength } from './bitmap.js';
+import { Keepalive } from './keepalive.js';
+import { LIMITS, parseChannel, type ChannelMessage } from './messages.js';
+
+/** ReceiverHooks — what a session asks of, and reports to, its transfer. */
+export interface ReceiverHooks {
+  has(index: number): boolean;
+  /** backlog — bytes handed to the disk and not yet written. */
+  backlog(): number;
+  /** write — verify against `hash` and store; false when the bytes do not match (nothing written). */
+  write(index: number, hash: string, data: ArrayBuffer): Promise<boolean>;
+  received(bytes: number): void;
+  /** sync — the sender finished the ranges it was given: answer with a fresh `need`. */
+  sync(): void;
+  end(sha256: string): void;
+  cancelled(reason: 'cancelled' | 'failed'): void;
+  closed(): void;
+}
+
+// An honest sender keeps a few MiB unacknowledged (its window); one that floods us is cut off
+// rather than allowed to queue up the page's memory behind a slow disk.
+const MAX_BACKLOG = 32 * 1024 * 1024;
+
+interface Assembly {
+  index: number;
+  hash: string;
+  buf: Uint8Array;
+  got: number;
+}
+
+/**
+ * ReceiverSession — never trusts the sender's framing: a chunk header must name a chunk of
+ * this file, its bytes must add up to exactly that chunk's length in messages of at most
+ * 64 KiB, and anything else drops the channel (the transfer then resumes on a new one).
+ */
+export class ReceiverSession {
+  closed = false;
+  private alive: Keepalive | null = null;
+  private cur: Assembly | null = null;
+
+  constructor(private readonly dc: RTCDataChannel, private readonly geo: { size: number; chunkSize: number; count: number }, private readonly hooks: ReceiverHooks, private readonly tamper: (buf: Uint8Array) => void = () => {}) {
+    dc.binaryType = 'arraybuffer';
+    dc.addEventListener('message', (e: MessageEvent) => this.onMessage(e.data));
+    dc.addEventListener('close', () => this.stop(true));
+    const live = () => {
+      if (!this.closed) this.alive = new Keepalive(() => this.sendText({ t: 'ping' }), () => this.die());
+    };
+    if (dc.readyState === 'open') live();
+    else dc.addEventListener('open', live, { once: true });
+  }
+
+  sendNeed(need: { ranges: Range[]; more: boolean }): void {
+    this.sendText({ t: 'need', r: need.ranges, more: need.more });
+  }
+
+  sendResult(ok: boolean, sha256: string): void {
+    this.sendText({ t: 'result', ok, sha256 });
+  }
+
+  cancel(reason: 'cancelled' | 'failed' = 'cancelled'): void {
+    this.sendText({ t: 'cancel', reason });
+    this.close();
+  }
+
+  close(): void {
+    this.stop(false);
+    this.dc.close();
+  }
+
+  /** drop — closes the channel as a failure would (both ends see `close` and resume). */
+  drop(): void {
+    this.dc.close();
+  }
+
+  /** die — the sender went silent: give up on this channel now. */
+  private die(): void {
+    this.stop(true);
+    this.dc.close();
+  }
+
+  stop(report = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.alive?.stop();
+    this.cur = null;
+    if (report) this.hooks.closed();
+  }
+
+  private onMessage(data: unknown): void {
+    if (this.closed) return;
+    this.alive?.heard();
+    if (data instanceof ArrayBuffer) return this.onBytes(data);
+    const m = typeof data === 'string' ? parseChannel(data) : null;
+    if (!m) return this.protocolError();
+    switch (m.t) {
+      case 'c': {
+        if (this.cur || m.i >= this.geo.count || this.hooks.backlog() > MAX_BACKLOG) return this.protocolError();
+        this.cur = { index: m.i, hash: m.h, buf: new Uint8Array(chunkLength(m.i, this.geo.size, this.geo.chunkSize)), got: 0 };
+        return;
+      }
+      case 'sync': return this.cur ? this.protocolError() : this.hooks.sync();
+      case 'end': return this.cur ? this.protocolError() : this.hooks.end(m.sha256);
+      case 'cancel': {
+        this.stop(false);
+        return this.hooks.cancelled(m.reason ?? 'cancelled');
+      }
+      case 'ping': return;
+      default: return this.protocolError();
+    }
+  }
+
+  private onBytes(data: ArrayBuffer): void {
+    const c = this.cur;
+    if (!c || data.byteLength > LIMITS.message || c.got + data.byteLength > c.buf.length) return this.protocolError();
+    c.buf.set(new Uint8Array(data), c.got);
+    c.got += data.byteLength;
+    this.hooks.received(data.byteLength);
+    if (c.got < c.buf.length) return;
+    this.cur = null;
+    if (this.hooks.has(c.index)) {
+      // Sent twice (its ack was lost in a drop): already on disk.
+      this.sendText({ t: 'ack', i: c.index });
+      return;
+    }
+    this.tamper(c.buf);
+    void this.hooks.write(c.index, c.hash, c.buf.buffer as ArrayBuffer).then(
+      (ok) => this.sendText({ t: ok ? 'ack' : 'nack', i: c.index }),
+      () => this.close(), // the disk failed: the transfer reports it
+    );
+  }
+
+  private sendText(m: ChannelMessage): void {
+    try {
+      if (this.dc.readyState === 'open') this.dc.send(JSON.stringify(m));
+      this.alive?.sent();
+    } catch {
+      // Closing; the close event follows.
+    }
+  }
+
+  private protocolError(): void {
+    this.close();
+    this.hooks.closed();
+  }
+}

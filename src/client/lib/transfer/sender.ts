@@ -1,0 +1,244 @@
+// One sending session on one data channel: sends the chunks the receiver says it lacks, paced, and ends with the file's SHA-256.
+import { validRanges, type Bitmap, type Range } from './bitmap.js';
+import { Keepalive } from './keepalive.js';
+import { parseChannel, type ChannelMessage } from './messages.js';
+import type { FileSource } from './source.js';
+import { MESSAGE_BYTES, type Tuning } from './tuning.js';
+
+/** SenderHooks — what a session reports to its transfer. */
+export interface SenderHooks {
+  /** progress — chunks were acknowledged (verified and written by the receiver). */
+  progress(): void;
+  sent(index: number, bytes: number): void;
+  rejected(index: number): void;
+  /** ended — the whole-file hash went out; the receiver's result follows. */
+  ended(sha256: string): void;
+  result(ok: boolean, sha256: string): void;
+  cancelled(reason: 'cancelled' | 'failed'): void;
+  /** failed — reading the file failed here (it changed, or is gone). */
+  failed(err: Error): void;
+  /** closed — the channel is gone before the end. */
+  closed(): void;
+}
+
+/**
+ * SenderSession — the sender waits for `need` (the receiver is the authority on what it
+ * has), sends those chunks as a JSON header plus ≤ 64 KiB binary messages, and keeps at most
+ * `windowBytes` unacknowledged and `highWater` buffered. A `nack` puts a chunk back first.
+ */
+export class SenderSession {
+  closed = false;
+  private alive: Keepalive | null = null;
+  private ranges: Range[] = [];
+  private readonly retry: number[] = [];
+  private readonly inflight = new Map<number, number>();
+  private inflightBytes = 0;
+  private more = false;
+  private running = false;
+  private wake: (() => void) | null = null;
+  private readonly count: number;
+
+  constructor(private readonly dc: RTCDataChannel, private readonly src: FileSource, private readonly acked: Bitmap, private readonly hooks: SenderHooks, private readonly tune: Tuning) {
+    this.count = src.count;
+    dc.binaryType = 'arraybuffer';
+    dc.bufferedAmountLowThreshold = tune.lowWater;
+    dc.addEventListener('message', (e: MessageEvent) => this.onMessage(e.data));
+    dc.addEventListener('bufferedamountlow', () => this.poke());
+    dc.addEventListener('close', () => this.stop(true));
+    const live = () => {
+      if (!this.closed) this.alive = new Keepalive(() => this.sendText({ t: 'ping' }), () => this.die());
+    };
+    if (dc.readyState === 'open') live();
+    else dc.addEventListener('open', live, { once: true });
+  }
+
+  /** cancel — tells the receiver and closes the channel. */
+  cancel(reason: 'cancelled' | 'failed' = 'cancelled'): void {
+    this.sendText({ t: 'cancel', reason });
+    this.stop(false);
+    this.dc.close();
+  }
+
+  /** stop — ends the session; `report` says whether the transfer should hear about it. */
+  stop(report = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.alive?.stop();
+    this.poke();
+    if (report) this.hooks.closed();
+  }
+
+  close(): void {
+    this.stop(false);
+    this.dc.close();
+  }
+
+  /** drop — closes the channel as a failure would (both ends see `close` and resume). */
+  drop(): void {
+    this.dc.close();
+  }
+
+  /** die — the peer went silent: give up on this channel now (its close may take until SCTP times out). */
+  private die(): void {
+    this.stop(true);
+    this.dc.close();
+  }
+
+  private onMessage(data: unknown): void {
+    if (this.closed) return;
+    this.alive?.heard();
+    const m = typeof data === 'string' ? parseChannel(data) : null;
+    if (!m) return this.protocolError();
+    switch (m.t) {
+      case 'need': return this.onNeed(m);
+      case 'ack':
+      case 'nack': {
+        const bytes = this.inflight.get(m.i);
+        if (bytes === undefined) return; // an answer from before a `need` reset the session's view
+        this.inflight.delete(m.i);
+        this.inflightBytes -= bytes;
+        if (m.t === 'ack') {
+          if (this.acked.set(m.i)) this.hooks.progress();
+        } else {
+          this.retry.push(m.i);
+          this.hooks.rejected(m.i);
+        }
+        return this.poke();
+      }
+      case 'ping': return;
+      case 'result': return this.hooks.result(m.ok, m.sha256);
+      case 'cancel': {
+        this.stop(false);
+        return this.hooks.cancelled(m.reason ?? 'cancelled');
+      }
+      default: return this.protocolError();
+    }
+  }
+
+  private onNeed(m: Extract<ChannelMessage, { t: 'need' }>): void {
+    if (!validRanges(m.r, this.count)) return this.protocolError();
+    // Everything the receiver does not ask for (up to where its list stops) it has verified.
+    let at = 0;
+    let grew = false;
+    for (const [a, b] of m.r) {
+      for (let i = at; i < a; i++) grew = this.acked.set(i) || grew;
+      at = b;
+    }
+    if (!m.more) for (let i = at; i < this.count; i++) grew = this.acked.set(i) || grew;
+    if (grew) this.hooks.progress();
+    this.ranges = m.r.map(([a, b]) => [a, b]);
+    this.retry.length = 0;
+    this.inflight.clear();
+    this.inflightBytes = 0;
+    this.more = m.more;
+    this.src.dropReadAhead();
+    void this.pump();
+  }
+
+  /** next — the next chunk to send without taking it (resent chunks first). */
+  private peek(k = 0): number | null {
+    if (k < this.retry.length) return this.retry[k]!;
+    let skip = k - this.retry.length;
+    for (const [a, b] of this.ranges) {
+      if (skip < b - a) return a + skip;
+      skip -= b - a;
+    }
+    return null;
+  }
+
+  private take(): void {
+    if (this.retry.length) {
+      this.retry.shift();
+      return;
+    }
+    const r = this.ranges[0]!;
+    if (++r[0] >= r[1]) this.ranges.shift();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (!this.closed) {
+        const i = this.peek();
+        if (i === null) {
+          if (this.inflight.size) {
+            await this.sleep();
+            continue;
+          }
+          if (this.more) {
+            this.more = false;
+            this.sendText({ t: 'sync' });
+            return;
+          }
+          const sha256 = await this.src.finish();
+          if (this.closed) return;
+          this.sendText({ t: 'end', sha256 });
+          this.hooks.ended(sha256);
+          return;
+        }
+        if (this.inflightBytes >= this.tune.windowBytes || this.dc.bufferedAmount > this.tune.highWater) {
+          await this.sleep();
+          continue;
+        }
+        this.take();
+        for (let k = 0; k < 4; k++) {
+          const n = this.peek(k);
+          if (n !== null) this.src.prefetch(n);
+        }
+        const { data, hash } = await this.src.chunk(i);
+        if (this.closed) return;
+        try {
+          this.send(i, hash, data);
+        } catch {
+          // The channel closed under us (or its queue overflowed): resume on a new one.
+          this.die();
+          return;
+        }
+      }
+    } catch (err) {
+      // Reading or hashing the file failed: that is the end of this transfer.
+      if (this.closed) return;
+      this.close();
+      this.hooks.failed(err as Error);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private send(i: number, hash: string, data: ArrayBuffer): void {
+    this.dc.send(JSON.stringify({ t: 'c', i, h: hash }));
+    for (let off = 0; off < data.byteLength; off += MESSAGE_BYTES) {
+      this.dc.send(new Uint8Array(data, off, Math.min(MESSAGE_BYTES, data.byteLength - off)));
+    }
+    this.alive?.sent();
+    this.inflight.set(i, data.byteLength);
+    this.inflightBytes += data.byteLength;
+    this.hooks.sent(i, data.byteLength);
+  }
+
+  private sendText(m: ChannelMessage): void {
+    try {
+      if (this.dc.readyState === 'open') this.dc.send(JSON.stringify(m));
+      this.alive?.sent();
+    } catch {
+      // The channel is going away; the close event follows.
+    }
+  }
+
+  private sleep(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private protocolError(): void {
+    // A confused or hostile receiver: drop the channel; the transfer resumes on a fresh one.
+    this.close();
+    this.hooks.closed();
+  }
+}

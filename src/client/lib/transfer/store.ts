@@ -1,0 +1,105 @@
+// What survives a reload: transfer manifests and verified-chunk bitmaps in IndexedDB, and tab ownership via Web Locks.
+
+/** IncomingRecord — a file being (or already) received into OPFS under its `id`. */
+export interface IncomingRecord {
+  id: string;
+  offerId: string;
+  /** Position in its offer (files of one offer arrive one after another). */
+  order: number;
+  /** 'lobby' or 'room:<slug>': where the two sides can reach each other again. */
+  scope: string;
+  peerUserId: string;
+  peerName: string;
+  name: string;
+  size: number;
+  chunkSize: number;
+  state: 'receiving' | 'verified';
+  /** Chunks known to be on disk (flushed) — never a chunk that is not. */
+  bitmap: Uint8Array;
+  /** The read-back hash has covered chunks [0, frontier); `hashState` resumes it (hash-wasm save()). */
+  frontier: number;
+  hashState: Uint8Array | null;
+  sha256: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** OutgoingRecord — a file being sent; after a reload the user picks it again and it is checked against `hashes`. */
+export interface OutgoingRecord {
+  id: string;
+  offerId: string;
+  order: number;
+  scope: string;
+  peerUserId: string;
+  peerName: string;
+  name: string;
+  size: number;
+  chunkSize: number;
+  /** SHA-256 of chunks [0, hashed), 32 bytes each. */
+  hashes: Uint8Array;
+  hashed: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+type Stores = { in: IncomingRecord; out: OutgoingRecord };
+const DB_NAME = 'hearth-transfers';
+
+/** TransferStore — a thin promise wrapper over one IndexedDB database with two stores. */
+export class TransferStore {
+  private constructor(private readonly db: IDBDatabase) {}
+
+  /** open — null when IndexedDB is unavailable (then transfers simply do not survive a reload). */
+  static open(): Promise<TransferStore | null> {
+    if (typeof indexedDB === 'undefined') return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const req = indexedDB.open(DB_NAME, 1);
+      req.onupgradeneeded = () => {
+        for (const name of ['in', 'out']) if (!req.result.objectStoreNames.contains(name)) req.result.createObjectStore(name, { keyPath: 'id' });
+      };
+      req.onsuccess = () => resolve(new TransferStore(req.result));
+      req.onerror = () => resolve(null);
+      req.onblocked = () => resolve(null);
+    });
+  }
+
+  all<S extends keyof Stores>(store: S): Promise<Stores[S][]> {
+    return this.run(store, 'readonly', (s) => s.getAll()) as Promise<Stores[S][]>;
+  }
+
+  put<S extends keyof Stores>(store: S, rec: Stores[S]): Promise<void> {
+    return this.run(store, 'readwrite', (s) => s.put(rec)).then(() => undefined);
+  }
+
+  delete(store: keyof Stores, id: string): Promise<void> {
+    return this.run(store, 'readwrite', (s) => s.delete(id)).then(() => undefined);
+  }
+
+  private run(store: string, mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const tx = this.db.transaction(store, mode);
+      const req = fn(tx.objectStore(store));
+      tx.oncomplete = () => resolve(req.result);
+      tx.onerror = () => reject(tx.error ?? new Error('IndexedDB request failed'));
+      tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+    });
+  }
+}
+
+/**
+ * claim — takes the Web Lock `name` if no other tab of this browser holds it; resolves to its
+ * release function, or null when another tab owns it (that tab is carrying the transfer on).
+ */
+export function claim(name: string): Promise<(() => void) | null> {
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  if (!locks) return Promise.resolve(() => {});
+  return new Promise((resolve) => {
+    void locks.request(name, { ifAvailable: true }, (lock) => {
+      if (!lock) {
+        resolve(null);
+        return undefined;
+      }
+      return new Promise<void>((release) => resolve(release));
+    });
+  });
+}

@@ -1,0 +1,356 @@
+// The call on the room page: join and rejoin, the roster of peers, tiles, controls, sharing, leave.
+import type { Peer, ServerMessageOf, UserRef } from '../../shared/protocol.js';
+import { captureFor } from '../lib/bitrate.js';
+import type { LocalMedia } from '../lib/media.js';
+import { Mesh, type RemoteStream } from '../lib/mesh.js';
+import type { SignalingClient } from '../lib/signaling-client.js';
+import { loudness, SpeakerDetector } from '../lib/speaker.js';
+import { CallControls } from './call-controls.js';
+import { CallGrid } from './call-grid.js';
+import { DeviceDialog, type DevicePicker } from './devices.js';
+import { FilmShare, canShareScreen, openScreen } from './sharing.js';
+import { toast } from './toasts.js';
+
+export type Phase = 'idle' | 'joining' | 'in-call' | 'ended';
+
+export interface SessionDeps {
+  slug: string;
+  signaling: SignalingClient;
+  media: LocalMedia;
+  picker: DevicePicker;
+  call: HTMLElement;
+  /** The page's own reactions (pre-join panel, members list, room closed notice). */
+  onPhase(phase: Phase, message?: string, code?: string): void;
+  onRoster(): void;
+}
+
+// A "left" toast waits this long: a quick rejoin (a reconnect) shows neither "left" nor "joined".
+const LEFT_TOAST_DELAY_MS = 1_500;
+const QUIET_ERRORS = new Set(['peer-not-found', 'not-in-room']);
+
+/** CallSession — everything between Join and Leave. */
+export class CallSession {
+  readonly mesh: Mesh;
+  phase: Phase = 'idle';
+  user: UserRef | null = null;
+  self: Peer | null = null;
+  readonly roster = new Map<string, Peer>();
+  private readonly grid: CallGrid;
+  private readonly controls: CallControls;
+  private readonly speaker: SpeakerDetector;
+  private readonly dialog: DeviceDialog;
+  private readonly film: FilmShare;
+  private screen: MediaStream | null = null;
+  private readonly leftToasts = new Map<string, ReturnType<typeof setTimeout>>();
+  private lastMedia = '';
+  private ticks = 0;
+  private selfStream: MediaStream | null = null;
+  private mediaReady = false;
+  private joinSentFor: string | null = null;
+  private selfLevel = 0;
+
+  constructor(private readonly d: SessionDeps) {
+    const { signaling, media } = d;
+    this.mesh = new Mesh({ send: (to, payload) => void signaling.signal(to, payload) });
+    this.grid = new CallGrid(d.call.querySelector<HTMLElement>('#call-grid')!);
+    const actions = {
+      mic: () => void media.setMuted(media.sendsAudio).catch((e: Error) => toast(e.message, 'error')),
+      camera: () => void media.setCameraOff(media.sendsVideo).catch((e: Error) => toast(e.message, 'error')),
+      share: () => void this.toggleScreen(),
+      film: () => (this.film.playing ? this.film.stop() : this.film.pick()),
+      devices: () => this.dialog.open(),
+      leave: () => this.leave(),
+    };
+    this.controls = new CallControls(d.call.querySelector<HTMLElement>('.call-controls')!, actions, { canShare: canShareScreen() });
+    this.controls.shortcuts(() => this.phase === 'in-call' && !document.querySelector('dialog[open]'), actions);
+    this.dialog = new DeviceDialog(d.picker);
+    this.film = new FilmShare(d.call, (s, v) => this.onFilm(s, v), () => this.onFilmStopped(), (m) => toast(m, 'error'));
+    this.speaker = new SpeakerDetector(() => this.levels(), (key) => this.grid.setSpeaking(key));
+
+    signaling.on('welcome', (m) => this.onWelcome(m));
+    signaling.on('joined', (m) => this.onJoined(m));
+    signaling.on('peer-joined', (m) => this.onPeerJoined(m.peer));
+    signaling.on('peer-updated', (m) => this.onPeerUpdated(m.peer));
+    signaling.on('peer-left', (m) => this.onPeerLeft(m.peerId));
+    signaling.on('signal', (m) => {
+      if (this.phase === 'in-call') this.mesh.handleSignal(m.from, m.payload);
+    });
+    signaling.on('room-closed', () => this.end('The owner deleted this room, so the call has ended.'));
+    signaling.on('error', (m) => this.onError(m));
+    signaling.onState((s) => {
+      if (s === 'closed' && this.phase !== 'idle') this.end('Your session has ended. Sign in again to rejoin.');
+    });
+    this.mesh.on('stream', (peerId, s) => this.onStream(peerId, s));
+    this.mesh.on('stream-ended', (peerId, id) => this.grid.remove(`peer:${peerId}:${id}`));
+    this.mesh.on('state', (peerId, s) => {
+      const text = s === 'connected' || s === 'closed' ? null : s === 'disconnected' || s === 'failed' ? 'Reconnecting…' : 'Connecting…';
+      this.grid.setStatus(`peer:${peerId}`, text);
+    });
+    media.on('change', () => this.onMedia());
+  }
+
+  /** join — the Join button: opens devices if needed, then enters the room. */
+  async join(): Promise<void> {
+    if (this.phase !== 'idle') return;
+    this.setPhase('joining');
+    if (!this.d.media.started) await this.d.media.start();
+    if ((this.phase as Phase) !== 'joining') return; // left or ended while the devices opened
+    this.mediaReady = true;
+    this.requestJoin();
+  }
+
+  /** leave — the Leave button: tell the server, release camera and microphone, back to pre-join. */
+  leave(): void {
+    if (this.phase !== 'in-call' && this.phase !== 'joining') return;
+    this.d.signaling.leave();
+    this.teardown();
+    this.d.media.stop();
+    this.setPhase('idle', 'You left the call. Join again whenever you like.');
+  }
+
+  // ---- signaling -------------------------------------------------------------------------
+
+  private onWelcome(m: ServerMessageOf<'welcome'>): void {
+    this.user = m.user;
+    this.mesh.setIceServers(m.iceServers as RTCIceServer[]);
+    if (this.phase === 'joining') this.requestJoin();
+    if (this.phase !== 'in-call') return;
+    // The socket came back with a new peer id: everyone sees us leave and rejoin, so every
+    // connection is rebuilt. Tiles stay (marked) until the new connections replace their streams.
+    this.mesh.reset();
+    for (const key of this.grid.keys()) {
+      if (/^peer:[^:]+:/.test(key)) this.grid.remove(key);
+      else if (key.startsWith('peer:')) this.grid.setStatus(key, 'Reconnecting…');
+    }
+    this.lastMedia = '';
+    this.requestJoin();
+  }
+
+  /**
+   * requestJoin — sends `join` once per connection (peer id), and only once the devices are
+   * settled: before `welcome` the server has not registered this tab yet, and onWelcome retries.
+   */
+  private requestJoin(): void {
+    const id = this.d.signaling.peerId;
+    if (!id || !this.mediaReady || this.joinSentFor === id) return;
+    if (this.d.signaling.join(this.d.slug)) this.joinSentFor = id;
+  }
+
+  private onJoined(m: ServerMessageOf<'joined'>): void {
+    if (this.phase !== 'joining' && this.phase !== 'in-call') return;
+    this.self = m.self;
+    this.mesh.selfId = m.self.peerId;
+    if (this.phase === 'joining') {
+      this.setPhase('in-call');
+      this.speaker.start();
+    }
+    this.grid.upsert('self', { name: `${m.self.displayName} (you)`, userId: m.self.userId, self: true });
+    this.onMedia();
+    const present = new Set(m.peers.map((p) => p.peerId));
+    for (const id of this.roster.keys()) if (!present.has(id)) this.dropPeer(id);
+    for (const p of m.peers) {
+      this.roster.set(p.peerId, p);
+      this.showPeer(p);
+      this.mesh.connect(p.peerId); // we are the newcomer: we offer
+    }
+    this.rosterChanged();
+  }
+
+  private onPeerJoined(p: Peer): void {
+    if (this.phase !== 'in-call' || p.peerId === this.self?.peerId) return;
+    this.roster.set(p.peerId, p);
+    this.showPeer(p);
+    this.rosterChanged();
+    const pending = this.leftToasts.get(p.userId);
+    if (pending) {
+      clearTimeout(pending);
+      this.leftToasts.delete(p.userId);
+    } else if (p.userId !== this.self?.userId) {
+      toast(`${p.displayName} joined`);
+    }
+  }
+
+  private onPeerUpdated(p: Peer): void {
+    if (!this.roster.has(p.peerId)) return;
+    this.roster.set(p.peerId, p);
+    this.showPeer(p);
+  }
+
+  private onPeerLeft(peerId: string): void {
+    const p = this.roster.get(peerId);
+    if (!p) return;
+    this.dropPeer(peerId);
+    this.rosterChanged();
+    // Someone with two tabs who closes one has not left.
+    if (p.userId === this.self?.userId || [...this.roster.values()].some((o) => o.userId === p.userId)) return;
+    clearTimeout(this.leftToasts.get(p.userId));
+    this.leftToasts.set(p.userId, setTimeout(() => {
+      this.leftToasts.delete(p.userId);
+      toast(`${p.displayName} left`);
+    }, LEFT_TOAST_DELAY_MS));
+  }
+
+  private onError(m: ServerMessageOf<'error'>): void {
+    // While joining, the only message in flight is the join itself.
+    if (this.phase === 'joining' && !QUIET_ERRORS.has(m.code)) {
+      this.setPhase('idle', m.message, m.code);
+      return;
+    }
+    if (this.phase === 'in-call' && m.code === 'room-full') {
+      // Rejoining after a reconnect, and the seat went to someone else meanwhile.
+      this.teardown();
+      this.setPhase('idle', m.message, m.code);
+      return;
+    }
+    if (m.code === 'room-not-found' && this.phase === 'in-call') return this.end('This room no longer exists.');
+    if (QUIET_ERRORS.has(m.code) && !m.ref?.startsWith('chat')) return; // a candidate for someone who just left
+    toast(m.message, 'error');
+  }
+
+  // ---- tiles -------------------------------------------------------------------------------
+
+  private showPeer(p: Peer): void {
+    const key = `peer:${p.peerId}`;
+    const fresh = !this.grid.has(key);
+    this.grid.upsert(key, { name: p.displayName, userId: p.userId });
+    if (fresh) this.grid.setStatus(key, 'Connecting…');
+    this.grid.setMuted(key, p.muted);
+    this.grid.setCameraOff(key, p.cameraOff);
+  }
+
+  private dropPeer(peerId: string): void {
+    this.roster.delete(peerId);
+    this.mesh.remove(peerId);
+    this.grid.removeWhere((k) => k === `peer:${peerId}` || k.startsWith(`peer:${peerId}:`));
+  }
+
+  private onStream(peerId: string, s: RemoteStream): void {
+    const owner = this.roster.get(peerId);
+    const name = owner?.displayName ?? 'Someone';
+    if (s.kind === 'camera') {
+      // An offer can outrun peer-joined: make the tile now, its name follows.
+      if (!this.grid.has(`peer:${peerId}`)) this.grid.upsert(`peer:${peerId}`, { name, userId: owner?.userId ?? '' });
+      this.grid.setStream(`peer:${peerId}`, s.stream);
+      return;
+    }
+    const key = `peer:${peerId}:${s.id}`;
+    this.grid.upsert(key, { name: `${name} (${s.kind === 'screen' ? 'screen' : 'video file'})`, userId: owner?.userId ?? '', kind: s.kind });
+    this.grid.setStream(key, s.stream);
+  }
+
+  private rosterChanged(): void {
+    const people = 1 + this.roster.size;
+    this.mesh.setRoomSize(people);
+    // Capture no more than the largest copy we send; re-cap once the camera has its new size.
+    void this.d.media.setCaptureLimit(captureFor(people)).then(() => this.mesh.recap());
+    this.d.onRoster();
+  }
+
+  // ---- local media and sharing ---------------------------------------------------------------
+
+  private onMedia(): void {
+    const { media } = this.d;
+    void this.mesh.setTrack('audio', media.audio);
+    void this.mesh.setTrack('video', media.video);
+    this.controls.set({ muted: !media.sendsAudio, cameraOff: !media.sendsVideo, sharing: !!this.screen, playing: this.film.playing });
+    if (this.phase !== 'in-call') return;
+    // A new stream only when the camera track changed: reassigning srcObject makes the video blink.
+    if (this.selfStream?.getVideoTracks()[0] !== (media.video ?? undefined)) {
+      this.selfStream = media.video ? new MediaStream([media.video]) : null;
+      this.grid.setStream('self', this.selfStream);
+    }
+    this.grid.setMuted('self', !media.sendsAudio);
+    this.grid.setCameraOff('self', !media.sendsVideo);
+    const state = `${!media.sendsAudio}|${!media.sendsVideo}`;
+    // The server starts every connection unmuted with the camera on; say otherwise once per change.
+    if (state !== this.lastMedia && this.d.signaling.media(!media.sendsAudio, !media.sendsVideo)) this.lastMedia = state;
+  }
+
+  private async toggleScreen(): Promise<void> {
+    if (this.screen) return this.stopScreen();
+    let stream: MediaStream | null;
+    try {
+      stream = await openScreen(() => this.stopScreen());
+    } catch (err) {
+      toast((err as Error).message, 'error');
+      return;
+    }
+    if (!stream) return;
+    if (this.phase !== 'in-call' || this.screen) {
+      stream.getTracks().forEach((t) => t.stop());
+      return;
+    }
+    this.screen = stream;
+    this.mesh.addStream(stream, 'screen');
+    this.grid.upsert('self:screen', { name: 'Your screen', userId: this.self?.userId ?? '', self: true, kind: 'screen' });
+    this.grid.setStream('self:screen', stream);
+    this.onMedia();
+  }
+
+  private stopScreen(): void {
+    const s = this.screen;
+    if (!s) return;
+    this.screen = null;
+    s.getTracks().forEach((t) => t.stop());
+    this.mesh.removeStream(s.id);
+    this.grid.remove('self:screen');
+    this.onMedia();
+  }
+
+  private onFilm(stream: MediaStream, video: HTMLVideoElement): void {
+    if (this.phase !== 'in-call') return this.film.stop();
+    this.mesh.addStream(stream, 'file');
+    this.grid.upsert('self:file', { name: 'Your video file', userId: this.self?.userId ?? '', self: true, kind: 'file' });
+    this.grid.setVideoElement('self:file', video);
+    this.onMedia();
+  }
+
+  private onFilmStopped(): void {
+    this.grid.remove('self:file');
+    for (const id of this.mesh.extraIds('file')) this.mesh.removeStream(id);
+    this.onMedia();
+  }
+
+  /** levels — loudness per tile key, for the active-speaker highlight. */
+  private async levels(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    // Our own level costs a stats report; every third sample is enough for our own ring.
+    if (this.ticks++ % 3 === 0) this.selfLevel = this.d.media.sendsAudio ? loudness(await this.mesh.localAudioLevel()) : 0;
+    out.set('self', this.d.media.sendsAudio ? this.selfLevel : 0);
+    for (const [id, lvl] of this.mesh.audioLevels()) out.set(`peer:${id}`, loudness(lvl));
+    return out;
+  }
+
+  // ---- ending ------------------------------------------------------------------------------
+
+  /** end — the call is over for reasons outside our control (room deleted, session ended). */
+  private end(why: string): void {
+    this.teardown();
+    this.d.media.stop();
+    this.setPhase('ended', why);
+  }
+
+  private teardown(): void {
+    this.mediaReady = false;
+    this.joinSentFor = null;
+    this.stopScreen();
+    this.film.stop();
+    this.mesh.reset();
+    this.speaker.stop();
+    this.dialog.close();
+    this.grid.clear();
+    this.roster.clear();
+    this.self = null;
+    this.selfStream = null;
+    this.lastMedia = '';
+    for (const t of this.leftToasts.values()) clearTimeout(t);
+    this.leftToasts.clear();
+  }
+
+  private setPhase(phase: Phase, message?: string, code?: string): void {
+    this.phase = phase;
+    if (phase === 'idle' || phase === 'ended') this.joinSentFor = null;
+    this.d.call.hidden = phase !== 'in-call';
+    this.d.onPhase(phase, message, code);
+  }
+}

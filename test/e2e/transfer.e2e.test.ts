@@ -1,0 +1,492 @@
+import { expect } from 'chai';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, linkSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Browser, ElementHandle, Page } from 'puppeteer';
+import { launchBrowser, registerInBrowser, screenshot, type TestUser } from '../helpers/browser.js';
+import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
+import { tempDir } from '../helpers/processes.js';
+
+const MiB = 1024 * 1024;
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+interface Row {
+  id: string;
+  direction: 'send' | 'receive';
+  name: string;
+  size: number;
+  status: string;
+  done: number;
+  sha256: string | null;
+  error: string | null;
+  waitingForFile: boolean;
+  counters: { bytes: number; resent: number; rejected: number; sessions: number };
+}
+
+type Person = TestUser & { downloads: string };
+
+/** randomFile — writes `size` random bytes to `dir/name`; returns its path and SHA-256. */
+async function randomFile(dir: string, name: string, size: number): Promise<{ file: string; sha256: string }> {
+  const file = path.join(dir, name);
+  const hash = createHash('sha256');
+  const out = createWriteStream(file);
+  for (let left = size; left > 0;) {
+    const buf = randomBytes(Math.min(left, 16 * MiB));
+    hash.update(buf);
+    if (!out.write(buf)) await once(out, 'drain');
+    left -= buf.length;
+  }
+  out.end();
+  await once(out, 'close');
+  return { file, sha256: hash.digest('hex') };
+}
+
+/** alias — the same bytes under another name (a hard link: no copy). */
+function alias(src: string, name: string): string {
+  const file = path.join(path.dirname(src), name);
+  if (!existsSync(file)) linkSync(src, file);
+  return file;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** person — a registered user in their own browser context; Save downloads land in `downloads`. */
+async function person(browser: Browser, origin: string, username: string, displayName: string): Promise<Person> {
+  const downloads = tempDir(`dl-${username}`);
+  const ctx = await browser.createBrowserContext({ downloadBehavior: { policy: 'allow', downloadPath: downloads } });
+  const page = await ctx.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`[${username}] ${(e as Error).message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/favicon|ERR_CERT|Failed to load resource/.test(m.text())) errors.push(`[${username}] console: ${m.text()}`);
+  });
+  await page.setViewport({ width: 1280, height: 900 });
+  const user = { ctx, page, name: username, errors, downloads };
+  await registerInBrowser(user, origin, username, displayName);
+  await ready(page);
+  return user;
+}
+
+/** ready — the lobby's transfer manager is up and the signaling socket open. */
+async function ready(page: Page): Promise<void> {
+  await page.waitForFunction(() => !!(window as any).__hearth?.transfers && (window as any).__hearth.signaling.isOpen, { polling: 100, timeout: 15_000 });
+}
+
+const rows = (page: Page): Promise<Row[]> => page.evaluate(() => (window as any).__hearth.transfers.list());
+
+/** waitRow — until a transfer row matches `pred` (a JS expression over `t`, evaluated in the page). */
+async function waitRow(page: Page, pred: string, timeout = 60_000): Promise<Row> {
+  const handle = await page.waitForFunction(`(window.__hearth?.transfers?.list() ?? []).find((t) => ${pred}) ?? false`, { polling: 100, timeout });
+  return (await handle.jsonValue()) as Row;
+}
+
+/** sendFiles — clicks "Send file to <name>" and picks `files` in the chooser; returns the new rows' ids. */
+async function sendFiles(from: Page, toName: string, files: string[]): Promise<string[]> {
+  const before = new Set((await rows(from)).map((r) => r.id));
+  const btn = await from.waitForSelector(`::-p-aria(Send file to ${toName})`, { timeout: 10_000 });
+  const [chooser] = await Promise.all([from.waitForFileChooser(), btn!.click()]);
+  await chooser.accept(files);
+  await from.waitForFunction((n) => (window as any).__hearth.transfers.list().length >= n, { polling: 50, timeout: 5_000 }, before.size + files.length);
+  return (await rows(from)).filter((r) => !before.has(r.id)).map((r) => r.id);
+}
+
+async function answer(page: Page, label: 'Accept' | 'Decline'): Promise<void> {
+  const btn = await page.waitForSelector(`dialog.transfer-offer ::-p-aria(${label})`, { timeout: 10_000 });
+  await btn!.click();
+  await page.waitForSelector('dialog.transfer-offer', { hidden: true, timeout: 5_000 });
+}
+
+/** clickRow — clicks the button named `label` in the row of transfer `id`. */
+async function clickRow(page: Page, id: string, label: string): Promise<void> {
+  const btn = await page.waitForSelector(`li[data-transfer-id="${id}"] ::-p-aria(${label})`, { timeout: 10_000 });
+  await btn!.click();
+}
+
+/** rowText — the visible text of a transfer's row (status, hash). */
+const rowText = (page: Page, id: string) => page.$eval(`li[data-transfer-id="${id}"]`, (li) => (li as HTMLElement).innerText);
+
+/** opfsNames — the received files this browser context keeps in the origin-private file system. */
+const opfsNames = (page: Page): Promise<string[]> => page.evaluate(async () => {
+  const names: string[] = [];
+  const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('hearth-transfers', { create: true });
+  for await (const k of (dir as any).keys()) names.push(k);
+  return names;
+});
+
+/** downloaded — waits for a finished download called `name` in `dir`. */
+async function downloaded(dir: string, name: string, timeout = 15_000): Promise<string> {
+  const file = path.join(dir, name);
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    if (existsSync(file) && !readdirSync(dir).some((f) => f.endsWith('.crdownload'))) return file;
+    await sleep(100);
+  }
+  throw new Error(`no download ${name} in ${dir}: ${readdirSync(dir).join(', ')}`);
+}
+
+const userIdOf = (page: Page) => page.$eval('meta[name="hearth-user"]', (m) => (m as HTMLMetaElement).content);
+
+describe('file transfer in real browsers', function () {
+  this.timeout(120_000);
+  let hearth: TestHearth;
+  let browser: Browser;
+  let ada: Person;
+  let bob: Person;
+  let dir: string;
+  let fifty: { file: string; sha256: string };
+
+  before(async function () {
+    this.timeout(60_000);
+    dir = tempDir('files');
+    hearth = await startTestHearth({}, { heartbeatMs: 1_000 });
+    browser = await launchBrowser();
+    fifty = await randomFile(dir, 'fifty.bin', 50 * MiB);
+    ada = await person(browser, hearth.origin, 'ada', 'Ada Lovelace');
+    bob = await person(browser, hearth.origin, 'bob', 'Bob 山田');
+  });
+  after(async () => {
+    await browser?.close();
+    await hearth?.close();
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed') return;
+    for (const u of [ada, bob]) {
+      if (!u) continue;
+      console.log(u.name, JSON.stringify(await rows(u.page).catch(() => null)), u.errors);
+      await screenshot(u.page, `transfer-failed-${u.name}`).catch(() => undefined);
+    }
+  });
+
+  it('sends 50 MiB: both sides show Verified with the SHA-256, and Save gives the same bytes', async () => {
+    const [id] = await sendFiles(ada.page, 'Bob 山田', [fifty.file]);
+    // The offer names the sender and the file with its size.
+    const offer = await bob.page.waitForSelector('dialog.transfer-offer', { timeout: 10_000 });
+    expect(await offer!.evaluate((d) => (d as HTMLElement).innerText)).to.match(/Ada Lovelace wants to send you a file[\s\S]*fifty\.bin[\s\S]*52 MB/);
+    await screenshot(bob.page, 'transfer-offer');
+    await answer(bob.page, 'Accept');
+    await bob.page.waitForSelector(`li[data-transfer-id="${id}"] [role="progressbar"][aria-valuenow]`);
+
+    const got = await waitRow(bob.page, `t.id === '${id}' && t.status === 'verified'`);
+    const sent = await waitRow(ada.page, `t.id === '${id}' && t.status === 'verified'`);
+    expect(got.sha256).to.equal(fifty.sha256);
+    expect(sent.sha256).to.equal(fifty.sha256);
+    for (const page of [ada.page, bob.page]) {
+      await page.waitForFunction((i) => document.querySelector(`li[data-transfer-id="${i}"] .transfer__status`)?.textContent === 'Verified', { polling: 100, timeout: 5_000 }, id);
+      expect(await rowText(page, id!)).to.include(`SHA-256 ${fifty.sha256}`);
+      expect(await page.$eval(`li[data-transfer-id="${id}"] [role="progressbar"]`, (b) => b.getAttribute('aria-valuenow'))).to.equal('100');
+    }
+    expect(sent.counters.resent).to.equal(0);
+    await screenshot(bob.page, 'transfer-verified-receiver');
+    await screenshot(ada.page, 'transfer-verified-sender');
+
+    await clickRow(bob.page, id!, 'Save');
+    const saved = await downloaded(bob.downloads, 'fifty.bin');
+    expect(await sha256File(saved)).to.equal(fifty.sha256);
+    expect(ada.errors.concat(bob.errors)).to.deep.equal([]);
+  });
+
+  it('resumes after the connection drops at ~50%, resending less than 10%', async () => {
+    const file = alias(fifty.file, 'dropped.bin');
+    const [id] = await sendFiles(ada.page, 'Bob 山田', [file]);
+    await answer(bob.page, 'Accept');
+    await waitRow(bob.page, `t.id === '${id}' && t.done >= t.size / 2`);
+    await ada.page.evaluate(() => (window as any).__hearth.transfers.dropConnections());
+    const got = await waitRow(bob.page, `t.id === '${id}' && t.status === 'verified'`);
+    const sent = await waitRow(ada.page, `t.id === '${id}' && t.status === 'verified'`);
+    expect(got.sha256).to.equal(fifty.sha256);
+    expect(sent.sha256).to.equal(fifty.sha256);
+    expect(sent.counters.sessions, 'a second channel carried the rest').to.be.at.least(2);
+    expect(sent.counters.resent, `resent ${sent.counters.resent} bytes`).to.be.below(0.1 * sent.size);
+  });
+
+  it('resumes after the data channel closes and after both signaling sockets reconnect', async () => {
+    const file = alias(fifty.file, 'bumpy.bin');
+    const [id] = await sendFiles(ada.page, 'Bob 山田', [file]);
+    await answer(bob.page, 'Accept');
+    await waitRow(bob.page, `t.id === '${id}' && t.done >= t.size / 4`);
+    await bob.page.evaluate(() => (window as any).__hearth.transfers.closeChannels());
+    await waitRow(bob.page, `t.id === '${id}' && t.done >= t.size * 0.6`);
+    const peerIds = await Promise.all([ada.page, bob.page].map((p) => p.evaluate(() => (window as any).__hearth.signaling.peerId)));
+    await Promise.all([ada.page, bob.page].map((p) => p.evaluate(() => (window as any).__hearth.signaling.drop())));
+    const sent = await waitRow(ada.page, `t.id === '${id}' && t.status === 'verified'`);
+    const got = await waitRow(bob.page, `t.id === '${id}' && t.status === 'verified'`);
+    expect(got.sha256).to.equal(fifty.sha256);
+    expect(sent.counters.sessions).to.be.at.least(2);
+    expect(sent.counters.resent).to.be.below(0.1 * sent.size);
+    // The sockets really came back as new peers.
+    await ready(ada.page);
+    expect(await ada.page.evaluate(() => (window as any).__hearth.signaling.peerId)).to.not.equal(peerIds[0]);
+  });
+
+  it('resumes without a new Accept when the receiver reloads mid-transfer', async () => {
+    const file = alias(fifty.file, 'reloaded.bin');
+    const [id] = await sendFiles(ada.page, 'Bob 山田', [file]);
+    await answer(bob.page, 'Accept');
+    await waitRow(bob.page, `t.id === '${id}' && t.done >= t.size * 0.4`);
+    await bob.page.reload();
+    await ready(bob.page);
+    const got = await waitRow(bob.page, `t.id === '${id}' && t.status === 'verified'`);
+    const sent = await waitRow(ada.page, `t.id === '${id}' && t.status === 'verified'`);
+    expect(got.sha256).to.equal(fifty.sha256);
+    expect(sent.sha256).to.equal(fifty.sha256);
+    expect(await bob.page.$('dialog.transfer-offer')).to.equal(null);
+    // Only what had not reached the disk was sent again.
+    expect(sent.counters.resent).to.be.below(0.3 * sent.size);
+  });
+
+  it('detects a corrupted chunk, fetches it again, and still verifies', async () => {
+    const file = alias(fifty.file, 'corrupted.bin');
+    await bob.page.evaluate(() => ((window as any).__hearth.transfers.debug.corrupt = 2));
+    const [id] = await sendFiles(ada.page, 'Bob 山田', [file]);
+    await answer(bob.page, 'Accept');
+    const got = await waitRow(bob.page, `t.id === '${id}' && t.status === 'verified'`);
+    const sent = await waitRow(ada.page, `t.id === '${id}' && t.status === 'verified'`);
+    expect(got.counters.rejected).to.equal(2);
+    expect(sent.counters.rejected).to.equal(2);
+    expect(got.sha256).to.equal(fifty.sha256);
+    expect(sent.sha256).to.equal(fifty.sha256);
+  });
+
+  it('reports a SHA-256 mismatch as a failure on both sides (bytes damaged after their chunk check)', async () => {
+    const small = await randomFile(dir, 'damaged.bin', 3 * MiB);
+    await bob.page.evaluate(() => ((window as any).__hearth.transfers.debug.corruptDisk = 1));
+    const [id] = await sendFiles(ada.page, 'Bob 山田', [small.file]);
+    await answer(bob.page, 'Accept');
+    const got = await waitRow(bob.page, `t.id === '${id}' && t.status === 'failed'`, 20_000);
+    const sent = await waitRow(ada.page, `t.id === '${id}' && t.status === 'failed'`, 20_000);
+    expect(got.error).to.include('does not match');
+    expect(sent.error).to.include('does not match');
+    expect(got.sha256).to.not.equal(small.sha256);
+    for (const page of [ada.page, bob.page]) {
+      await page.waitForFunction((i) => /^Failed: .*does not match/.test(document.querySelector(`li[data-transfer-id="${i}"] .transfer__status`)?.textContent ?? ''), { polling: 100, timeout: 5_000 }, id);
+      expect(await rowText(page, id!)).to.not.include('Verified');
+    }
+    expect(await opfsNames(bob.page)).to.not.include(id);
+  });
+
+  it('declines: nothing is received and the sender is told', async () => {
+    const small = await randomFile(dir, 'declined.txt', 10_000);
+    const [id] = await sendFiles(ada.page, 'Bob 山田', [small.file]);
+    await answer(bob.page, 'Decline');
+    const sent = await waitRow(ada.page, `t.id === '${id}' && t.status === 'declined'`, 10_000);
+    expect(sent.done).to.equal(0);
+    await ada.page.waitForFunction((i) => document.querySelector(`li[data-transfer-id="${i}"] .transfer__status`)?.textContent === 'Declined by Bob 山田', { polling: 100, timeout: 5_000 }, id);
+    expect((await rows(bob.page)).some((r) => r.id === id)).to.equal(false);
+  });
+
+  for (const side of ['sender', 'receiver'] as const) {
+    it(`cancels from the ${side}'s side: both stop and the partial file is deleted`, async () => {
+      const file = alias(fifty.file, `cancel-${side}.bin`);
+      const [id] = await sendFiles(ada.page, 'Bob 山田', [file]);
+      await answer(bob.page, 'Accept');
+      await waitRow(bob.page, `t.id === '${id}' && t.done >= t.size * 0.2`);
+      await clickRow(side === 'sender' ? ada.page : bob.page, id!, 'Cancel');
+      await waitRow(ada.page, `t.id === '${id}' && t.status === 'cancelled'`, 10_000);
+      await waitRow(bob.page, `t.id === '${id}' && t.status === 'cancelled'`, 10_000);
+      await bob.page.waitForFunction(async (i) => {
+        const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('hearth-transfers', { create: true });
+        for await (const k of (dir as any).keys()) if (k === i) return false;
+        return true;
+      }, { polling: 200, timeout: 5_000 }, id);
+    });
+  }
+
+  it('keeps the partial and says "Waiting for" when the sender goes offline; the sender picks the file again and it finishes', async () => {
+    const file = alias(fifty.file, 'offline.bin');
+    const [id] = await sendFiles(ada.page, 'Bob 山田', [file]);
+    await answer(bob.page, 'Accept');
+    await waitRow(bob.page, `t.id === '${id}' && t.done >= t.size * 0.4`);
+    await ada.page.goto('about:blank');
+
+    const waiting = await waitRow(bob.page, `t.id === '${id}' && t.status === 'waiting'`, 10_000);
+    expect(waiting.done).to.be.above(0).and.below(waiting.size);
+    await bob.page.waitForFunction((i) => document.querySelector(`li[data-transfer-id="${i}"] .transfer__status`)?.textContent === 'Waiting for Ada Lovelace', { polling: 100, timeout: 5_000 }, id);
+    expect(await opfsNames(bob.page)).to.include(id);
+    await screenshot(bob.page, 'transfer-waiting');
+
+    // Ada comes back: her page asks for the same file again before going on.
+    await ada.page.goto(`${hearth.origin}/`);
+    await ready(ada.page);
+    await waitRow(ada.page, `t.id === '${id}' && t.status === 'needs-file'`, 10_000);
+    await ada.page.waitForSelector(`li[data-transfer-id="${id}"] ::-p-aria(Choose file again)`);
+    await screenshot(ada.page, 'transfer-pick-again');
+    // A different file is refused.
+    const other = await randomFile(dir, 'not-it.bin', 1000);
+    let [chooser] = await Promise.all([ada.page.waitForFileChooser(), clickRow(ada.page, id!, 'Choose file again')]);
+    await chooser.accept([other.file]);
+    await ada.page.waitForFunction(() => [...document.querySelectorAll('.toast--error')].some((t) => t.textContent?.includes('not the file being sent')), { polling: 100, timeout: 5_000 });
+    // Same name and size, other bytes: refused by the hashes of the chunks already sent.
+    const impostor = await randomFile(tempDir('impostor'), 'offline.bin', 50 * MiB);
+    [chooser] = await Promise.all([ada.page.waitForFileChooser(), clickRow(ada.page, id!, 'Choose file again')]);
+    await chooser.accept([impostor.file]);
+    await ada.page.waitForFunction(() => [...document.querySelectorAll('.toast--error')].some((t) => t.textContent?.includes('different contents')), { polling: 100, timeout: 15_000 });
+    [chooser] = await Promise.all([ada.page.waitForFileChooser(), clickRow(ada.page, id!, 'Choose file again')]);
+    await chooser.accept([file]);
+    const sent = await waitRow(ada.page, `t.id === '${id}' && t.status === 'verified'`);
+    const got = await waitRow(bob.page, `t.id === '${id}' && t.status === 'verified'`);
+    expect(got.sha256).to.equal(fifty.sha256);
+    expect(sent.sha256).to.equal(fifty.sha256);
+    expect(sent.counters.bytes, 'the new page sent only the rest').to.be.below(0.8 * sent.size);
+  });
+
+  it('sends an empty file', async () => {
+    const empty = await randomFile(dir, 'empty.txt', 0);
+    const [id] = await sendFiles(ada.page, 'Bob 山田', [empty.file]);
+    await answer(bob.page, 'Accept');
+    const got = await waitRow(bob.page, `t.id === '${id}' && t.status === 'verified'`, 15_000);
+    const sent = await waitRow(ada.page, `t.id === '${id}' && t.status === 'verified'`, 15_000);
+    expect(got.sha256).to.equal(EMPTY_SHA256);
+    expect(sent.sha256).to.equal(EMPTY_SHA256);
+    await clickRow(bob.page, id!, 'Save');
+    expect(statSync(await downloaded(bob.downloads, 'empty.txt')).size).to.equal(0);
+  });
+
+  it('sends several files at once and saves unicode and path-like names safely', async () => {
+    const names = ['résumé 山田 🎉.txt', '../x', 'a/b'];
+    const bobId = await userIdOf(bob.page);
+    await ada.page.waitForSelector('::-p-aria(Send file to Bob 山田)', { timeout: 10_000 });
+    // Names with path characters cannot come from a real disk, but a hostile peer can send them.
+    const ids: string[] = await ada.page.evaluate((ns, userId) => (window as any).__hearth.transfers.send(ns.map((n: string) => new File([`contents of ${n}`], n)), { userId, displayName: 'Bob 山田' }), names, bobId);
+    expect(ids).to.have.length(3);
+    const offer = await bob.page.waitForSelector('dialog.transfer-offer', { timeout: 10_000 });
+    expect(await offer!.evaluate((d) => (d as HTMLElement).innerText)).to.include('wants to send you 3 files');
+    await answer(bob.page, 'Accept');
+    for (const id of ids) await waitRow(bob.page, `t.id === '${id}' && t.status === 'verified'`, 20_000);
+    const expected = { 'résumé 山田 🎉.txt': 'résumé 山田 🎉.txt', '../x': '_x', 'a/b': 'a_b' } as Record<string, string>;
+    for (const [i, id] of ids.entries()) {
+      await clickRow(bob.page, id, 'Save');
+      const saved = await downloaded(bob.downloads, expected[names[i]!]!);
+      expect(readFileSync(saved, 'utf8')).to.equal(`contents of ${names[i]}`);
+    }
+    expect(existsSync(path.join(path.dirname(bob.downloads), 'x'))).to.equal(false);
+    expect(readdirSync(bob.downloads).every((f) => !f.includes('/'))).to.equal(true);
+  });
+
+  it('sends files dropped on a person', async () => {
+    await ada.page.waitForSelector('::-p-aria(Send file to Bob 山田)', { timeout: 10_000 });
+    const highlighted = await ada.page.evaluate(() => {
+      const li = [...document.querySelectorAll<HTMLElement>('#online-list li')].find((l) => l.textContent?.includes('Bob'))!;
+      const dt = new DataTransfer();
+      dt.items.add(new File(['dropped bytes'], 'dropped-on-bob.txt', { type: 'text/plain' }));
+      // (No named helper here: tsx would wrap it in a __name() call the page does not have.)
+      for (const type of ['dragenter', 'dragover']) li.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+      const on = li.classList.contains('transfer-drop--over');
+      li.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      return on && !li.classList.contains('transfer-drop--over');
+    });
+    expect(highlighted).to.equal(true);
+    await answer(bob.page, 'Accept');
+    const got = await waitRow(bob.page, `t.name === 'dropped-on-bob.txt' && t.status === 'verified'`, 15_000);
+    expect(got.sha256).to.equal(createHash('sha256').update('dropped bytes').digest('hex'));
+  });
+
+  it('deletes partial files older than a day', async () => {
+    // A stale partial as a crashed tab would leave it: record plus stored file, last touched 2 days ago.
+    await bob.page.evaluate(async () => {
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('hearth-transfers', { create: true });
+      const w = await (await dir.getFileHandle('stale-partial-0001', { create: true })).createWritable();
+      await w.write(new Uint8Array(1000));
+      await w.close();
+      const db: IDBDatabase = await new Promise((res, rej) => {
+        const r = indexedDB.open('hearth-transfers', 1);
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      const old = Date.now() - 2 * 24 * 3600 * 1000;
+      await new Promise((res, rej) => {
+        const tx = db.transaction('in', 'readwrite');
+        tx.objectStore('in').put({ id: 'stale-partial-0001', offerId: 'stale-offer-0001', order: 0, scope: 'lobby', peerUserId: 'x', peerName: 'Someone', name: 'old.bin', size: 1000, chunkSize: 262144, state: 'receiving', bitmap: new Uint8Array(1), frontier: 0, hashState: null, sha256: null, createdAt: old, updatedAt: old });
+        tx.oncomplete = res;
+        tx.onerror = rej;
+      });
+      db.close();
+    });
+    expect(await opfsNames(bob.page)).to.include('stale-partial-0001');
+    await bob.page.reload();
+    await ready(bob.page);
+    expect(await opfsNames(bob.page)).to.not.include('stale-partial-0001');
+    expect((await rows(bob.page)).some((r) => r.id === 'stale-partial-0001')).to.equal(false);
+  });
+
+  it('in a room: sends to everyone over the call\'s connections, resumes, and records the ledger in the chat', async function () {
+    const owner = await hearth.app.users.findByUsername('ada');
+    const room = await hearth.app.rooms.create({ name: 'Files', ownerId: owner!.id, capacity: 4, passcodeHash: null });
+    try {
+      for (const u of [ada, bob]) await u.page.goto(`${hearth.origin}/r/${room.slug}`);
+      // Until the room island mounts file transfer (mountRoomTransfers), there is nothing to test here.
+      const wired = await ada.page.waitForFunction(() => !!(window as any).__hearth?.transfers, { polling: 100, timeout: 5_000 }).then(() => true, () => false);
+      if (!wired) this.skip();
+      for (const u of [ada, bob]) {
+        await u.page.waitForFunction(() => !(document.querySelector('#prejoin-status')?.textContent ?? 'Starting').startsWith('Starting'), { polling: 100, timeout: 15_000 });
+        await u.page.locator('::-p-aria(Join)').click();
+        await u.page.waitForSelector('#call:not([hidden])', { timeout: 15_000 });
+      }
+      await ada.page.waitForFunction(() => (window as any).__hearth.session.roster.size === 1, { polling: 100, timeout: 15_000 });
+      const file = alias(fifty.file, 'room.bin');
+      await ada.page.locator('::-p-aria(Send file)').click();
+      await ada.page.waitForSelector('dialog.transfer-send');
+      expect(await ada.page.$eval('#transfer-to', (s) => [...(s as HTMLSelectElement).options].map((o) => o.text))).to.deep.equal(['Everyone in the room', 'Bob 山田']);
+      await ((await ada.page.$('#transfer-files')) as ElementHandle<HTMLInputElement>).uploadFile(file);
+      await ada.page.locator('dialog.transfer-send ::-p-aria(Send)').click();
+      await answer(bob.page, 'Accept');
+      const [id] = (await rows(ada.page)).filter((r) => r.name === 'room.bin').map((r) => r.id);
+      await waitRow(bob.page, `t.id === '${id}' && t.done >= t.size / 2`);
+      await ada.page.evaluate(() => (window as any).__hearth.transfers.closeChannels());
+      const got = await waitRow(bob.page, `t.id === '${id}' && t.status === 'verified'`);
+      const sent = await waitRow(ada.page, `t.id === '${id}' && t.status === 'verified'`);
+      expect(got.sha256).to.equal(fifty.sha256);
+      expect(sent.counters.sessions).to.be.at.least(2);
+      expect(sent.counters.resent).to.be.below(0.1 * sent.size);
+      // The chat keeps the ledger: offered to everyone, resumed, delivered and verified with the hash.
+      await bob.page.waitForFunction((h) => [...document.querySelectorAll('#chat-messages .chat-message__text')].some((p) => p.textContent?.includes(h)), { polling: 100, timeout: 10_000 }, fifty.sha256);
+      const lines = await bob.page.$$eval('#chat-messages .chat-message__text', (ps) => ps.map((p) => p.textContent ?? ''));
+      expect(lines).to.include.members([
+        'Ada Lovelace → everyone: room.bin (52 MB) offered',
+        'Ada Lovelace → Bob 山田: room.bin (52 MB) resumed',
+        `Ada Lovelace → Bob 山田: room.bin (52 MB) delivered and verified, SHA-256 ${fifty.sha256}`,
+      ]);
+      await screenshot(bob.page, 'transfer-room');
+    } finally {
+      for (const u of [ada, bob]) {
+        await u.page.goto(`${hearth.origin}/`);
+        await ready(u.page);
+      }
+    }
+  });
+
+  it('keeps the receiver under 150 MiB (JS heap + ArrayBuffers) while receiving 1 GiB', async function () {
+    this.timeout(600_000);
+    const gig = await randomFile(dir, 'one-gib.bin', 1024 * MiB);
+    const cdp = await bob.page.createCDPSession();
+    let peak = 0;
+    let samples = 0;
+    let stop = false;
+    const sampler = (async () => {
+      while (!stop) {
+        const u = await cdp.send('Runtime.getHeapUsage') as { usedSize: number; backingStorageSize?: number };
+        peak = Math.max(peak, u.usedSize + (u.backingStorageSize ?? 0));
+        samples++;
+        await sleep(250);
+      }
+    })();
+    const t0 = Date.now();
+    const [id] = await sendFiles(ada.page, 'Bob 山田', [gig.file]);
+    await answer(bob.page, 'Accept');
+    const got = await waitRow(bob.page, `t.id === '${id}' && t.status === 'verified'`, 500_000);
+    stop = true;
+    await sampler;
+    const secs = (Date.now() - t0) / 1000;
+    console.log(`      1 GiB in ${secs.toFixed(1)} s (${(1024 / secs).toFixed(1)} MiB/s); receiver peak ${(peak / MiB).toFixed(1)} MiB over ${samples} samples`);
+    expect(got.sha256).to.equal(gig.sha256);
+    expect(samples).to.be.above(10);
+    expect(peak).to.be.below(150 * MiB);
+    await clickRow(bob.page, id!, 'Remove');
+    await waitRow(ada.page, `t.id === '${id}' && t.status === 'verified'`, 10_000);
+  });
+});

@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import { Bitmap, chunkCount, chunkLength, validRanges } from '../../src/client/lib/transfer/bitmap.js';
+import { displayFileName, safeFileName } from '../../src/client/lib/transfer/filename.js';
+import { parseChannel, parseRtc, parseSignal, randomId } from '../../src/client/lib/transfer/messages.js';
+
+describe('transfer: safeFileName', () => {
+  const cases: [string, string][] = [
+    ['report.pdf', 'report.pdf'],
+    ['résumé 山田 🎉.txt', 'résumé 山田 🎉.txt'],
+    ['../x', '_x'],
+    ['a/b', 'a_b'],
+    ['..\\..\\boot.ini', '_.._boot.ini'],
+    ['/etc/passwd', '_etc_passwd'],
+    ['.bashrc', '_bashrc'],
+    ['...', 'file'],
+    ['', 'file'],
+    ['CON.txt', '_CON.txt'],
+    ['nul', '_nul'],
+    ['a:b*c?"d"<e>|f', 'a_b_c__d__e__f'],
+    ['evil\u202etxt.exe', 'eviltxt.exe'],
+    ['tab\there\nnewline', 'tabherenewline'],
+    ['  spaced.txt  ', 'spaced.txt'],
+    ['trailing.', 'trailing'],
+    ['e\u0301', 'é'],
+  ];
+  for (const [raw, safe] of cases) {
+    it(`${JSON.stringify(raw)} → ${JSON.stringify(safe)}`, () => expect(safeFileName(raw)).to.equal(safe));
+  }
+
+  it('keeps names within 200 UTF-8 bytes, the extension and whole characters intact', () => {
+    const long = `${'日本'.repeat(100)}.pdf`;
+    const safe = safeFileName(long);
+    expect(new TextEncoder().encode(safe).length).to.be.at.most(200);
+    expect(safe.endsWith('.pdf')).to.equal(true);
+    expect(safe).to.not.include('\ufffd');
+  });
+
+  it('displayFileName strips only invisible characters', () => {
+    expect(displayFileName('a/b\u200b.txt')).to.equal('a/b.txt');
+  });
+});
+
+describe('transfer: Bitmap', () => {
+  it('tracks chunks and lists the missing ranges', () => {
+    const b = new Bitmap(20);
+    for (const i of [0, 1, 2, 5, 6, 19]) b.set(i);
+    expect(b.count).to.equal(6);
+    expect(b.missing(10)).to.deep.equal({ ranges: [[3, 5], [7, 19]], more: false });
+    expect(b.missing(1)).to.deep.equal({ ranges: [[3, 5]], more: true });
+    expect(b.set(5)).to.equal(false);
+    expect(b.set(20)).to.equal(false);
+  });
+
+  it('restores from stored bytes, ignoring bits past its size', () => {
+    const b = new Bitmap(10, new Uint8Array([0xff, 0xff]));
+    expect(b.count).to.equal(10);
+    expect(b.complete).to.equal(true);
+    expect(b.missing(5).ranges).to.deep.equal([]);
+  });
+
+  it('handles an empty file (no chunks)', () => {
+    const b = new Bitmap(0);
+    expect(b.complete).to.equal(true);
+    expect(b.missing(5)).to.deep.equal({ ranges: [], more: false });
+  });
+
+  it('chunk geometry: count and the short last chunk', () => {
+    expect(chunkCount(0, 256)).to.equal(0);
+    expect(chunkCount(512, 256)).to.equal(2);
+    expect(chunkCount(513, 256)).to.equal(3);
+    expect(chunkLength(2, 513, 256)).to.equal(1);
+  });
+
+  const ranges: [string, [number, number][], boolean][] = [
+    ['sorted, disjoint', [[0, 2], [4, 5]], true],
+    ['empty', [], true],
+    ['overlapping', [[0, 3], [2, 5]], false],
+    ['unsorted', [[4, 5], [0, 2]], false],
+    ['empty range', [[3, 3]], false],
+    ['past the end', [[8, 11]], false],
+  ];
+  for (const [name, r, ok] of ranges) it(`validRanges: ${name}`, () => expect(validRanges(r, 10)).to.equal(ok));
+});
+
+describe('transfer: messages from peers', () => {
+  const id = randomId();
+  const file = { id: randomId(), name: 'x.bin', size: 10, chunkSize: 262144 };
+  const signals: [string, unknown, boolean][] = [
+    ['an offer', { t: 'offer', offerId: id, files: [file] }, true],
+    ['an offer without files', { t: 'offer', offerId: id, files: [] }, false],
+    ['an offer with duplicate file ids', { t: 'offer', offerId: id, files: [file, file] }, false],
+    ['an offer with a negative size', { t: 'offer', offerId: id, files: [{ ...file, size: -1 }] }, false],
+    ['an offer with a fractional size', { t: 'offer', offerId: id, files: [{ ...file, size: 1.5 }] }, false],
+    ['an offer of more than 1 TiB', { t: 'offer', offerId: id, files: [{ ...file, size: 2 ** 41 }] }, false],
+    ['an offer with a tiny chunk size', { t: 'offer', offerId: id, files: [{ ...file, chunkSize: 100 }] }, false],
+    ['an offer with a 256-character name', { t: 'offer', offerId: id, files: [{ ...file, name: 'a'.repeat(256) }] }, false],
+    ['an offer with an extra field', { t: 'offer', offerId: id, files: [file], from: 'admin' }, false],
+    ['65 files', { t: 'offer', offerId: id, files: Array.from({ length: 65 }, () => ({ ...file, id: randomId() })) }, false],
+    ['accept', { t: 'accept', offerId: id }, true],
+    ['accept with a bad id', { t: 'accept', offerId: '../../x' }, false],
+    ['resume', { t: 'resume', ids: [id] }, true],
+    ['resume of nothing', { t: 'resume', ids: [] }, false],
+    ['cancel, failed', { t: 'cancel', ids: [id], reason: 'failed' }, true],
+    ['an unknown kind', { t: 'delete-everything' }, false],
+    ['not an object', 'offer', false],
+  ];
+  for (const [name, data, ok] of signals) it(`signal: ${name} is ${ok ? 'accepted' : 'refused'}`, () => expect(parseSignal(data) !== null).to.equal(ok));
+
+  const hash = 'a'.repeat(64);
+  const channel: [string, string, boolean][] = [
+    ['a chunk header', JSON.stringify({ t: 'c', i: 3, h: hash }), true],
+    ['a chunk header with an uppercase hash', JSON.stringify({ t: 'c', i: 3, h: hash.toUpperCase() }), false],
+    ['a negative index', JSON.stringify({ t: 'ack', i: -1 }), false],
+    ['need', JSON.stringify({ t: 'need', r: [[0, 4]], more: false }), true],
+    ['need with a malformed range', JSON.stringify({ t: 'need', r: [[0]], more: false }), false],
+    ['need with 1,025 ranges', JSON.stringify({ t: 'need', r: Array.from({ length: 1025 }, (_, i) => [2 * i, 2 * i + 1]), more: true }), false],
+    ['end', JSON.stringify({ t: 'end', sha256: hash }), true],
+    ['ping', JSON.stringify({ t: 'ping' }), true],
+    ['not JSON', '{t:', false],
+  ];
+  for (const [name, text, ok] of channel) it(`channel: ${name} is ${ok ? 'accepted' : 'refused'}`, () => expect(parseChannel(text) !== null).to.equal(ok));
+
+  it('lobby negotiation messages: descriptions and candidates only', () => {
+    expect(parseRtc({ k: 'sdp', pc: id, sdp: { type: 'offer', sdp: 'v=0' } })).to.not.equal(null);
+    expect(parseRtc({ k: 'sdp', pc: id, sdp: { type: 'rollback', sdp: '' } })).to.equal(null);
+    expect(parseRtc({ k: 'cand', pc: id, cand: { candidate: 'candidate:1', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: null } })).to.not.equal(null);
+  });
+
+  it('randomId makes URL-safe 16-character ids', () => {
+    expect(randomId()).to.match(/^[A-Za-z0-9_-]{16}$/);
+  });
+});
