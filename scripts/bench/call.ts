@@ -2,6 +2,7 @@
 // Chromium, next to two bare RTCPeerConnections wired directly in one page (the raw baseline);
 // CPU per peer and received frame rates. Run: node --import tsx scripts/bench/call.ts [2 4 6]
 import { readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'puppeteer';
 import { launchBrowser } from '../../test/helpers/browser.js';
@@ -29,6 +30,8 @@ interface Sample {
   fullMeshMs: number[];
   cpuPerPeer: number;
   cpuTotal: number;
+  /** CPU used by other processes on the machine during the same window. */
+  others: number;
   fps: number[];
   sizes: string[];
 }
@@ -61,13 +64,29 @@ function cpuTicks(rootPid: number): number {
   return sum;
 }
 
-/** cpuOver — share of one core used by the browser over `ms` (1.0 = one full core). */
-async function cpuOver(browser: Browser, ms: number): Promise<number> {
+/** machineTicks — busy and total jiffies of the whole machine (all cores), from /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
+}
+
+/**
+ * cpuOver — CPU used by the browser over `ms` (1.0 = one full core), and by everything else on
+ * the machine meanwhile (other jobs on a shared runner make the figures unreliable: it is printed).
+ */
+async function cpuOver(browser: Browser, ms: number): Promise<{ ours: number; others: number }> {
   const pid = browser.process()!.pid!;
   const a = cpuTicks(pid);
+  const m = machineTicks();
   const t = Date.now();
   await sleep(ms);
-  return (cpuTicks(pid) - a) / 100 / ((Date.now() - t) / 1000);
+  const secs = (Date.now() - t) / 1000;
+  const ours = (cpuTicks(pid) - a) / 100 / secs;
+  const m2 = machineTicks();
+  const cores = os.cpus().length;
+  const busy = ((m2.busy - m.busy) / (m2.total - m.total)) * cores;
+  return { ours, others: Math.max(0, busy - ours) };
 }
 
 // ---- frame rates -------------------------------------------------------------------------------
@@ -85,10 +104,10 @@ async function decodedFrames(page: Page): Promise<{ frames: number; size: string
 }
 
 /** steadyState — received fps of every stream and CPU, measured together over `ms`. */
-async function steadyState(browser: Browser, pages: Page[], ms: number): Promise<{ fps: number[]; sizes: string[]; cpu: number }> {
+async function steadyState(browser: Browser, pages: Page[], ms: number): Promise<{ fps: number[]; sizes: string[]; cpu: number; others: number }> {
   const a = await Promise.all(pages.map(decodedFrames));
   const t = Date.now();
-  const cpu = await cpuOver(browser, ms);
+  const { ours: cpu, others } = await cpuOver(browser, ms);
   const b = await Promise.all(pages.map(decodedFrames));
   const secs = (Date.now() - t) / 1000;
   const fps: number[] = [];
@@ -97,7 +116,7 @@ async function steadyState(browser: Browser, pages: Page[], ms: number): Promise
     fps.push((s.frames - (a[i]![j]?.frames ?? 0)) / secs);
     sizes.push(s.size);
   }));
-  return { fps, sizes, cpu };
+  return { fps, sizes, cpu, others };
 }
 
 // ---- the raw baseline: two RTCPeerConnections in one page --------------------------------------
@@ -145,7 +164,7 @@ async function rawPair(browser: Browser, page: Page, runs: number): Promise<Samp
   }
   await sleep(3_000);
   const s = await steadyState(browser, [page], 5_000);
-  return { firstFrameMs: first, fullMeshMs: full, cpuPerPeer: s.cpu / 2, cpuTotal: s.cpu, fps: s.fps, sizes: s.sizes };
+  return { firstFrameMs: first, fullMeshMs: full, cpuPerPeer: s.cpu / 2, cpuTotal: s.cpu, others: s.others, fps: s.fps, sizes: s.sizes };
 }
 
 // ---- Hearth: N people join one after another, as people do ------------------------------------
@@ -179,10 +198,10 @@ async function hearthMesh(browser: Browser, pages: Page[], origin: string, slug:
     const latest = Math.max(...own, ...stamps.slice(0, k).map((s) => Math.max(...Object.values(s.frames))));
     if (k === pages.length - 1) fullMeshMs.push(latest - join);
   }
-  if (!measureSteady) return { firstFrameMs, fullMeshMs, cpuPerPeer: NaN, cpuTotal: NaN, fps: [], sizes: [] };
+  if (!measureSteady) return { firstFrameMs, fullMeshMs, cpuPerPeer: NaN, cpuTotal: NaN, others: NaN, fps: [], sizes: [] };
   await sleep(3_000);
   const s = await steadyState(browser, pages, 5_000);
-  return { firstFrameMs, fullMeshMs, cpuPerPeer: s.cpu / pages.length, cpuTotal: s.cpu, fps: s.fps, sizes: s.sizes };
+  return { firstFrameMs, fullMeshMs, cpuPerPeer: s.cpu / pages.length, cpuTotal: s.cpu, others: s.others, fps: s.fps, sizes: s.sizes };
 }
 
 // ---- report --------------------------------------------------------------------------------------
@@ -242,8 +261,9 @@ export async function main(sizes = [2, 4, 6]): Promise<void> {
   const base = rows[0]![1];
   const baseFirst = median(base.firstFrameMs);
   const baseFull = median(base.fullMeshMs);
-  console.log('\nCall benchmark (one Chromium, fake camera (720p, less in bigger rooms) + mic, loopback; CPU: share of one core, 2 cores = 200 %)\n');
-  const head = ['setup', 'runs', 'join→1st frame', 'ratio', 'join→full mesh', 'ratio', 'received fps median / min', 'received size', 'CPU total', 'CPU per peer'];
+  console.log(`\nCall benchmark (one Chromium, fake camera (720p, less in bigger rooms) + mic, loopback; CPU: share of one core, ${os.cpus().length} cores = ${os.cpus().length * 100} %)`);
+  console.log(`load average now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; "other jobs" = CPU used by other processes during the fps window\n`);
+  const head = ['setup', 'runs', 'join→1st frame', 'ratio', 'join→full mesh', 'ratio', 'received fps median / min', 'received size', 'CPU total', 'CPU per peer', 'other jobs'];
   const table = rows.map(([name, s]) => [
     name,
     String(s.fullMeshMs.length),
@@ -255,6 +275,7 @@ export async function main(sizes = [2, 4, 6]): Promise<void> {
     mostCommon(s.sizes),
     pct(s.cpuTotal),
     pct(s.cpuPerPeer),
+    pct(s.others),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');

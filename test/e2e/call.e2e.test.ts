@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { launchBrowser, screenshot, type TestUser } from '../helpers/browser.js';
 import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
 import { tempDir } from '../helpers/processes.js';
-import { caller, createRoom, inbound, joinCall, NO_CAMERA, openRoom, peerIdOf, tileNames, waitDecoding, waitToast } from '../helpers/call.js';
+import { caller, createRoom, inbound, joinCall, NO_CAMERA, NO_DEVICES, openRoom, PC_HOOK, peerIdOf, tileNames, TOAST_LOG, waitDecoding, waitToast } from '../helpers/call.js';
 
 /** audioEnergyFrom — how much audio energy `page` received from `peerId` over `ms`. */
 async function audioEnergyFrom(page: Page, peerId: string, ms = 1_500): Promise<number> {
@@ -106,6 +106,25 @@ describe('the call in a real browser', function () {
     await screenshot(grace.page, 'call-three-phone');
     expect(await grace.page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)).to.equal(false);
     await grace.page.setViewport({ width: 1280, height: 860 });
+  });
+
+  it('a second tab of the same person is a second tile but one member, and nobody is told twice', async () => {
+    const tab = await ada.ctx.newPage();
+    await tab.evaluateOnNewDocument(PC_HOOK);
+    await tab.evaluateOnNewDocument(TOAST_LOG);
+    await openRoom(tab, hearth.origin, slug);
+    await joinCall(tab);
+    await waitDecoding(tab, 3);
+    for (const u of [grace, linus]) {
+      await u.page.waitForFunction(() => document.querySelectorAll('#call-grid .tile').length === 4);
+      expect(await u.page.$$eval('#room-members > li', (lis) => lis.map((li) => li.querySelector('.person__name')!.textContent))).to.have.length(3);
+      expect((await tileNames(u.page)).filter((n) => n === names.ada)).to.have.length(2);
+      expect(await u.page.evaluate(() => (window as unknown as { __toasts: string[] }).__toasts.filter((t) => t.startsWith('Ada')).length)).to.equal(0);
+    }
+    await tab.close();
+    for (const u of [grace, linus]) await u.page.waitForFunction(() => document.querySelectorAll('#call-grid .tile').length === 3);
+    await sleep(1_700); // past the delay of a "left" toast: one tab closing is not Ada leaving
+    expect(await grace.page.evaluate(() => (window as unknown as { __toasts: string[] }).__toasts.filter((t) => t.startsWith('Ada')).length)).to.equal(0);
   });
 
   it('mute shows the muted microphone to everyone and the audio goes silent; camera off shows the placeholder', async () => {
@@ -317,6 +336,26 @@ describe('the call in a real browser', function () {
       await margaret.ctx.close();
     }
     for (const u of [ada, grace]) await waitTile(u.page, 'Margaret Hamilton', false, 5_000);
+  });
+
+  it('with no camera or microphone at all one joins to listen and watch', async () => {
+    const lurker = await caller(browser, hearth, 'lurker', 'Quiet Listener', [NO_DEVICES]);
+    try {
+      await openRoom(lurker.page, hearth.origin, slug);
+      expect(await lurker.page.$eval('#prejoin-status', (e) => e.textContent)).to.equal('No camera or microphone was found. You can still join to listen and watch.');
+      await joinCall(lurker.page);
+      await waitDecoding(lurker.page, 2); // video and audio from both others
+      expect(await lurker.page.evaluate(() => window.__hearth!.mesh!.peerIds().every((id) =>
+        window.__hearth!.mesh!.connection(id)!.getTransceivers().every((t) => t.currentDirection === 'recvonly')))).to.equal(true);
+      for (const u of [ada, grace]) {
+        await u.page.waitForFunction(() => [...document.querySelectorAll('#call-grid .tile--camera-off')].some((t) =>
+          t.querySelector('.tile-name')?.textContent === 'Quiet Listener' && !t.querySelector('.tile-muted')!.hasAttribute('hidden')));
+      }
+      expect(lurker.errors).to.deep.equal([]);
+    } finally {
+      await lurker.ctx.close();
+    }
+    for (const u of [ada, grace]) await waitTile(u.page, 'Quiet Listener', false, 5_000);
   });
 });
 

@@ -30,6 +30,13 @@ export const NO_CAMERA = `(() => {
   md.getUserMedia = (c) => (c && c.video ? Promise.reject(new DOMException('Permission denied', 'NotAllowedError')) : orig(c));
 })()`;
 
+/** NO_DEVICES — a machine without camera or microphone: nothing to list, nothing to open. */
+export const NO_DEVICES = `(() => {
+  const md = navigator.mediaDevices;
+  md.enumerateDevices = () => Promise.resolve([]);
+  md.getUserMedia = () => Promise.reject(new DOMException('Requested device not found', 'NotFoundError'));
+})()`;
+
 /** TOAST_LOG — keeps every toast's text in `window.__toasts` (toasts disappear after a few seconds). */
 export const TOAST_LOG = `(() => {
   window.__toasts = [];

@@ -110,7 +110,10 @@ describe('transfer: messages from peers', () => {
   const channel: [string, string, boolean][] = [
     ['a chunk header', JSON.stringify({ t: 'c', i: 3, h: hash }), true],
     ['a chunk header with an uppercase hash', JSON.stringify({ t: 'c', i: 3, h: hash.toUpperCase() }), false],
-    ['a negative index', JSON.stringify({ t: 'ack', i: -1 }), false],
+    ['an ack of several chunks', JSON.stringify({ t: 'ack', i: [1, 2, 3] }), true],
+    ['an ack with a negative index', JSON.stringify({ t: 'ack', i: [-1] }), false],
+    ['an empty ack', JSON.stringify({ t: 'ack', i: [] }), false],
+    ['a nack of one chunk', JSON.stringify({ t: 'nack', i: 7 }), true],
     ['need', JSON.stringify({ t: 'need', r: [[0, 4]], more: false }), true],
     ['need with a malformed range', JSON.stringify({ t: 'need', r: [[0]], more: false }), false],
     ['need with 1,025 ranges', JSON.stringify({ t: 'need', r: Array.from({ length: 1025 }, (_, i) => [2 * i, 2 * i + 1]), more: true }), false],

@@ -1,6 +1,7 @@
 // Room page island: wires signaling, local media, pre-join, the call, members and chat together.
 import type { ChatMessage } from '../../shared/protocol.js';
 import { LocalMedia } from '../lib/media.js';
+import { Mesh } from '../lib/mesh.js';
 import { SignalingClient } from '../lib/signaling-client.js';
 import { MicLevel } from '../lib/speaker.js';
 import { CallSession, type Phase } from '../ui/call-session.js';
@@ -11,6 +12,9 @@ import { renderMembers, type Member } from '../ui/members.js';
 import { Prejoin } from '../ui/prejoin.js';
 import { SeatWatcher } from '../ui/seat.js';
 import { toast } from '../ui/toasts.js';
+import { mountInvite } from '../ui/invite.js';
+import { mountRinging } from '../ui/ringing.js';
+import { mountRoomTransfers } from '../ui/transfer-mount.js';
 
 declare global {
   interface Window {
@@ -75,7 +79,29 @@ function mount(page: HTMLElement): void {
   let media: LocalMedia | null = null;
   if (page.dataset.state !== 'full') ({ session, media } = mountCall(page, slug, signaling, seats, showMembers));
   // Other features (file transfer) add their own entries to the same object.
-  window.__hearth = Object.assign(window.__hearth ?? {}, { signaling, session, mesh: session?.mesh ?? null, media });
+  // Ringing works on every page: incoming calls, Do not disturb, and ringing people into this room.
+  const ringing = mountRinging(signaling, { currentRoom: () => (session?.phase === 'in-call' ? slug : null) });
+  const side = page.querySelector<HTMLElement>('.room-side');
+  const selfId = document.querySelector<HTMLMetaElement>('meta[name="hearth-user"]')?.content ?? '';
+  if (side && session) mountInvite(side.appendChild(h('div', { class: 'room-invite' })), { signaling, slug, selfId, ring: (user) => ringing.call(user, slug) });
+  if (session) {
+    const call = session;
+    mountRoomTransfers({
+      signaling,
+      slug,
+      connections: { connection: (id) => call.mesh.connection(id), onConnection: (fn) => call.mesh.on('connection', fn) },
+      members: () => [...call.roster.values()].map((p) => ({ peerId: p.peerId, userId: p.userId, displayName: p.displayName })),
+      root: page.querySelector<HTMLElement>('#call') ?? page,
+    });
+    // Arriving from an accepted ring (?join=1): take the seat as soon as the camera is settled.
+    if (new URLSearchParams(location.search).get('join') === '1') {
+      history.replaceState(null, '', location.pathname);
+      void media?.start().then(() => {
+        if (call.phase === 'idle') void call.join();
+      });
+    }
+  }
+  window.__hearth = Object.assign(window.__hearth ?? {}, { signaling, session, mesh: session?.mesh ?? null, media, ringing });
   signaling.connect();
 }
 
@@ -128,6 +154,7 @@ function mountCall(page: HTMLElement, slug: string, signaling: SignalingClient, 
     },
   });
   prejoin.joinButton.addEventListener('click', () => void session.join());
+  Mesh.warmUp();
   prejoin.show('Starting your camera and microphone…');
   void media.start().then(() => {
     if (session.phase === 'idle') prejoin.setStatus(media.problem ?? 'Your camera and microphone are ready.');

@@ -233,8 +233,11 @@ export class LocalMedia extends Emitter<{ change: () => void }> {
 
   /** setCaptureLimit — the camera delivers at most this (null: up to 720p30); resolves once applied. */
   async setCaptureLimit(limit: CaptureLimit | null): Promise<void> {
-    if (limit?.height === this.limit?.height && limit?.frameRate === this.limit?.frameRate) return;
+    const now = cameraConstraints(this.limit);
+    const next = cameraConstraints(limit);
     this.limit = limit;
+    // Reconfiguring a camera is not free: only when the size or rate really changes.
+    if (JSON.stringify(now) === JSON.stringify(next)) return;
     try {
       await this.video?.applyConstraints(cameraConstraints(limit));
     } catch {

@@ -87,6 +87,20 @@ export class Mesh extends Emitter<MeshEvents> {
     link.openSlots();
     this.syncExtras(link);
     this.applyCaps(link);
+    link.offerNow();
+  }
+
+  /**
+   * warmUp — creates and closes one connection, so the browser sets up its WebRTC machinery
+   * while the user looks at the preview rather than after Join (the first connection of a page
+   * costs noticeably more).
+   */
+  static warmUp(): void {
+    try {
+      new RTCPeerConnection().close();
+    } catch {
+      // No WebRTC here; joining will say so.
+    }
   }
 
   /** remove — `peerId` left: close its connection and forget it. */

@@ -8,7 +8,7 @@ import { loudness, SpeakerDetector } from '../lib/speaker.js';
 import { CallControls } from './call-controls.js';
 import { CallGrid } from './call-grid.js';
 import { DeviceDialog, type DevicePicker } from './devices.js';
-import { FilmShare, canShareScreen, openScreen } from './sharing.js';
+import { canShareScreen, LocalShares } from './sharing.js';
 import { toast } from './toasts.js';
 
 export type Phase = 'idle' | 'joining' | 'in-call' | 'ended';
@@ -39,8 +39,7 @@ export class CallSession {
   private readonly controls: CallControls;
   private readonly speaker: SpeakerDetector;
   private readonly dialog: DeviceDialog;
-  private readonly film: FilmShare;
-  private screen: MediaStream | null = null;
+  private readonly shares: LocalShares;
   private readonly leftToasts = new Map<string, ReturnType<typeof setTimeout>>();
   private lastMedia = '';
   private ticks = 0;
@@ -56,15 +55,19 @@ export class CallSession {
     const actions = {
       mic: () => void media.setMuted(media.sendsAudio).catch((e: Error) => toast(e.message, 'error')),
       camera: () => void media.setCameraOff(media.sendsVideo).catch((e: Error) => toast(e.message, 'error')),
-      share: () => void this.toggleScreen(),
-      film: () => (this.film.playing ? this.film.stop() : this.film.pick()),
+      share: () => void this.shares.toggleScreen(),
+      film: () => this.shares.toggleFilm(),
       devices: () => this.dialog.open(),
       leave: () => this.leave(),
     };
     this.controls = new CallControls(d.call.querySelector<HTMLElement>('.call-controls')!, actions, { canShare: canShareScreen() });
     this.controls.shortcuts(() => this.phase === 'in-call' && !document.querySelector('dialog[open]'), actions);
     this.dialog = new DeviceDialog(d.picker);
-    this.film = new FilmShare(d.call, (s, v) => this.onFilm(s, v), () => this.onFilmStopped(), (m) => toast(m, 'error'));
+    this.shares = new LocalShares(d.call, this.mesh, this.grid, {
+      active: () => this.phase === 'in-call',
+      selfUserId: () => this.self?.userId ?? '',
+      changed: () => this.onMedia(),
+    });
     this.speaker = new SpeakerDetector(() => this.levels(), (key) => this.grid.setSpeaking(key));
 
     signaling.on('welcome', (m) => this.onWelcome(m));
@@ -145,6 +148,9 @@ export class CallSession {
       this.speaker.start();
     }
     this.grid.upsert('self', { name: `${m.self.displayName} (you)`, userId: m.self.userId, self: true });
+    // The server's idea of our microphone/camera (a new connection starts unmuted, camera on):
+    // `media` is sent only when it differs, so the first offer is not queued behind it.
+    this.lastMedia = `${m.self.muted}|${m.self.cameraOff}`;
     this.onMedia();
     const present = new Set(m.peers.map((p) => p.peerId));
     for (const id of this.roster.keys()) if (!present.has(id)) this.dropPeer(id);
@@ -158,6 +164,8 @@ export class CallSession {
 
   private onPeerJoined(p: Peer): void {
     if (this.phase !== 'in-call' || p.peerId === this.self?.peerId) return;
+    // Another tab of someone already here is not news.
+    const known = [...this.roster.values()].some((o) => o.userId === p.userId);
     this.roster.set(p.peerId, p);
     this.showPeer(p);
     this.rosterChanged();
@@ -165,7 +173,7 @@ export class CallSession {
     if (pending) {
       clearTimeout(pending);
       this.leftToasts.delete(p.userId);
-    } else if (p.userId !== this.self?.userId) {
+    } else if (!known && p.userId !== this.self?.userId) {
       toast(`${p.displayName} joined`);
     }
   }
@@ -246,13 +254,13 @@ export class CallSession {
     this.d.onRoster();
   }
 
-  // ---- local media and sharing ---------------------------------------------------------------
+  // ---- local media ---------------------------------------------------------------------------
 
   private onMedia(): void {
     const { media } = this.d;
     void this.mesh.setTrack('audio', media.audio);
     void this.mesh.setTrack('video', media.video);
-    this.controls.set({ muted: !media.sendsAudio, cameraOff: !media.sendsVideo, sharing: !!this.screen, playing: this.film.playing });
+    this.controls.set({ muted: !media.sendsAudio, cameraOff: !media.sendsVideo, sharing: this.shares.sharing, playing: this.shares.playing });
     if (this.phase !== 'in-call') return;
     // A new stream only when the camera track changed: reassigning srcObject makes the video blink.
     if (this.selfStream?.getVideoTracks()[0] !== (media.video ?? undefined)) {
@@ -264,51 +272,6 @@ export class CallSession {
     const state = `${!media.sendsAudio}|${!media.sendsVideo}`;
     // The server starts every connection unmuted with the camera on; say otherwise once per change.
     if (state !== this.lastMedia && this.d.signaling.media(!media.sendsAudio, !media.sendsVideo)) this.lastMedia = state;
-  }
-
-  private async toggleScreen(): Promise<void> {
-    if (this.screen) return this.stopScreen();
-    let stream: MediaStream | null;
-    try {
-      stream = await openScreen(() => this.stopScreen());
-    } catch (err) {
-      toast((err as Error).message, 'error');
-      return;
-    }
-    if (!stream) return;
-    if (this.phase !== 'in-call' || this.screen) {
-      stream.getTracks().forEach((t) => t.stop());
-      return;
-    }
-    this.screen = stream;
-    this.mesh.addStream(stream, 'screen');
-    this.grid.upsert('self:screen', { name: 'Your screen', userId: this.self?.userId ?? '', self: true, kind: 'screen' });
-    this.grid.setStream('self:screen', stream);
-    this.onMedia();
-  }
-
-  private stopScreen(): void {
-    const s = this.screen;
-    if (!s) return;
-    this.screen = null;
-    s.getTracks().forEach((t) => t.stop());
-    this.mesh.removeStream(s.id);
-    this.grid.remove('self:screen');
-    this.onMedia();
-  }
-
-  private onFilm(stream: MediaStream, video: HTMLVideoElement): void {
-    if (this.phase !== 'in-call') return this.film.stop();
-    this.mesh.addStream(stream, 'file');
-    this.grid.upsert('self:file', { name: 'Your video file', userId: this.self?.userId ?? '', self: true, kind: 'file' });
-    this.grid.setVideoElement('self:file', video);
-    this.onMedia();
-  }
-
-  private onFilmStopped(): void {
-    this.grid.remove('self:file');
-    for (const id of this.mesh.extraIds('file')) this.mesh.removeStream(id);
-    this.onMedia();
   }
 
   /** levels — loudness per tile key, for the active-speaker highlight. */
@@ -333,8 +296,7 @@ export class CallSession {
   private teardown(): void {
     this.mediaReady = false;
     this.joinSentFor = null;
-    this.stopScreen();
-    this.film.stop();
+    this.shares.stopAll();
     this.mesh.reset();
     this.speaker.stop();
     this.dialog.close();

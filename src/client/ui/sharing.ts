@@ -1,6 +1,9 @@
-// Sharing into the call: the screen (getDisplayMedia) and a local video file played through
-// captureStream(), so everyone watches it stream from this browser without an upload.
+// Sharing into the call besides the camera: the screen (getDisplayMedia) and a local video file
+// played through captureStream(), so everyone watches it stream from this browser, no upload.
+import type { Mesh } from '../lib/mesh.js';
+import type { CallGrid } from './call-grid.js';
 import { h } from './dom.js';
+import { toast } from './toasts.js';
 
 /** canShareScreen — phones and some browsers have no getDisplayMedia: the button is left out. */
 export const canShareScreen = (): boolean => typeof navigator.mediaDevices?.getDisplayMedia === 'function';
@@ -92,5 +95,82 @@ export class FilmShare {
       if (this.video === video) this.stop();
       this.onError(`“${file.name}” cannot be played in this browser. Try an MP4 (H.264) or WebM file.`);
     }
+  }
+}
+
+/**
+ * LocalShares — what this tab shares besides its camera: a screen and a video file, each sent
+ * as its own stream and shown as its own tile ("Your screen", "Your video file").
+ */
+export class LocalShares {
+  private screen: MediaStream | null = null;
+  private readonly film: FilmShare;
+
+  constructor(call: HTMLElement, private readonly mesh: Mesh, private readonly grid: CallGrid, private readonly o: { active(): boolean; selfUserId(): string; changed(): void }) {
+    this.film = new FilmShare(call, (s, v) => this.onFilm(s, v), () => this.onFilmStopped(), (m) => toast(m, 'error'));
+  }
+
+  get sharing(): boolean {
+    return this.screen !== null;
+  }
+
+  get playing(): boolean {
+    return this.film.playing;
+  }
+
+  async toggleScreen(): Promise<void> {
+    if (this.screen) return this.stopScreen();
+    let stream: MediaStream | null;
+    try {
+      stream = await openScreen(() => this.stopScreen());
+    } catch (err) {
+      toast((err as Error).message, 'error');
+      return;
+    }
+    if (!stream) return;
+    if (!this.o.active() || this.screen) {
+      stream.getTracks().forEach((t) => t.stop());
+      return;
+    }
+    this.screen = stream;
+    this.mesh.addStream(stream, 'screen');
+    this.grid.upsert('self:screen', { name: 'Your screen', userId: this.o.selfUserId(), self: true, kind: 'screen' });
+    this.grid.setStream('self:screen', stream);
+    this.o.changed();
+  }
+
+  /** toggleFilm — opens the file picker, or stops the file that is playing. */
+  toggleFilm(): void {
+    if (this.film.playing) this.film.stop();
+    else this.film.pick();
+  }
+
+  stopAll(): void {
+    this.stopScreen();
+    this.film.stop();
+  }
+
+  private stopScreen(): void {
+    const s = this.screen;
+    if (!s) return;
+    this.screen = null;
+    s.getTracks().forEach((t) => t.stop());
+    this.mesh.removeStream(s.id);
+    this.grid.remove('self:screen');
+    this.o.changed();
+  }
+
+  private onFilm(stream: MediaStream, video: HTMLVideoElement): void {
+    if (!this.o.active()) return this.film.stop();
+    this.mesh.addStream(stream, 'file');
+    this.grid.upsert('self:file', { name: 'Your video file', userId: this.o.selfUserId(), self: true, kind: 'file' });
+    this.grid.setVideoElement('self:file', video);
+    this.o.changed();
+  }
+
+  private onFilmStopped(): void {
+    this.grid.remove('self:file');
+    for (const id of this.mesh.extraIds('file')) this.mesh.removeStream(id);
+    this.o.changed();
   }
 }

@@ -26,7 +26,8 @@ export interface TransfersHandle {
   dispose(): void;
 }
 
-const RENDER_MS = 250;
+// Rows re-render at most this often: enough for a live bar, cheap beside the transfer itself.
+const RENDER_MS = 500;
 
 /**
  * mountLobbyTransfers — adds "Send file to <name>" to every other person in the lobby who has
@@ -176,7 +177,7 @@ function start(o: StartOptions): TransfersHandle {
       },
     });
     o.place(panel.el);
-    // Rows re-render at most every RENDER_MS: a fast transfer changes hundreds of times a second.
+    // A fast transfer changes hundreds of times a second; rows follow every RENDER_MS.
     const dirty = new Set<string>();
     let timer: ReturnType<typeof setTimeout> | null = null;
     const flush = () => {

@@ -67,7 +67,8 @@ export const ChannelMessageSchema = v.variant('t', [
   v.strictObject({ t: v.literal('need'), r: v.pipe(v.array(v.tuple([Index, Index])), v.maxLength(LIMITS.ranges)), more: v.boolean() }),
   /** c — sender → receiver: chunk `i` with SHA-256 `h` follows as binary messages. */
   v.strictObject({ t: v.literal('c'), i: Index, h: Hex64 }),
-  v.strictObject({ t: v.literal('ack'), i: Index }),
+  /** ack — receiver → sender: these chunks are verified and on disk (batched: one message per few chunks). */
+  v.strictObject({ t: v.literal('ack'), i: v.pipe(v.array(Index), v.minLength(1), v.maxLength(64)) }),
   /** nack — the chunk's hash did not match: send it again. */
   v.strictObject({ t: v.literal('nack'), i: Index }),
   /** sync — sender → receiver: done with the listed ranges, send a fresh `need`. */

@@ -91,18 +91,16 @@ export class SenderSession {
     if (!m) return this.protocolError();
     switch (m.t) {
       case 'need': return this.onNeed(m);
-      case 'ack':
+      case 'ack': {
+        let grew = false;
+        for (const i of m.i) if (this.land(i)) grew = this.acked.set(i) || grew;
+        if (grew) this.hooks.progress();
+        return this.poke();
+      }
       case 'nack': {
-        const bytes = this.inflight.get(m.i);
-        if (bytes === undefined) return; // an answer from before a `need` reset the session's view
-        this.inflight.delete(m.i);
-        this.inflightBytes -= bytes;
-        if (m.t === 'ack') {
-          if (this.acked.set(m.i)) this.hooks.progress();
-        } else {
-          this.retry.push(m.i);
-          this.hooks.rejected(m.i);
-        }
+        if (!this.land(m.i)) return;
+        this.retry.push(m.i);
+        this.hooks.rejected(m.i);
         return this.poke();
       }
       case 'ping': return;
@@ -113,6 +111,15 @@ export class SenderSession {
       }
       default: return this.protocolError();
     }
+  }
+
+  /** land — chunk `i` is answered for; false if it was not in flight (an answer from before a `need`). */
+  private land(i: number): boolean {
+    const bytes = this.inflight.get(i);
+    if (bytes === undefined) return false;
+    this.inflight.delete(i);
+    this.inflightBytes -= bytes;
+    return true;
   }
 
   private onNeed(m: Extract<ChannelMessage, { t: 'need' }>): void {
@@ -206,11 +213,9 @@ export class SenderSession {
     }
   }
 
-  private send(i: number, hash: string, data: ArrayBuffer): void {
+  private send(i: number, hash: string, data: Uint8Array<ArrayBuffer>): void {
     this.dc.send(JSON.stringify({ t: 'c', i, h: hash }));
-    for (let off = 0; off < data.byteLength; off += MESSAGE_BYTES) {
-      this.dc.send(new Uint8Array(data, off, Math.min(MESSAGE_BYTES, data.byteLength - off)));
-    }
+    for (let off = 0; off < data.byteLength; off += MESSAGE_BYTES) this.dc.send(data.subarray(off, off + MESSAGE_BYTES));
     this.alive?.sent();
     this.inflight.set(i, data.byteLength);
     this.inflightBytes += data.byteLength;
