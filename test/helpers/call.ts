@@ -73,14 +73,23 @@ export async function createRoom(hearth: TestHearth, username: string, name = 'S
 
 /** openRoom — loads /r/<slug> and waits until the camera/microphone attempt has finished. */
 export async function openRoom(page: Page, origin: string, slug: string): Promise<void> {
-  await page.goto(`${origin}/r/${slug}`);
-  await page.waitForFunction(() => {
+  const settled = () => page.waitForFunction(() => {
     const s = document.querySelector('#prejoin-status')?.textContent ?? '';
     return s !== '' && !s.startsWith('Starting');
-  }, { timeout: 15_000 }).catch(async (err: Error) => {
-    const state = await page.evaluate(() => ({ status: document.querySelector('#prejoin-status')?.textContent, media: !!window.__hearth?.media, started: window.__hearth?.media?.started, audio: !!window.__hearth?.media?.audio, video: !!window.__hearth?.media?.video })).catch(() => null);
-    throw new Error(`${err.message}: the room page did not finish opening camera/microphone: ${JSON.stringify(state)}`);
-  });
+  }, { timeout: 15_000 });
+  await page.goto(`${origin}/r/${slug}`);
+  try {
+    await settled();
+  } catch (err) {
+    const state = await page.evaluate(() => ({ status: document.querySelector('#prejoin-status')?.textContent, island: !!window.__hearth, started: window.__hearth?.media?.started })).catch(() => null);
+    // No island at all: its bundle was missing, e.g. while npm run build rewrote public/build. Once more.
+    if (state && !state.island) {
+      await page.reload();
+      await settled();
+      return;
+    }
+    throw new Error(`${(err as Error).message}: the room page did not finish opening camera/microphone: ${JSON.stringify(state)}`);
+  }
 }
 
 /** joinCall — clicks Join and waits until the call is showing. */

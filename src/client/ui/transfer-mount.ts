@@ -158,6 +158,9 @@ interface StartOptions {
 function start(o: StartOptions): TransfersHandle {
   let manager: TransferManager | null = null;
   let refresh: ReturnType<typeof setInterval> | null = null;
+  // A page going away records its progress one last time (IndexedDB usually completes it).
+  const bye = () => manager?.persist();
+  addEventListener('pagehide', bye);
   const ready = (async () => {
     const url = workerUrl('opfs-writer');
     const disk = url && Disk.available ? new Disk(url) : null;
@@ -198,8 +201,6 @@ function start(o: StartOptions): TransfersHandle {
     m.on('offer', (offer) => offers.show(offer));
     m.on('offer-closed', (id) => offers.close(id));
     m.on('notice', (text, kind) => toast(text, kind));
-    // A page going away records its progress one last time (IndexedDB usually completes it).
-    addEventListener('pagehide', () => m.persist());
     await m.restore();
     const w = window as unknown as { __hearth?: Record<string, unknown> };
     w.__hearth = Object.assign(w.__hearth ?? {}, { transfers: m });
@@ -207,6 +208,7 @@ function start(o: StartOptions): TransfersHandle {
   })();
   ready.catch((err: unknown) => console.error('file transfer could not start', err));
   return { ready, dispose: () => {
+    removeEventListener('pagehide', bye);
     if (refresh) clearInterval(refresh);
     manager?.dispose();
   } };

@@ -44,6 +44,10 @@ export class LobbyLinks implements ChannelTransport {
   static readonly app = RTC_APP;
 
   open(peerId: string, label: string): RTCDataChannel | null {
+    const old = this.links.get(peerId);
+    // A channel on a broken connection would never open: start a fresh one (the far side
+    // replaces its end when our offer names a new connection).
+    if (old && ['failed', 'closed', 'disconnected'].includes(old.pc.connectionState)) this.dispose(peerId);
     const link = this.links.get(peerId) ?? this.create(peerId, null);
     try {
       const dc = link.pc.createDataChannel(label, { ordered: true });

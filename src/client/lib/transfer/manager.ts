@@ -1,14 +1,16 @@
 // The transfer manager: offers and answers through the server, channels to transfers, resume after any drop, cleanup. No DOM.
 import { Emitter } from '../emitter.js';
-import { opfsDir, type Disk } from './disk.js';
+import type { Disk } from './disk.js';
 import { Incoming } from './incoming.js';
 import { LIMITS, parseSignal, randomId, type FileMeta, type TransferSignal } from './messages.js';
-import { FINAL, type DebugHooks, type LedgerState, type NoticeKind, type TransferContext, type TransferInfo } from './model.js';
+import { type DebugHooks, type LedgerState, type NoticeKind, type TransferContext, type TransferInfo } from './model.js';
 import { Outgoing, type OutOffer } from './outgoing.js';
+import { loadStored } from './restore.js';
 import { claim, type IncomingRecord, type OutgoingRecord, type TransferStore } from './store.js';
 import { CHANNEL_PREFIX, type ChannelTransport, type Directory, type LedgerPost, type Person, type SignalPort } from './transport.js';
 import { DEFAULT_TUNING, type Tuning } from './tuning.js';
 import { displayFileName } from './filename.js';
+import { offerName, push, splitOffer } from './offer-split.js';
 
 /** IncomingOffer — what the receiver is asked to accept. */
 export interface IncomingOffer {
@@ -45,10 +47,6 @@ export interface ManagerOptions {
 const TICK_MS = 2_000;
 /** How often a receiver records its on-disk bitmap: a reload re-fetches at most this much. */
 const PERSIST_MS = 500;
-/** Partial (and unsaved finished) files untouched this long are deleted. */
-export const MAX_AGE_MS = 24 * 60 * 60 * 1000;
-// The server caps app data at 32 KiB of JSON; offers are split to stay under it.
-const OFFER_JSON_BUDGET = 28_000;
 
 /**
  * TransferManager — owns every transfer of this tab. Peers are untrusted: every signal is
@@ -119,7 +117,7 @@ export class TransferManager extends Emitter<ManagerEvents> {
     for (const off of this.offs) off();
   }
 
-  /** list — every transfer's row, oldest first. */
+  /** list — every transfer's row (sent ones, then received ones). */
   list(): TransferInfo[] {
     return [...this.outgoing.values(), ...this.incoming.values()].map((t) => t.info());
   }
@@ -245,42 +243,20 @@ export class TransferManager extends Emitter<ManagerEvents> {
   // ---- after a reload ----------------------------------------------------------------------
 
   /**
-   * restore — picks up this scope's unfinished transfers from IndexedDB (those no other tab of
-   * this browser holds) and deletes what is older than a day.
+   * restore — picks up this scope's unfinished (and unsaved finished) transfers from IndexedDB,
+   * those no other tab of this browser holds, and deletes what is older than a day.
    */
   async restore(now = Date.now()): Promise<void> {
-    const store = this.opts.store;
-    if (!store) return;
-    const [ins, outs] = await Promise.all([store.all('in'), store.all('out')]).catch(() => [[], []] as [IncomingRecord[], OutgoingRecord[]]);
-    const keep = new Set<string>();
-    for (const rec of ins) {
-      const old = now - rec.updatedAt > MAX_AGE_MS;
-      if (!old) keep.add(rec.id);
-      if (!old && rec.scope !== this.opts.scope) continue;
-      if (this.incoming.has(rec.id)) continue;
-      const release = await claim(`hearth-in:${rec.id}`);
-      if (!release) continue;
-      const t = new Incoming(this.ctx, rec, 'waiting', release);
-      if (old) {
-        await t.remove();
-        continue;
-      }
-      this.incoming.set(rec.id, t);
+    if (!this.opts.store) return;
+    const stored = await loadStored(this.opts.store, this.opts.disk, this.opts.scope, (id) => this.incoming.has(id) || this.outgoing.has(id), now);
+    for (const { rec, release } of stored.incoming) {
+      this.incoming.set(rec.id, new Incoming(this.ctx, rec, 'waiting', release));
       this.emit('change', rec.id);
     }
-    const offers = new Map<string, OutOffer>();
-    for (const rec of outs.sort((a, b) => a.order - b.order)) {
-      if (rec.scope !== this.opts.scope && now - rec.updatedAt <= MAX_AGE_MS) continue;
-      if (this.outgoing.has(rec.id)) continue;
-      const release = await claim(`hearth-out:${rec.id}`);
-      if (!release) continue;
-      if (now - rec.updatedAt > MAX_AGE_MS) {
-        await store.delete('out', rec.id).catch(() => undefined);
-        release();
-        continue;
-      }
-      let offer = offers.get(rec.offerId);
-      if (!offer) offers.set(rec.offerId, (offer = { id: rec.offerId, to: { userId: rec.peerUserId, displayName: rec.peerName }, targets: [], peer: null, answered: true, files: [], everyone: false }));
+    for (const { rec, release } of stored.outgoing) {
+      let offer = this.offersOut.get(rec.offerId);
+      if (!offer) this.offersOut.set(rec.offerId, (offer = { id: rec.offerId, to: { userId: rec.peerUserId, displayName: rec.peerName }, targets: [], peer: null, answered: true, files: [], everyone: false }));
+      // The File object died with the old page: the user is asked to pick it again.
       const o = new Outgoing(this.ctx, rec, null, 'needs-file', (t, s) => this.ledger(t, s));
       o.offer = offer;
       o.hold(release);
@@ -288,25 +264,7 @@ export class TransferManager extends Emitter<ManagerEvents> {
       this.outgoing.set(rec.id, o);
       this.emit('change', rec.id);
     }
-    for (const [id, offer] of offers) this.offersOut.set(id, offer);
-    await this.removeOrphans(keep, now);
     this.tickSoon();
-  }
-
-  /** removeOrphans — stored files without a record (a crash between the two), once a day old. */
-  private async removeOrphans(keep: Set<string>, now: number): Promise<void> {
-    try {
-      const dir = await opfsDir();
-      const names: string[] = [];
-      for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
-      for (const name of names) {
-        if (keep.has(name) || this.incoming.has(name)) continue;
-        const file = await (await dir.getFileHandle(name)).getFile().catch(() => null);
-        if (file && now - file.lastModified > MAX_AGE_MS) await dir.removeEntry(name).catch(() => undefined);
-      }
-    } catch {
-      // No OPFS here: nothing to clean.
-    }
   }
 
   // ---- signals -----------------------------------------------------------------------------
@@ -507,37 +465,3 @@ export class TransferManager extends Emitter<ManagerEvents> {
     for (const [userId, ids] of knocks) for (const p of this.opts.directory.peersOf(userId)) this.ctx.signal(p, { t: 'knock', ids: ids.slice(0, LIMITS.idsPerMessage) });
   }
 }
-
-function push(m: Map<string, string[]>, k: string, v: string): void {
-  const a = m.get(k);
-  if (a) a.push(v);
-  else m.set(k, [v]);
-}
-
-/** offerName — the name as offered: invisible characters out, at most 255 UTF-16 units (whole characters). */
-function offerName(name: string): string {
-  let s = displayFileName(name);
-  while (s.length > LIMITS.name) s = Array.from(s).slice(0, -1).join('');
-  return s;
-}
-
-/** splitOffer — groups files into offers whose JSON stays under the server's app-data cap. */
-function splitOffer(files: File[]): File[][] {
-  const groups: File[][] = [];
-  let cur: File[] = [];
-  let size = 100;
-  for (const f of files) {
-    const cost = JSON.stringify(offerName(f.name)).length + 120;
-    if (cur.length && (size + cost > OFFER_JSON_BUDGET || cur.length >= LIMITS.filesPerOffer)) {
-      groups.push(cur);
-      cur = [];
-      size = 100;
-    }
-    cur.push(f);
-    size += cost;
-  }
-  if (cur.length) groups.push(cur);
-  return groups;
-}
-
-export { FINAL };

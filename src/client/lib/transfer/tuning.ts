@@ -3,9 +3,27 @@
 /**
  * Tuning — the knobs of one sending session.
  *
- * Measured on the 2-core test box (Chromium 156, loopback, two tabs; scripts/bench/transfer.ts
- * with `--chunks`), 256 MiB per run, hashing and verification on:
- *   TODO(numbers) filled in from the benchmark.
+ * Measured with scripts/bench/transfer.ts on the 2-core test box (Chromium 156, two tabs,
+ * loopback, receiver on an on-disk profile), 128 MiB per run, hashing and verification on;
+ * MiB/s, and CPU seconds per GiB summed over all browser processes (raw data channel: ~20–29
+ * MiB/s, 60–73 CPU s/GiB):
+ *
+ *   chunk    MiB/s (2 runs)   CPU s/GiB    peak receiver heap
+ *   64 KiB   23.4 / 22.4      84.7 / 87.9  22–67 MiB
+ *   128 KiB  22.8 / 23.1      86.0 / 85.0  37–38 MiB
+ *   256 KiB  23.8 / 23.2      82.6 / 84.5  52–57 MiB
+ *   512 KiB  21.8 / 22.8      89.0 / 85.0  68–70 MiB
+ *   1 MiB    23.3 / 22.6      83.1 / 86.0  67 MiB
+ *
+ * Before three fixes the curve was steep (64 KiB: ~175 CPU s/GiB, 50–60 % of raw; 256 KiB:
+ * ~110): a File.slice() read per chunk (now 4 MiB blocks, see source.ts), an ack message per
+ * chunk (now batched, see receiver.ts) and a CSS-animated progress bar. Now it is flat, so the
+ * size is chosen for everything else: 256 KiB keeps a bad chunk or a drop cheap to resend and
+ * the bitmap fine-grained, with a quarter of 64 KiB's chunk headers and stored hashes
+ * (4,096 per GiB: 128 KiB). The window made no measurable difference between 4, 8 and 16 MiB
+ * (the receiver's CPU is the bottleneck here, not the round trip); 4 MiB bounds what a drop
+ * can make us resend to one window plus one chunk (4.25 MiB; measured after a drop at 50 % of
+ * 50 MiB: 0.5–3.5 MiB).
  */
 export interface Tuning {
   /** Bytes per chunk: the unit that is hashed, verified, written, acknowledged and resent. */
