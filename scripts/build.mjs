@@ -1,13 +1,18 @@
 // Builds Hearth: browser islands (content-hashed), the icon sprite, the server bundle and a manifest.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const out = path.join(root, 'public', 'build');
+const final = path.join(root, 'public', 'build');
+// Built beside the live directory and moved in at the end, so a Hearth that is running
+// (or a test run in progress) never sees a half-built or emptied public/build.
+const out = path.join(root, 'public', `.build-${process.pid}`);
 const hash = (buf) => createHash('sha256').update(buf).digest('hex').slice(0, 10);
+/** url — the address a file in `out` will have once `out` is public/build. */
+const url = (file) => '/build/' + path.relative(out, path.join(root, file)).split(path.sep).join('/');
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -34,8 +39,9 @@ const sizes = [];
 for (const [file, meta] of Object.entries(client.metafile.outputs)) {
   if (file.endsWith('.map')) continue;
   sizes.push([path.relative(out, path.join(root, file)), meta.bytes]);
-  if (!meta.entryPoint) continue;
-  islands[path.basename(meta.entryPoint, '.ts')] = '/' + path.relative(path.join(root, 'public'), path.join(root, file)).split(path.sep).join('/');
+  // Lazily imported modules have an entryPoint too; only the islands are pages' scripts.
+  if (!meta.entryPoint || !entryPoints.includes(path.join(root, meta.entryPoint))) continue;
+  islands[path.basename(meta.entryPoint, '.ts')] = url(file);
 }
 
 // Workers are separate entry points (a worker cannot share the page's chunks).
@@ -57,7 +63,7 @@ if (existsSync(workerDir)) {
   for (const [file, meta] of Object.entries(built.metafile.outputs)) {
     if (file.endsWith('.map')) continue;
     sizes.push([path.relative(out, path.join(root, file)), meta.bytes]);
-    if (meta.entryPoint) workers[path.basename(meta.entryPoint, '.ts')] = '/' + path.relative(path.join(root, 'public'), path.join(root, file)).split(path.sep).join('/');
+    if (meta.entryPoint) workers[path.basename(meta.entryPoint, '.ts')] = url(file);
   }
 }
 
@@ -67,8 +73,11 @@ const iconsName = `icons-${hash(sprite)}.svg`;
 writeFileSync(path.join(out, iconsName), sprite);
 
 const css = readFileSync(path.join(root, 'public', 'css', 'hearth.css'));
-const manifest = { islands, workers, css: `/css/hearth.css?v=${hash(css)}`, icons: `/build/${iconsName}` };
+// `files` lets the next build tell this build's files from older ones (see publish).
+const manifest = { islands, workers, css: `/css/hearth.css?v=${hash(css)}`, icons: `/build/${iconsName}`, files: [...filesUnder(out), 'manifest.json'].sort() };
 writeFileSync(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+
+publish(out, final);
 
 await esbuild.build({
   entryPoints: [path.join(root, 'src', 'server', 'main.ts')],
@@ -87,3 +96,27 @@ if (!process.argv.includes('--quiet')) {
   console.log(`built ${Object.keys(islands).length} islands, icons, server bundle`);
 }
 if (!existsSync(path.join(root, 'dist', 'server', 'main.js'))) process.exit(1);
+
+/** filesUnder — every file below `dir`, as paths relative to it. */
+function filesUnder(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
+}
+
+/**
+ * publish — moves the new build into `to`, manifest last. The previous build's files stay (a
+ * running server still serves pages that name them until it restarts); older ones go.
+ */
+function publish(from, to) {
+  const prevManifest = path.join(to, 'manifest.json');
+  const previous = new Set(existsSync(prevManifest) ? JSON.parse(readFileSync(prevManifest, 'utf8')).files ?? [] : []);
+  const fresh = filesUnder(from);
+  for (const file of fresh.filter((f) => f !== 'manifest.json')) {
+    mkdirSync(path.dirname(path.join(to, file)), { recursive: true });
+    renameSync(path.join(from, file), path.join(to, file));
+  }
+  renameSync(path.join(from, 'manifest.json'), prevManifest);
+  rmSync(from, { recursive: true, force: true });
+  const keep = new Set(fresh);
+  for (const file of filesUnder(to)) if (!keep.has(file) && !previous.has(file)) rmSync(path.join(to, file));
+}

@@ -10,6 +10,9 @@ import { caller, createRoom, openRoom } from '../../test/helpers/call.js';
 import { startTestHearth } from '../../test/helpers/hearth.js';
 import { startRedis } from '../../test/helpers/processes.js';
 
+/** Settling time after the mesh is complete (bandwidth estimates ramp up, encoders adapt) before fps and CPU are measured. */
+const SETTLE_MS = 6_000;
+
 /** Records, in page time (epoch ms), the Join click and each remote tile's first video frame. */
 const FRAME_PROBE = `(() => {
   window.__bench = { join: 0, frames: {} };
@@ -162,7 +165,7 @@ async function rawPair(browser: Browser, page: Page, runs: number): Promise<Samp
     first.push(r.first);
     full.push(r.full);
   }
-  await sleep(3_000);
+  await sleep(SETTLE_MS);
   const s = await steadyState(browser, [page], 5_000);
   return { firstFrameMs: first, fullMeshMs: full, cpuPerPeer: s.cpu / 2, cpuTotal: s.cpu, others: s.others, fps: s.fps, sizes: s.sizes };
 }
@@ -199,7 +202,7 @@ async function hearthMesh(browser: Browser, pages: Page[], origin: string, slug:
     if (k === pages.length - 1) fullMeshMs.push(latest - join);
   }
   if (!measureSteady) return { firstFrameMs, fullMeshMs, cpuPerPeer: NaN, cpuTotal: NaN, others: NaN, fps: [], sizes: [] };
-  await sleep(3_000);
+  await sleep(SETTLE_MS);
   const s = await steadyState(browser, pages, 5_000);
   return { firstFrameMs, fullMeshMs, cpuPerPeer: s.cpu / pages.length, cpuTotal: s.cpu, others: s.others, fps: s.fps, sizes: s.sizes };
 }
@@ -285,7 +288,7 @@ export async function main(sizes = [2, 4, 6]): Promise<void> {
   console.log('\njoin→1st frame: median over runs and joiners of Join click → first remote video frame at the joiner');
   console.log('  (raw pair: RTCPeerConnection creation → first frame at either end; media already open in both cases).');
   console.log('join→full mesh: median over runs of the last joiner\'s click → every page shows video from every other page');
-  console.log('  (raw pair: → both ends show video). fps, sizes and CPU: 5 s window after 3 s, last run of each size.');
+  console.log('  (raw pair: → both ends show video). fps, sizes and CPU: 5 s window after 6 s, last run of each size.');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

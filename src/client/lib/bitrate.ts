@@ -9,14 +9,15 @@
 //   people   max bitrate   max height   max fps   your uplink for video at the top of the band
 //   2        1500 kbps     720p         30        1.5 Mbps (1 copy)
 //   3–4       800 kbps     540p         30        2.4 Mbps (3 copies)
-//   5–6       300 kbps     240p         15        1.5 Mbps (5 copies)
+//   5–6       250 kbps     180p         20        1.25 Mbps (5 copies)
 //   7–12      200 kbps     180p         15        2.2 Mbps at 12 (11 copies)
 // Screen share and video file, per copy, on top (screens keep full resolution and drop frames
 // instead, so text stays legible; a video file is capped at 720p):
 //   2: 2500 kbps · 3–4: 1500 kbps · 5–6: 900 kbps · 7+: 500 kbps; screens ≤ 15 fps, files ≤ 30 fps.
-// So a 6-person call needs about 1.5 Mbps up per person (about 6 Mbps while sharing a screen),
-// inside a typical Wi-Fi uplink. The 5–6 row is what lets six people in one browser on a 2-core
-// machine keep ~15 fps (scripts/bench/call.ts); opus audio adds ~30–40 kbps per copy.
+// So a 6-person call needs about 1.25 Mbps up per person (about 5.8 Mbps while sharing a
+// screen), inside a typical Wi-Fi uplink; Opus audio adds ~40 kbps per copy. The 5–6 row was
+// measured: six people in one browser on a 2-core machine hold 15+ fps at 320x180@20, while
+// 240p (20 or 15 fps) settles at 14–15 fps there (scripts/bench/call.ts).
 
 export type SendKind = 'camera' | 'screen' | 'file';
 
@@ -30,7 +31,7 @@ export interface Cap {
 
 const CAMERA: readonly [minPeople: number, cap: Cap][] = [
   [7, { maxBitrate: 200_000, maxHeight: 180, maxFramerate: 15 }],
-  [5, { maxBitrate: 300_000, maxHeight: 240, maxFramerate: 15 }],
+  [5, { maxBitrate: 250_000, maxHeight: 180, maxFramerate: 20 }],
   [3, { maxBitrate: 800_000, maxHeight: 540, maxFramerate: 30 }],
   [0, { maxBitrate: 1_500_000, maxHeight: 720, maxFramerate: 30 }],
 ];

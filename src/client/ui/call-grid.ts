@@ -34,11 +34,12 @@ export class CallGrid {
     const t = this.tiles.get(key);
     if (t) {
       if (t.info.name !== info.name) {
-        t.info = info;
         t.name.textContent = info.name;
         t.el.setAttribute('aria-label', info.name);
         t.placeholder.replaceChildren(avatar(info.name, 'avatar--xl'));
       }
+      if (info.userId) t.el.dataset.userId = info.userId;
+      t.info = { ...t.info, name: info.name, userId: info.userId || t.info.userId };
       return;
     }
     const kind = info.kind ?? 'camera';
@@ -59,6 +60,11 @@ export class CallGrid {
       video, placeholder, h('div', { class: 'tile-label' }, mutedIcon, mutedText, name), status);
     this.tiles.set(key, { el, video, name, mutedIcon, mutedText, status, placeholder, info });
     this.place(el, info);
+  }
+
+  /** kind — what the tile shows (undefined when there is no such tile). */
+  kind(key: string): TileInfo['kind'] {
+    return this.tiles.get(key)?.info.kind;
   }
 
   has(key: string): boolean {

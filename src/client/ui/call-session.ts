@@ -224,6 +224,8 @@ export class CallSession {
     if (fresh) this.grid.setStatus(key, 'Connecting…');
     this.grid.setMuted(key, p.muted);
     this.grid.setCameraOff(key, p.cameraOff);
+    // Shared streams that arrived before we knew whose they were get the name now.
+    for (const k of this.grid.keys()) if (k.startsWith(`${key}:`)) this.grid.upsert(k, { name: sharedName(p.displayName, this.grid.kind(k)), userId: p.userId });
   }
 
   private dropPeer(peerId: string): void {
@@ -242,7 +244,7 @@ export class CallSession {
       return;
     }
     const key = `peer:${peerId}:${s.id}`;
-    this.grid.upsert(key, { name: `${name} (${s.kind === 'screen' ? 'screen' : 'video file'})`, userId: owner?.userId ?? '', kind: s.kind });
+    this.grid.upsert(key, { name: sharedName(name, s.kind), userId: owner?.userId ?? '', kind: s.kind });
     this.grid.setStream(key, s.stream);
   }
 
@@ -315,4 +317,9 @@ export class CallSession {
     this.d.call.hidden = phase !== 'in-call';
     this.d.onPhase(phase, message, code);
   }
+}
+
+/** sharedName — "Ada (screen)", "Ada (video file)". */
+function sharedName(name: string, kind: string | undefined): string {
+  return `${name} (${kind === 'file' ? 'video file' : 'screen'})`;
 }

@@ -6,7 +6,7 @@ import { LIMITS, parseSignal, randomId, type FileMeta, type TransferSignal } fro
 import { type DebugHooks, type LedgerState, type NoticeKind, type TransferContext, type TransferInfo } from './model.js';
 import { Outgoing, type OutOffer } from './outgoing.js';
 import { loadStored } from './restore.js';
-import { claim, type IncomingRecord, type OutgoingRecord, type TransferStore } from './store.js';
+import { claim, claimWhenFree, type IncomingRecord, type OutgoingRecord, type TransferStore } from './store.js';
 import { CHANNEL_PREFIX, type ChannelTransport, type Directory, type LedgerPost, type Person, type SignalPort } from './transport.js';
 import { DEFAULT_TUNING, type Tuning } from './tuning.js';
 import { displayFileName } from './filename.js';
@@ -247,24 +247,41 @@ export class TransferManager extends Emitter<ManagerEvents> {
    * those no other tab of this browser holds, and deletes what is older than a day.
    */
   async restore(now = Date.now()): Promise<void> {
-    if (!this.opts.store) return;
-    const stored = await loadStored(this.opts.store, this.opts.disk, this.opts.scope, (id) => this.incoming.has(id) || this.outgoing.has(id), now);
-    for (const { rec, release } of stored.incoming) {
-      this.incoming.set(rec.id, new Incoming(this.ctx, rec, 'waiting', release));
-      this.emit('change', rec.id);
-    }
-    for (const { rec, release } of stored.outgoing) {
-      let offer = this.offersOut.get(rec.offerId);
-      if (!offer) this.offersOut.set(rec.offerId, (offer = { id: rec.offerId, to: { userId: rec.peerUserId, displayName: rec.peerName }, targets: [], peer: null, answered: true, files: [], everyone: false }));
-      // The File object died with the old page: the user is asked to pick it again.
-      const o = new Outgoing(this.ctx, rec, null, 'needs-file', (t, s) => this.ledger(t, s));
-      o.offer = offer;
-      o.hold(release);
-      offer.files.push(o);
-      this.outgoing.set(rec.id, o);
-      this.emit('change', rec.id);
-    }
+    const store = this.opts.store;
+    if (!store) return;
+    const known = (id: string): boolean => this.incoming.has(id) || this.outgoing.has(id);
+    const stored = await loadStored(store, this.opts.disk, this.opts.scope, known, now);
+    for (const { rec, release } of stored.incoming) this.adoptIncoming(rec, release);
+    for (const { rec, release } of stored.outgoing) this.adoptOutgoing(rec, release);
     this.tickSoon();
+    // Held by a page still unloading after a reload, or by another tab: ours once it lets go.
+    for (const { kind, id } of stored.held) {
+      void claimWhenFree(`hearth-${kind}:${id}`).then(async (release) => {
+        const rec = await store.get(kind, id).catch(() => undefined);
+        if (!rec || known(id)) return release();
+        if (kind === 'in') this.adoptIncoming(rec as IncomingRecord, release);
+        else this.adoptOutgoing(rec as OutgoingRecord, release);
+        this.tickSoon();
+      });
+    }
+  }
+
+  private adoptIncoming(rec: IncomingRecord, release: () => void): void {
+    this.incoming.set(rec.id, new Incoming(this.ctx, rec, 'waiting', release));
+    this.emit('change', rec.id);
+  }
+
+  private adoptOutgoing(rec: OutgoingRecord, release: () => void): void {
+    let offer = this.offersOut.get(rec.offerId);
+    if (!offer) this.offersOut.set(rec.offerId, (offer = { id: rec.offerId, to: { userId: rec.peerUserId, displayName: rec.peerName }, targets: [], peer: null, answered: true, files: [], everyone: false }));
+    // The File object died with the old page: the user is asked to pick it again.
+    const o = new Outgoing(this.ctx, rec, null, 'needs-file', (t, s) => this.ledger(t, s));
+    o.offer = offer;
+    o.hold(release);
+    offer.files.push(o);
+    offer.files.sort((a, b) => a.rec.order - b.rec.order);
+    this.outgoing.set(rec.id, o);
+    this.emit('change', rec.id);
   }
 
   // ---- signals -----------------------------------------------------------------------------

@@ -11,22 +11,32 @@ export interface Claimed<R> {
   release: () => void;
 }
 
+/** Held — a record of this scope that another tab (or a page still unloading) owns right now. */
+export interface Held {
+  kind: 'in' | 'out';
+  id: string;
+}
+
 /**
  * loadStored — reads both stores, claims (Web Locks) the records of `scope` that are less
  * than a day old, and deletes records and files older than that in any scope (when no other
  * tab holds them). Outgoing records come back in offer order.
  */
-export async function loadStored(store: TransferStore, disk: Disk | null, scope: string, skip: (id: string) => boolean, now = Date.now()): Promise<{ incoming: Claimed<IncomingRecord>[]; outgoing: Claimed<OutgoingRecord>[] }> {
+export async function loadStored(store: TransferStore, disk: Disk | null, scope: string, skip: (id: string) => boolean, now = Date.now()): Promise<{ incoming: Claimed<IncomingRecord>[]; outgoing: Claimed<OutgoingRecord>[]; held: Held[] }> {
   const [ins, outs] = await Promise.all([store.all('in'), store.all('out')]).catch(() => [[], []] as [IncomingRecord[], OutgoingRecord[]]);
   const incoming: Claimed<IncomingRecord>[] = [];
   const outgoing: Claimed<OutgoingRecord>[] = [];
+  const held: Held[] = [];
   const keep = new Set<string>();
   for (const rec of ins) {
     const old = now - rec.updatedAt > MAX_AGE_MS;
     if (!old) keep.add(rec.id);
     if ((!old && rec.scope !== scope) || skip(rec.id)) continue;
     const release = await claim(`hearth-in:${rec.id}`);
-    if (!release) continue;
+    if (!release) {
+      if (!old) held.push({ kind: 'in', id: rec.id });
+      continue;
+    }
     if (!old) {
       incoming.push({ rec, release });
       continue;
@@ -39,7 +49,10 @@ export async function loadStored(store: TransferStore, disk: Disk | null, scope:
     const old = now - rec.updatedAt > MAX_AGE_MS;
     if ((!old && rec.scope !== scope) || skip(rec.id)) continue;
     const release = await claim(`hearth-out:${rec.id}`);
-    if (!release) continue;
+    if (!release) {
+      if (!old) held.push({ kind: 'out', id: rec.id });
+      continue;
+    }
     if (!old) {
       outgoing.push({ rec, release });
       continue;
@@ -48,7 +61,7 @@ export async function loadStored(store: TransferStore, disk: Disk | null, scope:
     release();
   }
   await removeOrphans((id) => keep.has(id) || skip(id), now);
-  return { incoming, outgoing };
+  return { incoming, outgoing, held };
 }
 
 /** removeOrphans — stored files without a record (a crash between the two), once a day old. */

@@ -67,6 +67,10 @@ export class TransferStore {
     return this.run(store, 'readonly', (s) => s.getAll()) as Promise<Stores[S][]>;
   }
 
+  get<S extends keyof Stores>(store: S, id: string): Promise<Stores[S] | undefined> {
+    return this.run(store, 'readonly', (s) => s.get(id)) as Promise<Stores[S] | undefined>;
+  }
+
   put<S extends keyof Stores>(store: S, rec: Stores[S]): Promise<void> {
     return this.run(store, 'readwrite', (s) => s.put(rec)).then(() => undefined);
   }
@@ -101,5 +105,18 @@ export function claim(name: string): Promise<(() => void) | null> {
       }
       return new Promise<void>((release) => resolve(release));
     });
+  });
+}
+
+/**
+ * claimWhenFree — waits for the Web Lock `name` and resolves to its release. The tab that held
+ * it may be a page still being torn down after a reload (or kept in the back-forward cache):
+ * when it lets go, this tab carries the transfer on.
+ */
+export function claimWhenFree(name: string): Promise<() => void> {
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  if (!locks) return Promise.resolve(() => {});
+  return new Promise((resolve) => {
+    void locks.request(name, () => new Promise<void>((release) => resolve(release)));
   });
 }
