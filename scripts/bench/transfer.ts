@@ -1,15 +1,13 @@
 // File-transfer benchmark: Hearth (256 MiB, 1 GiB) beside a raw data-channel blast in the same browser,
 // peak receiver memory, and hashing cost. Run: node --import tsx scripts/bench/transfer.ts [--sizes 256,1024] [--chunks 64,256,1024]
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
-import path from 'node:path';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
 import type { Browser, Page } from 'puppeteer';
 import { launchBrowser, registerInBrowser, type TestUser } from '../../test/helpers/browser.js';
 import { startTestHearth } from '../../test/helpers/hearth.js';
 import { startRedis, tempDir } from '../../test/helpers/processes.js';
+import { randomFile } from '../../test/helpers/files.js';
 
 const MiB = 1024 * 1024;
 const { values: args } = parseArgs({ options: {
@@ -21,21 +19,6 @@ const { values: args } = parseArgs({ options: {
 } });
 const sizes = args.sizes.split(',').map(Number);
 const runs = Number(args.runs);
-
-async function randomFile(dir: string, name: string, size: number): Promise<{ file: string; sha256: string }> {
-  const file = path.join(dir, name);
-  const hash = createHash('sha256');
-  const out = createWriteStream(file);
-  for (let left = size; left > 0;) {
-    const buf = randomBytes(Math.min(left, 16 * MiB));
-    hash.update(buf);
-    if (!out.write(buf)) await once(out, 'drain');
-    left -= buf.length;
-  }
-  out.end();
-  await once(out, 'close');
-  return { file, sha256: hash.digest('hex') };
-}
 
 /**
  * user — a registered user. The receiver uses the browser's default (on-disk) profile: in an

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { once } from 'node:events';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, linkSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { launchBrowser, registerInBrowser, screenshot, type TestUser } from '../helpers/browser.js';
 import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
 import { tempDir } from '../helpers/processes.js';
+import { randomFile } from '../helpers/files.js';
 
 const MiB = 1024 * 1024;
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -26,23 +26,6 @@ interface Row {
 }
 
 type Person = TestUser & { downloads: string };
-
-/** randomFile — writes `size` random bytes to `dir/name`; returns its path and SHA-256. */
-async function randomFile(dir: string, name: string, size: number): Promise<{ file: string; sha256: string }> {
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, name);
-  const hash = createHash('sha256');
-  const out = createWriteStream(file);
-  for (let left = size; left > 0;) {
-    const buf = randomBytes(Math.min(left, 16 * MiB));
-    hash.update(buf);
-    if (!out.write(buf)) await once(out, 'drain');
-    left -= buf.length;
-  }
-  out.end();
-  await once(out, 'close');
-  return { file, sha256: hash.digest('hex') };
-}
 
 /** alias — the same bytes under another name (a hard link: no copy). */
 function alias(src: string, name: string): string {

@@ -39,7 +39,7 @@ export class CallControls {
   private readonly film: Toggle;
   private readonly buttons: HTMLButtonElement[];
 
-  constructor(private readonly toolbar: HTMLElement, actions: ControlActions, opts: { canShare: boolean }) {
+  constructor(toolbar: HTMLElement, actions: ControlActions, opts: { canShare: boolean }) {
     this.mic = this.button('mic', SHORTCUTS.mic, actions.mic);
     this.camera = this.button('video', SHORTCUTS.camera, actions.camera);
     this.share = opts.canShare ? this.button('monitor-up', SHORTCUTS.share, actions.share) : null;

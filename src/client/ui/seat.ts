@@ -10,7 +10,7 @@ export class SeatWatcher {
   private room: LiveRoom | null | undefined = undefined;
   private waiting: (() => void) | null = null;
 
-  constructor(signaling: SignalingClient, private readonly slug: string, private readonly capacity: number) {
+  constructor(signaling: SignalingClient, slug: string, private readonly capacity: number) {
     signaling.on('lobby', (msg) => {
       this.room = msg.rooms.find((r) => r.slug === slug) ?? null;
       this.check();

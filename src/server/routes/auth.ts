@@ -116,7 +116,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     res.redirect(303, next);
   });
 
-  router.get('/register', (req, res) => {
+  router.get('/register', (_req, res) => {
     if (res.locals.user) return res.redirect(303, '/');
     res.status(registrationOpen() ? 200 : 403).render('register', {
       title: 'Create account', errors: {}, values: { username: '', displayName: '' }, registrationOpen: registrationOpen(),

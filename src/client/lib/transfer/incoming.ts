@@ -1,41 +1,27 @@
 // One file being received: disk writes through the worker, the persisted bitmap, resume, and the final check from disk.
-import { Bitmap, chunkCount, chunkLength } from './bitmap.js';
+import { Bitmap, chunkCount } from './bitmap.js';
 import { LIMITS } from './messages.js';
-import { errorText, FINAL, type Counters, type TransferContext, type TransferInfo, type TransferStatus } from './model.js';
+import { errorText, type TransferContext, type TransferStatus } from './model.js';
 import { ReceiverSession, type ReceiverHooks } from './receiver.js';
 import type { IncomingRecord } from './store.js';
-import { SpeedMeter } from './speed.js';
+import { Transfer } from './transfer.js';
 
 /** Incoming — a file on its way in, written chunk by chunk into OPFS (never gathered in memory). */
-export class Incoming {
+export class Incoming extends Transfer<IncomingRecord, ReceiverSession> {
   readonly direction = 'receive';
-  status: TransferStatus;
-  error: string | null = null;
-  session: ReceiverSession | null = null;
-  sessionPeer: string | null = null;
   waitingForFile = false;
   readonly bitmap: Bitmap;
-  readonly counters: Counters = { bytes: 0, resent: 0, rejected: 0, sessions: 0 };
   private readonly count: number;
   private readonly pending = new Set<Promise<unknown>>();
   private pendingBytes = 0;
   private opened: Promise<void> | null = null;
   private dirty = false;
   private persisting: Promise<void> | null = null;
-  private readonly meter = new SpeedMeter();
 
-  constructor(private readonly ctx: TransferContext, readonly rec: IncomingRecord, status: TransferStatus, private release: (() => void) | null) {
-    this.status = rec.state === 'verified' ? 'verified' : status;
+  constructor(ctx: TransferContext, rec: IncomingRecord, status: TransferStatus, private release: (() => void) | null) {
+    super(ctx, rec, rec.state === 'verified' ? 'verified' : status);
     this.count = chunkCount(rec.size, rec.chunkSize);
     this.bitmap = new Bitmap(this.count, rec.bitmap);
-  }
-
-  get id(): string {
-    return this.rec.id;
-  }
-
-  get final(): boolean {
-    return FINAL.has(this.status);
   }
 
   /** active — a channel is carrying this transfer right now. */
@@ -44,18 +30,15 @@ export class Incoming {
   }
 
   get done(): number {
-    const { size, chunkSize } = this.rec;
-    let bytes = this.bitmap.count * chunkSize;
-    if (this.count && this.bitmap.has(this.count - 1)) bytes -= chunkSize - chunkLength(this.count - 1, size, chunkSize);
-    return bytes;
+    return this.bytesIn(this.bitmap);
   }
 
-  info(): TransferInfo {
-    return {
-      id: this.id, direction: 'receive', name: this.rec.name, size: this.rec.size, peerName: this.rec.peerName,
-      status: this.status, done: this.done, speed: this.status === 'active' ? this.meter.speed() : 0,
-      sha256: this.rec.sha256, error: this.error, waitingForFile: this.waitingForFile && this.status === 'waiting', counters: { ...this.counters },
-    };
+  protected sha256Shown(): string | null {
+    return this.rec.sha256;
+  }
+
+  protected needsFileAgain(): boolean {
+    return this.waitingForFile && this.status === 'waiting';
   }
 
   /** attach — the sender opened a channel for this file (first time, or to resume). */
@@ -122,18 +105,6 @@ export class Incoming {
     await this.ctx.store?.delete('in', this.id).catch(() => undefined);
     this.release?.();
     this.release = null;
-  }
-
-  closeSession(): void {
-    const s = this.session;
-    this.session = null;
-    s?.close();
-  }
-
-  setStatus(s: TransferStatus): void {
-    if (this.final) return;
-    this.status = s;
-    this.ctx.changed(this.id);
   }
 
   private hooks(current: () => boolean): ReceiverHooks {

@@ -1,11 +1,11 @@
 // One file being sent: its sessions across drops and reconnects, its persisted chunk hashes, and how it ends.
 import { formatBytes } from '../../../shared/ledger.js';
-import { Bitmap, chunkCount, chunkLength } from './bitmap.js';
-import { errorText, FINAL, type Counters, type LedgerState, type TransferContext, type TransferInfo, type TransferStatus } from './model.js';
+import { Bitmap, chunkCount } from './bitmap.js';
+import { errorText, type LedgerState, type TransferContext, type TransferStatus } from './model.js';
 import { SenderSession, type SenderHooks } from './sender.js';
 import type { FileSource } from './source.js';
 import type { OutgoingRecord } from './store.js';
-import { SpeedMeter } from './speed.js';
+import { Transfer } from './transfer.js';
 import { CHANNEL_PREFIX } from './transport.js';
 
 // A channel that has not opened by then is abandoned; the next resume makes a new one.
@@ -29,55 +29,37 @@ export interface OutOffer {
 }
 
 /** Outgoing — a file on its way out. */
-export class Outgoing {
+export class Outgoing extends Transfer<OutgoingRecord, SenderSession> {
   readonly direction = 'send';
-  status: TransferStatus;
-  error: string | null = null;
   sha256: string | null = null;
   src: FileSource | null = null;
-  session: SenderSession | null = null;
-  sessionPeer: string | null = null;
   sessionAt = 0;
   offer!: OutOffer;
   readonly acked: Bitmap;
-  readonly counters: Counters = { bytes: 0, resent: 0, rejected: 0, sessions: 0 };
   private readonly sentOnce: Bitmap;
-  private readonly meter = new SpeedMeter();
   private stalled = false;
   private persistedHashed: number;
   private release: (() => void) | null = null;
 
-  constructor(private readonly ctx: TransferContext, readonly rec: OutgoingRecord, private file: File | null, status: TransferStatus, private readonly ledger: (t: Outgoing, state: LedgerState) => void) {
-    this.status = status;
+  constructor(ctx: TransferContext, rec: OutgoingRecord, private file: File | null, status: TransferStatus, private readonly ledger: (t: Outgoing, state: LedgerState) => void) {
+    super(ctx, rec, status);
     const count = chunkCount(rec.size, rec.chunkSize);
     this.acked = new Bitmap(count);
     this.sentOnce = new Bitmap(count);
     this.persistedHashed = rec.hashed;
   }
 
-  get id(): string {
-    return this.rec.id;
-  }
-
-  get final(): boolean {
-    return FINAL.has(this.status);
-  }
-
   /** done — bytes the receiver has verified. */
   get done(): number {
-    const { size, chunkSize } = this.rec;
-    const count = this.acked.size;
-    let bytes = this.acked.count * chunkSize;
-    if (count && this.acked.has(count - 1)) bytes -= chunkSize - chunkLength(count - 1, size, chunkSize);
-    return bytes;
+    return this.bytesIn(this.acked);
   }
 
-  info(): TransferInfo {
-    return {
-      id: this.id, direction: 'send', name: this.rec.name, size: this.rec.size, peerName: this.rec.peerName,
-      status: this.status, done: this.done, speed: this.status === 'active' ? this.meter.speed() : 0,
-      sha256: this.sha256, error: this.error, waitingForFile: this.status === 'needs-file', counters: { ...this.counters },
-    };
+  protected sha256Shown(): string | null {
+    return this.sha256;
+  }
+
+  protected needsFileAgain(): boolean {
+    return this.status === 'needs-file';
   }
 
   /** hold — this tab owns the transfer (a Web Lock, so another tab of this browser leaves it alone). */
@@ -184,19 +166,6 @@ export class Outgoing {
     this.rec.hashed = hashed;
     this.rec.updatedAt = Date.now();
     await store.put('out', this.rec).catch(() => undefined);
-  }
-
-  /** closeSession — drops the current channel without ending the transfer. */
-  closeSession(): void {
-    const s = this.session;
-    this.session = null;
-    s?.close();
-  }
-
-  setStatus(s: TransferStatus): void {
-    if (this.final) return;
-    this.status = s;
-    this.ctx.changed(this.id);
   }
 
   private hooks(current: () => boolean): SenderHooks {

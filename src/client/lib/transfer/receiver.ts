@@ -1,8 +1,8 @@
 // One receiving session on one data channel: reassembles chunks from ≤ 64 KiB messages, has them verified and written, acks or nacks.
 import type { Range } from './bitmap.js';
 import { chunkLength } from './bitmap.js';
-import { Keepalive } from './keepalive.js';
-import { LIMITS, parseChannel, type ChannelMessage } from './messages.js';
+import { ChannelSession } from './channel-session.js';
+import { LIMITS, parseChannel } from './messages.js';
 
 /** ReceiverHooks — what a session asks of, and reports to, its transfer. */
 export interface ReceiverHooks {
@@ -38,22 +38,13 @@ interface Assembly {
  * this file, its bytes must add up to exactly that chunk's length in messages of at most
  * 64 KiB, and anything else drops the channel (the transfer then resumes on a new one).
  */
-export class ReceiverSession {
-  closed = false;
-  private alive: Keepalive | null = null;
+export class ReceiverSession extends ChannelSession {
   private cur: Assembly | null = null;
   private readonly acks: number[] = [];
   private ackTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly dc: RTCDataChannel, private readonly geo: { size: number; chunkSize: number; count: number }, private readonly hooks: ReceiverHooks, private readonly tamper: (buf: Uint8Array) => void = () => {}) {
-    dc.binaryType = 'arraybuffer';
-    dc.addEventListener('message', (e: MessageEvent) => this.onMessage(e.data));
-    dc.addEventListener('close', () => this.stop(true));
-    const live = () => {
-      if (!this.closed) this.alive = new Keepalive(() => this.sendText({ t: 'ping' }), () => this.die());
-    };
-    if (dc.readyState === 'open') live();
-    else dc.addEventListener('open', live, { once: true });
+  constructor(dc: RTCDataChannel, private readonly geo: { size: number; chunkSize: number; count: number }, private readonly hooks: ReceiverHooks, private readonly tamper: (buf: Uint8Array) => void = () => {}) {
+    super(dc, () => hooks.closed());
   }
 
   sendNeed(need: { ranges: Range[]; more: boolean }): void {
@@ -64,39 +55,12 @@ export class ReceiverSession {
     this.sendText({ t: 'result', ok, sha256 });
   }
 
-  cancel(reason: 'cancelled' | 'failed' = 'cancelled'): void {
-    this.sendText({ t: 'cancel', reason });
-    this.close();
-  }
-
-  close(): void {
-    this.stop(false);
-    this.dc.close();
-  }
-
-  /** drop — closes the channel as a failure would (both ends see `close` and resume). */
-  drop(): void {
-    this.dc.close();
-  }
-
-  /** die — the sender went silent: give up on this channel now. */
-  private die(): void {
-    this.stop(true);
-    this.dc.close();
-  }
-
-  stop(report = false): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.alive?.stop();
+  protected stopped(): void {
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.cur = null;
-    if (report) this.hooks.closed();
   }
 
-  private onMessage(data: unknown): void {
-    if (this.closed) return;
-    this.alive?.heard();
+  protected onMessage(data: unknown): void {
     if (data instanceof ArrayBuffer) return this.onBytes(data);
     const m = typeof data === 'string' ? parseChannel(data) : null;
     if (!m) return this.protocolError();
@@ -149,19 +113,5 @@ export class ReceiverSession {
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = null;
     if (this.acks.length) this.sendText({ t: 'ack', i: this.acks.splice(0) });
-  }
-
-  private sendText(m: ChannelMessage): void {
-    try {
-      if (this.dc.readyState === 'open') this.dc.send(JSON.stringify(m));
-      this.alive?.sent();
-    } catch {
-      // Closing; the close event follows.
-    }
-  }
-
-  private protocolError(): void {
-    this.close();
-    this.hooks.closed();
   }
 }

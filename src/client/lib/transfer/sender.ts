@@ -1,6 +1,6 @@
 // One sending session on one data channel: sends the chunks the receiver says it lacks, paced, and ends with the file's SHA-256.
 import { validRanges, type Bitmap, type Range } from './bitmap.js';
-import { Keepalive } from './keepalive.js';
+import { ChannelSession } from './channel-session.js';
 import { parseChannel, type ChannelMessage } from './messages.js';
 import type { FileSource } from './source.js';
 import { MESSAGE_BYTES, type Tuning } from './tuning.js';
@@ -26,9 +26,7 @@ export interface SenderHooks {
  * has), sends those chunks as a JSON header plus ≤ 64 KiB binary messages, and keeps at most
  * `windowBytes` unacknowledged and `highWater` buffered. A `nack` puts a chunk back first.
  */
-export class SenderSession {
-  closed = false;
-  private alive: Keepalive | null = null;
+export class SenderSession extends ChannelSession {
   private ranges: Range[] = [];
   private readonly retry: number[] = [];
   private readonly inflight = new Map<number, number>();
@@ -38,55 +36,18 @@ export class SenderSession {
   private wake: (() => void) | null = null;
   private readonly count: number;
 
-  constructor(private readonly dc: RTCDataChannel, private readonly src: FileSource, private readonly acked: Bitmap, private readonly hooks: SenderHooks, private readonly tune: Tuning) {
+  constructor(dc: RTCDataChannel, private readonly src: FileSource, private readonly acked: Bitmap, private readonly hooks: SenderHooks, private readonly tune: Tuning) {
+    super(dc, () => hooks.closed());
     this.count = src.count;
-    dc.binaryType = 'arraybuffer';
     dc.bufferedAmountLowThreshold = tune.lowWater;
-    dc.addEventListener('message', (e: MessageEvent) => this.onMessage(e.data));
     dc.addEventListener('bufferedamountlow', () => this.poke());
-    dc.addEventListener('close', () => this.stop(true));
-    const live = () => {
-      if (!this.closed) this.alive = new Keepalive(() => this.sendText({ t: 'ping' }), () => this.die());
-    };
-    if (dc.readyState === 'open') live();
-    else dc.addEventListener('open', live, { once: true });
   }
 
-  /** cancel — tells the receiver and closes the channel. */
-  cancel(reason: 'cancelled' | 'failed' = 'cancelled'): void {
-    this.sendText({ t: 'cancel', reason });
-    this.stop(false);
-    this.dc.close();
-  }
-
-  /** stop — ends the session; `report` says whether the transfer should hear about it. */
-  stop(report = false): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.alive?.stop();
+  protected stopped(): void {
     this.poke();
-    if (report) this.hooks.closed();
   }
 
-  close(): void {
-    this.stop(false);
-    this.dc.close();
-  }
-
-  /** drop — closes the channel as a failure would (both ends see `close` and resume). */
-  drop(): void {
-    this.dc.close();
-  }
-
-  /** die — the peer went silent: give up on this channel now (its close may take until SCTP times out). */
-  private die(): void {
-    this.stop(true);
-    this.dc.close();
-  }
-
-  private onMessage(data: unknown): void {
-    if (this.closed) return;
-    this.alive?.heard();
+  protected onMessage(data: unknown): void {
     const m = typeof data === 'string' ? parseChannel(data) : null;
     if (!m) return this.protocolError();
     switch (m.t) {
@@ -222,15 +183,6 @@ export class SenderSession {
     this.hooks.sent(i, data.byteLength);
   }
 
-  private sendText(m: ChannelMessage): void {
-    try {
-      if (this.dc.readyState === 'open') this.dc.send(JSON.stringify(m));
-      this.alive?.sent();
-    } catch {
-      // The channel is going away; the close event follows.
-    }
-  }
-
   private sleep(): Promise<void> {
     return new Promise((resolve) => (this.wake = resolve));
   }
@@ -239,11 +191,5 @@ export class SenderSession {
     const w = this.wake;
     this.wake = null;
     w?.();
-  }
-
-  private protocolError(): void {
-    // A confused or hostile receiver: drop the channel; the transfer resumes on a fresh one.
-    this.close();
-    this.hooks.closed();
   }
 }

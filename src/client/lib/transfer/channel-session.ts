@@ -1,0 +1,80 @@
+// What both ends of a transfer channel share: liveness pings, sending control messages, and the ways a session ends.
+import { Keepalive } from './keepalive.js';
+import type { ChannelMessage } from './messages.js';
+
+/**
+ * ChannelSession — one data channel carrying one file, from either end. A session ends by
+ * `close` (deliberately, the transfer is told nothing), `drop` (as a failure would), `die`
+ * (the peer went silent) or a protocol error; the last two report `closed` so the transfer
+ * resumes on a fresh channel.
+ */
+export abstract class ChannelSession {
+  closed = false;
+  protected alive: Keepalive | null = null;
+
+  constructor(protected readonly dc: RTCDataChannel, private readonly onClosed: () => void) {
+    dc.binaryType = 'arraybuffer';
+    dc.addEventListener('message', (e: MessageEvent) => {
+      if (this.closed) return;
+      this.alive?.heard();
+      this.onMessage(e.data);
+    });
+    dc.addEventListener('close', () => this.stop(true));
+    const live = () => {
+      if (!this.closed) this.alive = new Keepalive(() => this.sendText({ t: 'ping' }), () => this.die());
+    };
+    if (dc.readyState === 'open') live();
+    else dc.addEventListener('open', live, { once: true });
+  }
+
+  /** cancel — tells the other end and closes the channel. */
+  cancel(reason: 'cancelled' | 'failed' = 'cancelled'): void {
+    this.sendText({ t: 'cancel', reason });
+    this.close();
+  }
+
+  close(): void {
+    this.stop(false);
+    this.dc.close();
+  }
+
+  /** drop — closes the channel as a failure would (both ends see `close` and resume). */
+  drop(): void {
+    this.dc.close();
+  }
+
+  /** stop — ends the session; `report` says whether the transfer should hear about it. */
+  stop(report = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.alive?.stop();
+    this.stopped();
+    if (report) this.onClosed();
+  }
+
+  protected abstract onMessage(data: unknown): void;
+
+  /** stopped — the subclass lets go of its timers and wakes what waits. */
+  protected abstract stopped(): void;
+
+  protected sendText(m: ChannelMessage): void {
+    try {
+      if (this.dc.readyState === 'open') this.dc.send(JSON.stringify(m));
+      this.alive?.sent();
+    } catch {
+      // The channel is going away; its close event follows.
+    }
+  }
+
+  /** protocolError — a confused or hostile peer: drop the channel; the transfer resumes on a fresh one. */
+  protected protocolError(): void {
+    this.close();
+    this.onClosed();
+  }
+
+  /** die — the peer went silent: give up on this channel now (its close may take until SCTP times out). */
+  protected die(): void {
+    this.stop(true);
+    this.dc.close();
+  }
+}

@@ -1,0 +1,71 @@
+// What a file transfer is in either direction: its record, status, current channel session, counters and speed.
+import { chunkLength, type Bitmap } from './bitmap.js';
+import type { ChannelSession } from './channel-session.js';
+import { FINAL, type Counters, type TransferContext, type TransferInfo, type TransferStatus } from './model.js';
+import { SpeedMeter } from './speed.js';
+
+/** The part of a stored record both directions have. */
+interface FileRecord {
+  id: string;
+  name: string;
+  size: number;
+  chunkSize: number;
+  peerName: string;
+}
+
+/** Transfer — one file on its way, in or out; the subclass owns its channel's protocol. */
+export abstract class Transfer<R extends FileRecord, S extends ChannelSession> {
+  abstract readonly direction: TransferInfo['direction'];
+  error: string | null = null;
+  session: S | null = null;
+  sessionPeer: string | null = null;
+  readonly counters: Counters = { bytes: 0, resent: 0, rejected: 0, sessions: 0 };
+  protected readonly meter = new SpeedMeter();
+
+  constructor(protected readonly ctx: TransferContext, readonly rec: R, public status: TransferStatus) {}
+
+  get id(): string {
+    return this.rec.id;
+  }
+
+  get final(): boolean {
+    return FINAL.has(this.status);
+  }
+
+  /** done — bytes verified by the receiver. */
+  abstract get done(): number;
+
+  info(): TransferInfo {
+    return {
+      id: this.id, direction: this.direction, name: this.rec.name, size: this.rec.size, peerName: this.rec.peerName,
+      status: this.status, done: this.done, speed: this.status === 'active' ? this.meter.speed() : 0,
+      sha256: this.sha256Shown(), error: this.error, waitingForFile: this.needsFileAgain(), counters: { ...this.counters },
+    };
+  }
+
+  /** closeSession — drops the current channel without ending the transfer. */
+  closeSession(): void {
+    const s = this.session;
+    this.session = null;
+    s?.close();
+  }
+
+  setStatus(s: TransferStatus): void {
+    if (this.final) return;
+    this.status = s;
+    this.ctx.changed(this.id);
+  }
+
+  protected abstract sha256Shown(): string | null;
+  /** needsFileAgain — the sender must pick the file again (on the receiving side: it was asked to). */
+  protected abstract needsFileAgain(): boolean;
+
+  /** bytesIn — the bytes of the chunks set in `chunks` (the last chunk may be short). */
+  protected bytesIn(chunks: Bitmap): number {
+    const { size, chunkSize } = this.rec;
+    const count = chunks.size;
+    let bytes = chunks.count * chunkSize;
+    if (count && chunks.has(count - 1)) bytes -= chunkSize - chunkLength(count - 1, size, chunkSize);
+    return bytes;
+  }
+}
