@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps): HearthApp {
   const hub = new SignalingHub(redis, rooms, log, { heartbeatMs, lobbyDebounceMs: 100 });
   const ringing = new Ringing({ redis, calls, rooms, users, hub, log, timeoutMs: config.ringTimeoutSeconds * 1000, ringsPerMinute: deps.ringsPerMinute });
   const signaling = new SignalingServer({
-    config, log, redis, rooms, chat, hub, users, ringing, sessionParser, sessionStore: sessions.store, limits: deps.signalingLimits,
+    config, log, redis, rooms, chat, hub, users, ringing, sessionParser, sessionStore: sessions.store, limits: deps.signalingLimits, resumeSecret: deps.sessionSecret,
   });
   const app = express();
 

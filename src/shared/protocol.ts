@@ -203,13 +203,14 @@ export interface RoomInfo {
 }
 
 export type ServerMessage =
-  | { type: 'welcome'; peerId: string; user: UserRef; iceServers: { urls: string | string[]; username?: string; credential?: string }[]; maxPayload: number }
+  | { type: 'welcome'; peerId: string; user: UserRef; iceServers: { urls: string | string[]; username?: string; credential?: string }[]; maxPayload: number; resume: string }
   | { type: 'lobby'; online: OnlineEntry[]; rooms: LiveRoom[] }
   | { type: 'joined'; room: RoomInfo; self: Peer; peers: Peer[]; ref?: string }
   | { type: 'left'; room: string; ref?: string }
   | { type: 'peer-joined'; room: string; peer: Peer }
   | { type: 'peer-updated'; room: string; peer: Peer }
-  | { type: 'peer-left'; room: string; peerId: string; reason: 'left' | 'timeout' }
+  /** reason: 'left' (Leave, or the tab closed), 'timeout' (heartbeat lapsed), 'dropped' (its connection broke; it may come back with the same peerId). */
+  | { type: 'peer-left'; room: string; peerId: string; reason: 'left' | 'timeout' | 'dropped' }
   | { type: 'room-closed'; room: string; reason: 'deleted' }
   | { type: 'signal'; from: string; payload: SignalPayload }
   | { type: 'chat'; room: string; message: ChatMessage }

@@ -300,19 +300,52 @@ describe('the call in a real browser', function () {
     await waitDecoding(ada.page, 1);
   });
 
-  it('a dropped signaling socket reconnects and the call recovers without a reload', async () => {
-    const before = await peerIdOf(grace.page);
-    await grace.page.evaluate(() => window.__hearth!.signaling.drop());
-    await grace.page.waitForFunction((old) => {
-      const id = window.__hearth!.session!.self?.peerId;
-      return !!id && id !== old;
-    }, { timeout: 10_000 }, before);
+  it('a dropped signaling socket reconnects as the same peer: the call keeps its connections and media, without a reload', async () => {
+    const graceId = await peerIdOf(grace.page);
+    const adaId = await peerIdOf(ada.page);
+    // Mark the live peer connections on both sides, to tell afterwards whether they were rebuilt.
+    const mark = (page: Page, other: string) => page.evaluate((o) => {
+      const pc = window.__hearth!.mesh!.connection(o) as (RTCPeerConnection & { mark?: boolean }) | undefined;
+      if (pc) pc.mark = true;
+      return !!pc;
+    }, other);
+    const marked = (page: Page, other: string) => page.evaluate((o) => !!(window.__hearth!.mesh!.connection(o) as (RTCPeerConnection & { mark?: boolean }) | undefined)?.mark, other);
+    expect(await mark(grace.page, adaId)).to.equal(true);
+    expect(await mark(ada.page, graceId)).to.equal(true);
+    await grace.page.evaluate(() => {
+      const w = window as unknown as { rejoined: boolean };
+      w.rejoined = false;
+      window.__hearth!.signaling.on('joined', () => (w.rejoined = true));
+      window.__hearth!.signaling.drop();
+    });
+    await grace.page.waitForFunction(() => (window as unknown as { rejoined: boolean }).rejoined, { timeout: 10_000 });
+    expect(await peerIdOf(grace.page)).to.equal(graceId);
+    // Ada saw Grace's connection break and come back, and kept her tile and connection meanwhile.
+    await ada.page.waitForFunction((id) => !document.querySelector(`[data-key="peer:${id}"] .tile-status:not([hidden])`), { timeout: 10_000 }, graceId);
+    expect(await marked(grace.page, adaId), 'Grace kept her connection to Ada').to.equal(true);
+    expect(await marked(ada.page, graceId), 'Ada kept her connection to Grace').to.equal(true);
     await waitDecoding(grace.page, 1);
     await waitDecoding(ada.page, 1);
     // The same person is one tile, not two.
     expect(await tileNames(ada.page)).to.deep.equal([`${names.ada} (you)`, names.grace]);
     expect(await tileNames(grace.page)).to.deep.equal([`${names.grace} (you)`, names.ada]);
     expect(await grace.page.evaluate(() => performance.getEntriesByType('navigation').length)).to.equal(1);
+  });
+
+  it('a reconnect that cannot resume (new peer id) rebuilds the connections and the call recovers', async () => {
+    const before = await peerIdOf(grace.page);
+    await grace.page.evaluate(() => {
+      (window.__hearth!.signaling as unknown as { resume: string | null }).resume = null;
+      window.__hearth!.signaling.drop();
+    });
+    await grace.page.waitForFunction((old) => {
+      const id = window.__hearth!.session!.self?.peerId;
+      return !!id && id !== old;
+    }, { timeout: 10_000 }, before);
+    await waitDecoding(grace.page, 1);
+    await waitDecoding(ada.page, 1);
+    expect(await tileNames(ada.page)).to.deep.equal([`${names.ada} (you)`, names.grace]);
+    expect(await tileNames(grace.page)).to.deep.equal([`${names.grace} (you)`, names.ada]);
   });
 
   it('without a camera (permission denied) one joins with audio only; the others see the placeholder and hear them', async () => {
@@ -423,5 +456,65 @@ describe('a full room, and a room that goes away', function () {
     }
     await screenshot(grace.page, 'room-deleted');
     expect([ada, grace, linus].flatMap((u) => u.errors)).to.deep.equal([]);
+  });
+});
+
+describe('a server restart during a call', function () {
+  this.timeout(90_000);
+  let hearth: TestHearth;
+  let browser: Browser;
+
+  before(async () => {
+    hearth = await startTestHearth();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await hearth?.close();
+  });
+
+  it('keeps the media flowing browser to browser; both tabs come back as the same peers and keep their connections', async () => {
+    const ada = await caller(browser, hearth, 'ada', 'Ada Lovelace');
+    const grace = await caller(browser, hearth, 'grace', 'Grace Hopper');
+    const slug = await createRoom(hearth, 'ada', 'Restart');
+    for (const u of [ada, grace]) {
+      await openRoom(u.page, hearth.origin, slug);
+      await joinCall(u.page);
+    }
+    for (const u of [ada, grace]) await waitDecoding(u.page, 1);
+    const ids = { ada: await peerIdOf(ada.page), grace: await peerIdOf(grace.page) };
+    const watch = (page: Page, other: string) => page.evaluate((o) => {
+      const w = window as unknown as { rejoins: number; closes: number };
+      (window.__hearth!.mesh!.connection(o) as RTCPeerConnection & { mark?: boolean }).mark = true;
+      w.rejoins = 0;
+      w.closes = 0;
+      window.__hearth!.signaling.on('joined', () => w.rejoins++);
+      window.__hearth!.signaling.onState((s) => { if (s === 'reconnecting') w.closes++; });
+    }, other);
+    await watch(ada.page, ids.grace);
+    await watch(grace.page, ids.ada);
+
+    const port = new URL(hearth.origin).port;
+    await hearth.close();
+    for (const u of [ada, grace]) await u.page.waitForFunction(() => (window as unknown as { closes: number }).closes > 0, { polling: 100, timeout: 10_000 });
+    // While the server is away, the call goes on: frames keep arriving over the peer connection.
+    const during = await inbound(ada.page);
+    await sleep(1_000);
+    expect((await inbound(ada.page))[0]!.frames, 'frames decoded while the server is down').to.be.above(during[0]!.frames);
+
+    hearth = await startTestHearth({ PORT: port }, { flush: false });
+    for (const u of [ada, grace]) await u.page.waitForFunction(() => (window as unknown as { rejoins: number }).rejoins > 0, { polling: 100, timeout: 20_000 });
+    expect(await peerIdOf(ada.page)).to.equal(ids.ada);
+    expect(await peerIdOf(grace.page)).to.equal(ids.grace);
+    for (const [u, other] of [[ada, ids.grace], [grace, ids.ada]] as const) {
+      expect(await u.page.evaluate((o) => !!(window.__hearth!.mesh!.connection(o) as (RTCPeerConnection & { mark?: boolean }) | undefined)?.mark, other), `${u.name} kept the connection`).to.equal(true);
+      await u.page.waitForFunction(() => !document.querySelector('#call-grid .tile-status:not([hidden])'), { polling: 100, timeout: 10_000 });
+      expect(await tileNames(u.page)).to.have.length(2);
+      await waitDecoding(u.page, 1);
+    }
+    // The server knows them as members again: the lobby shows the room with both.
+    expect((await hearth.app.rooms.members(slug)).map((m) => m.peerId).sort()).to.deep.equal([ids.ada, ids.grace].sort());
+    // The browser logs each refused reconnect attempt while the server was away; nothing else.
+    expect([...ada.errors, ...grace.errors].filter((e) => !/ERR_CONNECTION_REFUSED/.test(e))).to.deep.equal([]);
   });
 });

@@ -9,11 +9,16 @@ export class TestSocket {
   private waiters: { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
   closed: { code: number; reason: string } | null = null;
   peerId = '';
+  /** The welcome's resume token (a later socket presents it to keep this peer id). */
+  resume = '';
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (d) => {
       const m = JSON.parse(d.toString()) as ServerMessage;
-      if (m.type === 'welcome') this.peerId = m.peerId;
+      if (m.type === 'welcome') {
+        this.peerId = m.peerId;
+        this.resume = m.resume;
+      }
       this.received.push(m);
       this.waiters = this.waiters.filter((w) => {
         if (!w.pred(m)) return true;
@@ -27,12 +32,13 @@ export class TestSocket {
   }
 
   /** open — connects as the user signed in on `http` (cookie, CA, Origin of the server). */
-  static async open(http: HttpClient, ca: Buffer, opts: { origin?: string | null } = {}): Promise<TestSocket> {
+  static async open(http: HttpClient, ca: Buffer, opts: { origin?: string | null; resume?: string } = {}): Promise<TestSocket> {
     const cookie = [...http.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const headers: Record<string, string> = { cookie };
     const origin = opts.origin === undefined ? http.origin : opts.origin;
     if (origin) headers.origin = origin;
-    const ws = new WebSocket(`${http.origin.replace('https:', 'wss:')}/ws`, { headers, ca });
+    const query = opts.resume ? `?resume=${encodeURIComponent(opts.resume)}` : '';
+    const ws = new WebSocket(`${http.origin.replace('https:', 'wss:')}/ws${query}`, { headers, ca });
     const sock = new TestSocket(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -83,8 +89,9 @@ export class TestSocket {
     });
   }
 
-  close(): void {
-    this.ws.close();
+  /** close — as a page does when it goes away (1001), unless another code is given. */
+  close(code = 1001): void {
+    this.ws.close(code);
   }
 }
 

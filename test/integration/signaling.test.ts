@@ -328,6 +328,50 @@ describe('signaling channel /ws (real HTTPS, ws, Redis)', function () {
       expect(lobby.online.filter((o) => o.displayName === 'TWOTABS')).to.have.length(1);
     });
 
+    it('tells the room "left" on a clean close and "dropped" when a connection breaks', async () => {
+      const w = await socket(await user('reasonwatch'));
+      const r = await room('reasonwatch');
+      await w.request({ type: 'join', room: r.slug }, 'joined');
+      const c = await user('reasoner');
+      for (const [code, reason] of [[1001, 'left'], [4000, 'dropped']] as const) {
+        const s = await TestSocket.open(c, ca);
+        await s.request({ type: 'join', room: r.slug }, 'joined');
+        s.close(code);
+        const left = await w.next('peer-left', (m) => m.peerId === s.peerId);
+        expect(left.reason, `close code ${code}`).to.equal(reason);
+      }
+    });
+
+    it('lets a tab that reconnects keep its peer id with its resume token, and nobody else', async () => {
+      const w = await socket(await user('resumewatch'));
+      const r = await room('resumewatch');
+      await w.request({ type: 'join', room: r.slug }, 'joined');
+      const c = await user('resumer');
+      const first = await TestSocket.open(c, ca);
+      await first.request({ type: 'join', room: r.slug }, 'joined');
+      // The old socket is still open (its loss not yet noticed): the new one retires it.
+      const left = w.next('peer-left', (m) => m.peerId === first.peerId);
+      const second = await TestSocket.open(c, ca, { resume: first.resume });
+      sockets.push(second);
+      expect(second.peerId).to.equal(first.peerId);
+      expect((await first.waitClosed()).code).to.equal(1006);
+      expect((await left).reason).to.equal('dropped');
+      const joined = w.next('peer-joined', (m) => m.peer.peerId === first.peerId);
+      expect((await second.request({ type: 'join', room: r.slug }, 'joined')).type).to.equal('joined');
+      await joined;
+      // It is a live peer: signals reach it under that id.
+      w.send({ type: 'signal', to: first.peerId, payload: { kind: 'app', app: 'ping', data: 1 } });
+      expect((await second.next('signal')).from).to.equal(w.peerId);
+      // Another user's token, a forged one, or garbage: a fresh peer id.
+      const other = await user('notresumer');
+      for (const resume of [second.resume, `${second.peerId}.AAAA`, 'x'.repeat(500)]) {
+        const s = await TestSocket.open(other, ca, { resume });
+        expect(s.peerId).to.not.equal(second.peerId);
+        s.close();
+      }
+      expect(second.closed).to.equal(null);
+    });
+
     it('drops a connection that dies without a close within the heartbeat window', async () => {
       const watcher = await socket(await user('watch2'));
       const c = await user('ghost');
@@ -341,7 +385,7 @@ describe('signaling channel /ws (real HTTPS, ws, Redis)', function () {
       s.ws.pong = () => undefined;
       (s.ws as unknown as { _receiver: { removeAllListeners(): void } })._receiver.removeAllListeners();
       const left = await w2.next('peer-left', (m) => m.peerId === s.peerId, 5_000);
-      expect(left.reason).to.be.oneOf(['left', 'timeout']);
+      expect(left.reason).to.be.oneOf(['dropped', 'timeout']);
       await watcher.next('lobby', (m) => !m.online.some((o) => o.displayName === 'GHOST'), 5_000);
       (s.ws as unknown as { _socket: import('node:net').Socket })._socket.destroy();
     });

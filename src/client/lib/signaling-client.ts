@@ -15,8 +15,8 @@ export interface SignalingClientOptions {
 
 /**
  * SignalingClient — one connection to the server, kept open.
- * After a reconnect the server sees a new peer (new `welcome`), so owners of room state
- * listen to `welcome` and rejoin.
+ * A reconnect presents the last welcome's resume token, so the tab normally keeps its peer id;
+ * either way a new `welcome` arrives, and owners of room state listen to it and rejoin.
  */
 export class SignalingClient {
   state: ConnectionState = 'connecting';
@@ -27,6 +27,8 @@ export class SignalingClient {
   private readonly listeners = new Map<string, Set<(msg: never) => void>>();
   private readonly stateListeners = new Set<(s: ConnectionState, info?: { code: number; reason: string }) => void>();
   private readonly url: string;
+  /** The last welcome's resume token: presented on reconnect to keep this tab's peer id. */
+  private resume: string | null = null;
 
   constructor(private readonly opts: SignalingClientOptions = {}) {
     this.url = opts.url ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
@@ -44,7 +46,7 @@ export class SignalingClient {
   connect(): void {
     if (this.ws || this.state === 'closed') return;
     const WS = this.opts.WebSocketImpl ?? WebSocket;
-    const ws = new WS(this.url);
+    const ws = new WS(this.resume ? `${this.url}?resume=${encodeURIComponent(this.resume)}` : this.url);
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
@@ -57,7 +59,10 @@ export class SignalingClient {
       } catch {
         return;
       }
-      if (msg.type === 'welcome') this.peerId = msg.peerId;
+      if (msg.type === 'welcome') {
+        this.peerId = msg.peerId;
+        this.resume = msg.resume;
+      }
       this.listeners.get(msg.type)?.forEach((fn) => (fn as Listener<typeof msg.type>)(msg as never));
       this.listeners.get('*')?.forEach((fn) => (fn as (m: ServerMessage) => void)(msg as never));
     };

@@ -26,6 +26,9 @@ export interface SessionDeps {
 
 // A "left" toast waits this long: a quick rejoin (a reconnect) shows neither "left" nor "joined".
 const LEFT_TOAST_DELAY_MS = 1_500;
+// Someone whose signaling connection broke (not a Leave) keeps their tile and peer connection
+// this long, media still flowing browser to browser, while their tab reconnects.
+const RECONNECT_GRACE_MS = 20_000;
 const QUIET_ERRORS = new Set(['peer-not-found', 'not-in-room']);
 
 /** CallSession — everything between Join and Leave. */
@@ -45,7 +48,11 @@ export class CallSession {
   private ticks = 0;
   private selfStream: MediaStream | null = null;
   private mediaReady = false;
-  private joinSentFor: string | null = null;
+  /** Which signaling connection (count of welcomes) the last join went out on. */
+  private joinSentFor: number | null = null;
+  private welcomes = 0;
+  /** Peers whose connection to the server broke: dropped if they are not back in time. */
+  private readonly reconnecting = new Map<string, ReturnType<typeof setTimeout>>();
   private selfLevel = 0;
 
   constructor(private readonly d: SessionDeps) {
@@ -74,7 +81,7 @@ export class CallSession {
     signaling.on('joined', (m) => this.onJoined(m));
     signaling.on('peer-joined', (m) => this.onPeerJoined(m.peer));
     signaling.on('peer-updated', (m) => this.onPeerUpdated(m.peer));
-    signaling.on('peer-left', (m) => this.onPeerLeft(m.peerId));
+    signaling.on('peer-left', (m) => this.onPeerLeft(m.peerId, m.reason));
     signaling.on('signal', (m) => {
       if (this.phase === 'in-call') this.mesh.handleSignal(m.from, m.payload);
     });
@@ -86,6 +93,7 @@ export class CallSession {
     this.mesh.on('stream', (peerId, s) => this.onStream(peerId, s));
     this.mesh.on('stream-ended', (peerId, id) => this.grid.remove(`peer:${peerId}:${id}`));
     this.mesh.on('state', (peerId, s) => {
+      if (this.reconnecting.has(peerId) && (s === 'failed' || s === 'closed')) return this.gone(peerId);
       const text = s === 'connected' || s === 'closed' ? null : s === 'disconnected' || s === 'failed' ? 'Reconnecting…' : 'Connecting…';
       this.grid.setStatus(`peer:${peerId}`, text);
     });
@@ -114,29 +122,35 @@ export class CallSession {
   // ---- signaling -------------------------------------------------------------------------
 
   private onWelcome(m: ServerMessageOf<'welcome'>): void {
+    this.welcomes++;
     this.user = m.user;
     this.mesh.setIceServers(m.iceServers as RTCIceServer[]);
     if (this.phase === 'joining') this.requestJoin();
     if (this.phase !== 'in-call') return;
+    this.lastMedia = '';
+    if (m.peerId === this.self?.peerId) {
+      // Resumed: to the others we are the same peer, so every connection (and its media) stays.
+      this.requestJoin();
+      return;
+    }
     // The socket came back with a new peer id: everyone sees us leave and rejoin, so every
     // connection is rebuilt. Tiles stay (marked) until the new connections replace their streams.
     this.mesh.reset();
+    this.clearReconnecting();
     for (const key of this.grid.keys()) {
       if (/^peer:[^:]+:/.test(key)) this.grid.remove(key);
       else if (key.startsWith('peer:')) this.grid.setStatus(key, 'Reconnecting…');
     }
-    this.lastMedia = '';
     this.requestJoin();
   }
 
   /**
-   * requestJoin — sends `join` once per connection (peer id), and only once the devices are
+   * requestJoin — sends `join` once per signaling connection, and only once the devices are
    * settled: before `welcome` the server has not registered this tab yet, and onWelcome retries.
    */
   private requestJoin(): void {
-    const id = this.d.signaling.peerId;
-    if (!id || !this.mediaReady || this.joinSentFor === id) return;
-    if (this.d.signaling.join(this.d.slug)) this.joinSentFor = id;
+    if (!this.d.signaling.peerId || !this.mediaReady || this.joinSentFor === this.welcomes) return;
+    if (this.d.signaling.join(this.d.slug)) this.joinSentFor = this.welcomes;
   }
 
   private onJoined(m: ServerMessageOf<'joined'>): void {
@@ -153,17 +167,23 @@ export class CallSession {
     this.lastMedia = `${m.self.muted}|${m.self.cameraOff}`;
     this.onMedia();
     const present = new Set(m.peers.map((p) => p.peerId));
-    for (const id of this.roster.keys()) if (!present.has(id)) this.dropPeer(id);
+    // Not there (yet): after a server restart the others are reconnecting too.
+    for (const id of this.roster.keys()) if (!present.has(id)) this.holdOrDrop(id);
     for (const p of m.peers) {
       this.roster.set(p.peerId, p);
+      this.stopWaiting(p.peerId);
       this.showPeer(p);
-      this.mesh.connect(p.peerId); // we are the newcomer: we offer
+      this.mesh.connect(p.peerId); // we are the newcomer: we offer (a live connection is kept)
     }
     this.rosterChanged();
   }
 
   private onPeerJoined(p: Peer): void {
     if (this.phase !== 'in-call' || p.peerId === this.self?.peerId) return;
+    // Back after a broken connection: the peer connection carried on (or is rebuilt by its offer).
+    this.stopWaiting(p.peerId);
+    // Back under a new peer id (its tab could not resume): the one we were keeping is stale.
+    for (const id of [...this.reconnecting.keys()]) if (id !== p.peerId && this.roster.get(id)?.userId === p.userId) this.gone(id);
     // Another tab of someone already here is not news.
     const known = [...this.roster.values()].some((o) => o.userId === p.userId);
     this.roster.set(p.peerId, p);
@@ -184,8 +204,44 @@ export class CallSession {
     this.showPeer(p);
   }
 
-  private onPeerLeft(peerId: string): void {
+  private onPeerLeft(peerId: string, reason: 'left' | 'timeout' | 'dropped'): void {
+    if (!this.roster.has(peerId)) return;
+    if (reason === 'dropped') this.holdOrDrop(peerId);
+    else this.gone(peerId);
+  }
+
+  /** holdOrDrop — a peer's signaling broke: keep a working connection a while, else drop it now. */
+  private holdOrDrop(peerId: string): void {
+    if (this.reconnecting.has(peerId)) return;
+    if (this.mesh.connection(peerId)?.connectionState !== 'connected') return this.gone(peerId);
+    this.grid.setStatus(`peer:${peerId}`, 'Reconnecting…');
+    this.reconnecting.set(peerId, setTimeout(() => this.gone(peerId), RECONNECT_GRACE_MS));
+  }
+
+  /** stopWaiting — `peerId` is back: keep its connection unless it broke meanwhile. */
+  private stopWaiting(peerId: string): void {
+    const t = this.reconnecting.get(peerId);
+    if (t) {
+      clearTimeout(t);
+      this.reconnecting.delete(peerId);
+    }
+    const state = this.mesh.connection(peerId)?.connectionState;
+    if (state === 'connected') this.grid.setStatus(`peer:${peerId}`, null);
+    // A dead connection is replaced: the newcomer offers a fresh one. (A merely disconnected
+    // one recovers by its own ICE restart.)
+    else if (state === 'failed' || state === 'closed') this.mesh.remove(peerId);
+  }
+
+  private clearReconnecting(): void {
+    for (const t of this.reconnecting.values()) clearTimeout(t);
+    this.reconnecting.clear();
+  }
+
+  /** gone — `peerId` has left the call: tile and connection go, and (soon) a toast says so. */
+  private gone(peerId: string): void {
     const p = this.roster.get(peerId);
+    clearTimeout(this.reconnecting.get(peerId));
+    this.reconnecting.delete(peerId);
     if (!p) return;
     this.dropPeer(peerId);
     this.rosterChanged();
@@ -309,6 +365,7 @@ export class CallSession {
     this.lastMedia = '';
     for (const t of this.leftToasts.values()) clearTimeout(t);
     this.leftToasts.clear();
+    this.clearReconnecting();
   }
 
   private setPhase(phase: Phase, message?: string, code?: string): void {

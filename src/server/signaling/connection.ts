@@ -35,6 +35,8 @@ export class Connection implements LocalPeer {
   private readonly budget: RateLimiterMemory;
   private readonly strikes: RateLimiterMemory;
   closed = false;
+  /** Its tab reconnected and resumed this peer id on a new socket. */
+  superseded = false;
 
   constructor(
     readonly ws: WebSocket,

@@ -24,13 +24,13 @@ export const toPeer = (p: PeerRecord): Peer => ({
   peerId: p.peerId, userId: p.userId, displayName: p.displayName, muted: p.muted, cameraOff: p.cameraOff,
 });
 
-/** leaveRoom — takes a connection out of its room and tells the others (clean leave). */
-export async function leaveRoom(deps: HandlerDeps, conn: Connection): Promise<string | null> {
+/** leaveRoom — takes a connection out of its room and tells the others why. */
+export async function leaveRoom(deps: HandlerDeps, conn: Connection, reason: 'left' | 'dropped' = 'left'): Promise<string | null> {
   const room = conn.room;
   if (!room) return null;
   conn.room = null;
   if (await deps.rooms.leave(room, conn.peerId)) {
-    await deps.hub.toRoom(room, { type: 'peer-left', room, peerId: conn.peerId, reason: 'left' });
+    await deps.hub.toRoom(room, { type: 'peer-left', room, peerId: conn.peerId, reason });
   }
   await deps.hub.lobbyChanged();
   return room;

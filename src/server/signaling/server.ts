@@ -1,5 +1,5 @@
 // The /ws endpoint: authenticates the upgrade (session + Origin), then hands sockets to the hub.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RequestHandler } from 'express';
@@ -17,6 +17,8 @@ export interface SignalingDeps extends HandlerDeps {
   log: Logger;
   users: UserStore;
   sessionParser: RequestHandler;
+  /** Signs resume tokens (a tab that reconnects keeps its peer id, so calls keep their connections). */
+  resumeSecret: string;
   limits?: ConnectionLimits;
 }
 
@@ -39,11 +41,30 @@ export function sameOrigin(req: IncomingMessage): boolean {
   }
 }
 
+/** resumeToken — proof, for a later connection of the same user, that `peerId` was theirs. */
+export function resumeToken(secret: string, userId: string, peerId: string): string {
+  return `${peerId}.${createHmac('sha256', secret).update(`resume:${userId}:${peerId}`).digest('base64url')}`;
+}
+
+/** resumedPeerId — the peer id a valid token names for this user, else null. */
+function resumedPeerId(secret: string, userId: string, token: string | null): string | null {
+  if (!token || token.length > 128) return null;
+  const peerId = token.split('.')[0] ?? '';
+  if (!/^[A-Za-z0-9_-]{16}$/.test(peerId)) return null;
+  const want = Buffer.from(resumeToken(secret, userId, peerId));
+  const got = Buffer.from(token);
+  return want.length === got.length && timingSafeEqual(want, got) ? peerId : null;
+}
+
 /** SignalingServer — owns the WebSocketServer (noServer) and the per-socket lifecycle. */
 export class SignalingServer {
   private readonly wss: WebSocketServer;
   private readonly handlers;
   private readonly connections = new Set<Connection>();
+  /** Cleanups of closed sockets still running (a resumed tab waits for its old socket's). */
+  private readonly cleanups = new Map<Connection, Promise<void>>();
+  /** Set by close(): departures are then 'dropped' (people come back after the restart). */
+  private closing = false;
 
   constructor(private readonly deps: SignalingDeps) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false });
@@ -57,8 +78,8 @@ export class SignalingServer {
   /** handleUpgrade — the HTTPS server's 'upgrade' listener. */
   handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
-    const path = (req.url ?? '').split('?')[0];
-    if (path !== '/ws') return rejectUpgrade(socket, 404, 'Not Found');
+    const url = new URL(req.url ?? '/', 'https://hearth.invalid');
+    if (url.pathname !== '/ws') return rejectUpgrade(socket, 404, 'Not Found');
     if (!sameOrigin(req)) return rejectUpgrade(socket, 403, 'Forbidden');
     if (!this.deps.redis.isReady) return rejectUpgrade(socket, 503, 'Service Unavailable');
     this.deps.sessionParser(req as never, {} as ServerResponse as never, (err?: unknown) => {
@@ -66,14 +87,19 @@ export class SignalingServer {
       if (err || !session.session?.userId || !session.sessionID) return rejectUpgrade(socket, err ? 503 : 401, err ? 'Service Unavailable' : 'Unauthorized');
       void this.deps.users.findById(session.session.userId).then((user) => {
         if (!user) return rejectUpgrade(socket, 401, 'Unauthorized');
-        this.wss.handleUpgrade(req, socket, head, (ws) => void this.accept(ws, user.id, user.displayName, session.sessionID!));
+        const resumed = resumedPeerId(this.deps.resumeSecret, user.id, url.searchParams.get('resume'));
+        this.wss.handleUpgrade(req, socket, head, (ws) => void this.accept(ws, user.id, user.displayName, session.sessionID!, resumed));
       }, () => rejectUpgrade(socket, 503, 'Service Unavailable'));
     });
   };
 
-  private async accept(ws: WebSocket, userId: string, displayName: string, sessionId: string): Promise<void> {
+  private async accept(ws: WebSocket, userId: string, displayName: string, sessionId: string, resumed: string | null): Promise<void> {
     const { hub, rooms, log, config } = this.deps;
-    const peerId = randomBytes(12).toString('base64url');
+    // A tab coming back (network blip, server restart) keeps its peer id, so the people in its
+    // call keep their peer connections and media instead of rebuilding them.
+    const peerId = resumed ?? randomBytes(12).toString('base64url');
+    const previous = [...this.connections].find((c) => c.peerId === peerId);
+    if (previous) await this.retire(previous);
     const conn = new Connection(ws, peerId, userId, displayName, sessionId, this.handlers, log, this.deps.limits ?? DEFAULT_LIMITS);
     // An 'error' without a listener would crash the process (e.g. an invalid frame).
     ws.on('error', (err) => log.debug({ err: err.message, peerId }, 'signaling socket error'));
@@ -81,14 +107,18 @@ export class SignalingServer {
       if (isBinary) return conn.sendError('bad-message', 'Binary frames are not accepted; send JSON text.');
       conn.receive(data.toString());
     });
-    ws.on('close', () => void this.disconnect(conn));
+    ws.on('close', (code: number) => {
+      const cleanup = this.disconnect(conn, code);
+      this.cleanups.set(conn, cleanup);
+      void cleanup.finally(() => this.cleanups.delete(conn));
+    });
     this.connections.add(conn);
     hub.add(conn);
     // Registration goes first in the socket's queue, so no frame is handled before the peer exists.
     await conn.serial(async () => {
       try {
         await rooms.connect({ peerId, userId, displayName, instance: hub.instanceId, room: null, muted: false, cameraOff: false });
-        conn.send({ type: 'welcome', peerId, user: { id: userId, displayName }, iceServers: [...config.iceServers], maxPayload: MAX_PAYLOAD });
+        conn.send({ type: 'welcome', peerId, user: { id: userId, displayName }, iceServers: [...config.iceServers], maxPayload: MAX_PAYLOAD, resume: resumeToken(this.deps.resumeSecret, userId, peerId) });
         await hub.sendLobby(conn);
         await hub.lobbyChanged();
       } catch (err) {
@@ -98,14 +128,30 @@ export class SignalingServer {
     });
   }
 
-  private async disconnect(conn: Connection): Promise<void> {
+  /** retire — the socket a resumed tab left behind (not yet noticed dead): closed and cleaned up first. */
+  private async retire(old: Connection): Promise<void> {
+    old.superseded = true;
+    if (!this.cleanups.has(old)) {
+      const closed = new Promise((resolve) => old.ws.once('close', resolve));
+      old.ws.terminate();
+      await closed;
+    }
+    await this.cleanups.get(old);
+  }
+
+  private async disconnect(conn: Connection, code: number): Promise<void> {
     conn.closed = true;
     this.connections.delete(conn);
     this.deps.hub.remove(conn.peerId);
+    // The page closed its socket (Leave, tab closed, navigated away): it has left. Anything
+    // else (network loss, server restart, a resumed tab's old socket) may come straight back.
+    const clean = (code === 1000 || code === 1001) && !this.closing && !conn.superseded;
     try {
       await conn.settled();
-      await leaveRoom(this.deps, conn);
-      await this.deps.rooms.disconnect(conn.peerId, null);
+      await leaveRoom(this.deps, conn, clean ? 'left' : 'dropped');
+      // Another instance may already hold this peer id again (the tab reconnected there).
+      const rec = await this.deps.rooms.peer(conn.peerId);
+      if (!rec || rec.instance === this.deps.hub.instanceId) await this.deps.rooms.disconnect(conn.peerId, null);
       await this.deps.ringing.onDisconnect(conn);
       await this.deps.hub.lobbyChanged();
     } catch (err) {
@@ -116,6 +162,7 @@ export class SignalingServer {
 
   /** close — tells every client the server is going away and stops accepting. */
   async close(): Promise<void> {
+    this.closing = true;
     for (const c of this.connections) c.close(CloseCode.GoingAway, 'server shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     for (const c of this.connections) c.ws.terminate();
