@@ -1,33 +1,22 @@
 import { expect } from 'chai';
-import type { Browser } from 'puppeteer';
-import { launchBrowser, newUser, registerInBrowser, screenshot } from '../helpers/browser.js';
-import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
+import { newUser, registerInBrowser, screenshot } from '../helpers/browser.js';
+import { useHearthAndBrowser } from '../helpers/hearth.js';
 
 describe('accounts in a real browser', function () {
   this.timeout(60_000);
-  let hearth: TestHearth;
-  let browser: Browser;
-
-  before(async () => {
-    hearth = await startTestHearth();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await hearth?.close();
-  });
+  const env = useHearthAndBrowser();
 
   it('registers, signs out and signs in again, returning to where the user was going', async () => {
-    const user = await newUser(browser, 'ada');
+    const user = await newUser(env.browser, 'ada');
     const { page } = user;
-    await page.goto(`${hearth.origin}/`);
+    await page.goto(`${env.hearth.origin}/`);
     expect(new URL(page.url()).pathname).to.equal('/login');
     await screenshot(page, 'login');
     await page.locator('::-p-aria(Create an account)').click();
     await page.waitForSelector('::-p-aria(Create account)');
     await screenshot(page, 'register');
 
-    await registerInBrowser(user, hearth.origin, 'ada', 'Ada Lovelace');
+    await registerInBrowser(user, env.hearth.origin, 'ada', 'Ada Lovelace');
     await page.waitForSelector('::-p-text(Ada Lovelace)');
     await screenshot(page, 'lobby-placeholder');
 
@@ -43,7 +32,7 @@ describe('accounts in a real browser', function () {
     expect(alert).to.equal('Wrong username or password.');
     await screenshot(page, 'login-error');
 
-    await page.goto(`${hearth.origin}/login?next=${encodeURIComponent('/nowhere')}`);
+    await page.goto(`${env.hearth.origin}/login?next=${encodeURIComponent('/nowhere')}`);
     await page.locator('::-p-aria(Username)').fill('ADA');
     await page.locator('::-p-aria(Password)').fill('correct horse battery');
     await Promise.all([page.waitForNavigation(), page.locator('::-p-aria(Sign in)').click()]);
@@ -53,7 +42,7 @@ describe('accounts in a real browser', function () {
 
     // Phone width: the sign-in page still fits.
     await page.setViewport({ width: 390, height: 844 });
-    await page.goto(`${hearth.origin}/`);
+    await page.goto(`${env.hearth.origin}/`);
     await screenshot(page, 'lobby-phone');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
     expect(overflow, 'no horizontal scrolling on a phone').to.equal(false);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'puppeteer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { launchBrowser, screenshot, type TestUser } from '../helpers/browser.js';
-import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
+import { startTestHearth, useHearthAndBrowser, type TestHearth } from '../helpers/hearth.js';
 import { tempDir } from '../helpers/processes.js';
 import { caller, createRoom, inbound, joinCall, NO_CAMERA, NO_DEVICES, openRoom, PC_HOOK, peerIdOf, tileNames, TOAST_LOG, waitDecoding, waitToast } from '../helpers/call.js';
 
@@ -461,24 +461,14 @@ describe('a full room, and a room that goes away', function () {
 
 describe('a server restart during a call', function () {
   this.timeout(90_000);
-  let hearth: TestHearth;
-  let browser: Browser;
-
-  before(async () => {
-    hearth = await startTestHearth();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await hearth?.close();
-  });
+  const env = useHearthAndBrowser();
 
   it('keeps the media flowing browser to browser; both tabs come back as the same peers and keep their connections', async () => {
-    const ada = await caller(browser, hearth, 'ada', 'Ada Lovelace');
-    const grace = await caller(browser, hearth, 'grace', 'Grace Hopper');
-    const slug = await createRoom(hearth, 'ada', 'Restart');
+    const ada = await caller(env.browser, env.hearth, 'ada', 'Ada Lovelace');
+    const grace = await caller(env.browser, env.hearth, 'grace', 'Grace Hopper');
+    const slug = await createRoom(env.hearth, 'ada', 'Restart');
     for (const u of [ada, grace]) {
-      await openRoom(u.page, hearth.origin, slug);
+      await openRoom(u.page, env.hearth.origin, slug);
       await joinCall(u.page);
     }
     for (const u of [ada, grace]) await waitDecoding(u.page, 1);
@@ -494,15 +484,15 @@ describe('a server restart during a call', function () {
     await watch(ada.page, ids.grace);
     await watch(grace.page, ids.ada);
 
-    const port = new URL(hearth.origin).port;
-    await hearth.close();
+    const port = new URL(env.hearth.origin).port;
+    await env.hearth.close();
     for (const u of [ada, grace]) await u.page.waitForFunction(() => (window as unknown as { closes: number }).closes > 0, { polling: 100, timeout: 10_000 });
     // While the server is away, the call goes on: frames keep arriving over the peer connection.
     const during = await inbound(ada.page);
     await sleep(1_000);
     expect((await inbound(ada.page))[0]!.frames, 'frames decoded while the server is down').to.be.above(during[0]!.frames);
 
-    hearth = await startTestHearth({ PORT: port }, { flush: false });
+    env.hearth = await startTestHearth({ PORT: port }, { flush: false });
     for (const u of [ada, grace]) await u.page.waitForFunction(() => (window as unknown as { rejoins: number }).rejoins > 0, { polling: 100, timeout: 20_000 });
     expect(await peerIdOf(ada.page)).to.equal(ids.ada);
     expect(await peerIdOf(grace.page)).to.equal(ids.grace);
@@ -513,7 +503,7 @@ describe('a server restart during a call', function () {
       await waitDecoding(u.page, 1);
     }
     // The server knows them as members again: the lobby shows the room with both.
-    expect((await hearth.app.rooms.members(slug)).map((m) => m.peerId).sort()).to.deep.equal([ids.ada, ids.grace].sort());
+    expect((await env.hearth.app.rooms.members(slug)).map((m) => m.peerId).sort()).to.deep.equal([ids.ada, ids.grace].sort());
     // The browser logs each refused reconnect attempt while the server was away; nothing else.
     expect([...ada.errors, ...grace.errors].filter((e) => !/ERR_CONNECTION_REFUSED/.test(e))).to.deep.equal([]);
   });

@@ -200,15 +200,25 @@ describe('file transfer in real browsers', function () {
     await bob.page.evaluate(() => (window as any).__hearth.transfers.closeChannels());
     await waitRow(bob.page, `t.id === '${id}' && t.done >= t.size * 0.6`);
     const peerIds = await Promise.all([ada.page, bob.page].map((p) => p.evaluate(() => (window as any).__hearth.signaling.peerId)));
-    await Promise.all([ada.page, bob.page].map((p) => p.evaluate(() => (window as any).__hearth.signaling.drop())));
+    // Ada's tab resumes its peer id; Bob's cannot (its token is gone) and comes back as a new peer.
+    await bob.page.evaluate(() => ((window as any).__hearth.signaling.resume = null));
+    await Promise.all([ada.page, bob.page].map((p) => p.evaluate(() => {
+      (window as any).welcomes = 0;
+      (window as any).__hearth.signaling.on('welcome', () => (window as any).welcomes++);
+      (window as any).__hearth.signaling.drop();
+    })));
     const sent = await waitRow(ada.page, `t.id === '${id}' && t.status === 'verified'`);
     const got = await waitRow(bob.page, `t.id === '${id}' && t.status === 'verified'`);
     expect(got.sha256).to.equal(fifty.sha256);
     expect(sent.counters.sessions).to.be.at.least(2);
     expect(sent.counters.resent).to.be.below(0.1 * sent.size);
-    // The sockets really came back as new peers.
-    await ready(ada.page);
-    expect(await ada.page.evaluate(() => (window as any).__hearth.signaling.peerId)).to.not.equal(peerIds[0]);
+    // Both sockets really reconnected: Ada as the same peer, Bob as a new one.
+    for (const p of [ada.page, bob.page]) {
+      await ready(p);
+      expect(await p.evaluate(() => (window as any).welcomes)).to.equal(1);
+    }
+    expect(await ada.page.evaluate(() => (window as any).__hearth.signaling.peerId)).to.equal(peerIds[0]);
+    expect(await bob.page.evaluate(() => (window as any).__hearth.signaling.peerId)).to.not.equal(peerIds[1]);
   });
 
   it('resumes without a new Accept when the receiver reloads mid-transfer', async () => {

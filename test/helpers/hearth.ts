@@ -1,6 +1,7 @@
 // Starts a real Hearth (real HTTPS, real Redis) on port 0 for integration and e2e tests.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Browser } from 'puppeteer';
 import { createClient } from 'redis';
 import { loadAssets } from '../../src/server/assets.js';
 import { loadConfig, type Config } from '../../src/server/config.js';
@@ -9,6 +10,7 @@ import { createLogger } from '../../src/server/log.js';
 import { ensureCertificates, type TlsMaterial } from '../../src/server/tls/certs.js';
 import { DEFAULT_THROTTLE, type ThrottleLimits } from '../../src/server/auth/throttle.js';
 import type { ConnectionLimits } from '../../src/server/signaling/connection.js';
+import { launchBrowser } from './browser.js';
 import { sharedRedis } from './root-hooks.js';
 import { tempDir } from './processes.js';
 
@@ -57,4 +59,21 @@ export async function startTestHearth(env: Record<string, string> = {}, extra: {
     signalingLimits: extra.signalingLimits,
   });
   return { ...running, config, origin: `https://127.0.0.1:${running.port}` };
+}
+
+/**
+ * useHearthAndBrowser — for the enclosing mocha `describe`: a fresh Hearth and a Chromium,
+ * started before its tests and stopped after them. Reassign `hearth` to restart the server.
+ */
+export function useHearthAndBrowser(): { hearth: TestHearth; browser: Browser } {
+  const env = {} as { hearth: TestHearth; browser: Browser };
+  before(async () => {
+    env.hearth = await startTestHearth();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.hearth?.close();
+  });
+  return env;
 }
