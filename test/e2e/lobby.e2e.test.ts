@@ -64,9 +64,12 @@ describe('lobby in real browsers', function () {
 
     // Bob's tab and a second tab of Ada's take the seats through the real signaling channel.
     await bob.page.waitForFunction(() => (window as any).__hearth?.signaling?.isOpen === true, { timeout: 5_000, polling: 100 });
+    // Ada's keyboard focus is on Bob's Call button while the lobby updates around it.
+    await (await ada.page.waitForSelector('::-p-aria(Call Bob 山田)'))!.focus();
     await bob.page.evaluate((slug) => (window as any).__hearth.signaling.join(slug), room.slug);
     const badge = (n: string) => ada.page.waitForFunction((slug, text) => document.querySelector(`#live-rooms li[data-slug="${slug}"] .badge .visually-hidden`)?.textContent === text, { timeout: 5_000, polling: 100 }, room.slug, n);
     await badge('1 of 2');
+    expect(await ada.page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'focus kept through lobby updates').to.equal('Call Bob 山田');
     const adaTab2 = await ada.ctx.newPage();
     await adaTab2.goto(`${hearth.origin}/`);
     await adaTab2.waitForFunction(() => (window as any).__hearth?.signaling?.isOpen === true, { timeout: 5_000, polling: 100 });

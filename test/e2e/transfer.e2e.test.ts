@@ -73,8 +73,8 @@ async function waitRow(page: Page, pred: string, timeout = 60_000): Promise<Row>
 /** sendFiles — clicks "Send file to <name>" and picks `files` in the chooser; returns the new rows' ids. */
 async function sendFiles(from: Page, toName: string, files: string[]): Promise<string[]> {
   const before = new Set((await rows(from)).map((r) => r.id));
-  const btn = await from.waitForSelector(`::-p-aria(Send file to ${toName})`, { timeout: 10_000 });
-  const [chooser] = await Promise.all([from.waitForFileChooser(), btn!.click()]);
+  // A locator retries if a lobby update replaces the button between finding and clicking it.
+  const [chooser] = await Promise.all([from.waitForFileChooser(), from.locator(`::-p-aria(Send file to ${toName})`).setTimeout(10_000).click()]);
   await chooser.accept(files);
   await from.waitForFunction((n) => (window as any).__hearth.transfers.list().length >= n, { polling: 50, timeout: 5_000 }, before.size + files.length);
   return (await rows(from)).filter((r) => !before.has(r.id)).map((r) => r.id);

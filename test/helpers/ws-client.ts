@@ -32,13 +32,15 @@ export class TestSocket {
   }
 
   /** open — connects as the user signed in on `http` (cookie, CA, Origin of the server). */
-  static async open(http: HttpClient, ca: Buffer, opts: { origin?: string | null; resume?: string } = {}): Promise<TestSocket> {
+  static async open(http: HttpClient, ca: Buffer, opts: { origin?: string | null; resume?: string; server?: string } = {}): Promise<TestSocket> {
     const cookie = [...http.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const headers: Record<string, string> = { cookie };
-    const origin = opts.origin === undefined ? http.origin : opts.origin;
+    // `server`: another instance sharing the same Redis (the session cookie works there too).
+    const server = opts.server ?? http.origin;
+    const origin = opts.origin === undefined ? server : opts.origin;
     if (origin) headers.origin = origin;
     const query = opts.resume ? `?resume=${encodeURIComponent(opts.resume)}` : '';
-    const ws = new WebSocket(`${http.origin.replace('https:', 'wss:')}/ws${query}`, { headers, ca });
+    const ws = new WebSocket(`${server.replace('https:', 'wss:')}/ws${query}`, { headers, ca });
     const sock = new TestSocket(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

@@ -372,6 +372,35 @@ describe('signaling channel /ws (real HTTPS, ws, Redis)', function () {
       expect(second.closed).to.equal(null);
     });
 
+    it('keeps the seat of a tab that resumed on another instance when its old socket is found dead', async () => {
+      const other = await startTestHearth({}, { flush: false });
+      try {
+        const w = await socket(await user('hopwatch'));
+        const r = await room('hopwatch');
+        await w.request({ type: 'join', room: r.slug }, 'joined');
+        const c = await user('hopper');
+        const first = await TestSocket.open(c, ca);
+        await first.request({ type: 'join', room: r.slug }, 'joined');
+        // The first socket goes silent (its network broke); the tab comes back through the other instance.
+        (first.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+        first.ws.pong = () => undefined;
+        const second = await TestSocket.open(c, ca, { resume: first.resume, server: other.origin });
+        sockets.push(second);
+        expect(second.peerId).to.equal(first.peerId);
+        const joined = w.next('peer-joined', (m) => m.peer.peerId === first.peerId);
+        expect((await second.request({ type: 'join', room: r.slug }, 'joined')).type).to.equal('joined');
+        await joined;
+        const left = w.next('peer-left', (m) => m.peerId === first.peerId, 10_000).then(() => true, () => false);
+        // This instance's heartbeat (500 ms here) terminates the silent socket and cleans up after it.
+        while (hearth.app.hub.local(first.peerId)) await sleep(100);
+        expect(await Promise.race([left, sleep(1_000).then(() => false)]), 'nobody is told the resumed tab left').to.equal(false);
+        expect((await hearth.app.rooms.members(r.slug)).map((m) => m.peerId)).to.include(second.peerId);
+        (first.ws as unknown as { _socket: import('node:net').Socket })._socket.destroy();
+      } finally {
+        await other.close();
+      }
+    });
+
     it('drops a connection that dies without a close within the heartbeat window', async () => {
       const watcher = await socket(await user('watch2'));
       const c = await user('ghost');

@@ -5,6 +5,9 @@ import { avatar, h as el, icon } from './dom.js';
 
 /** LobbyView — owns the three lists and their empty states. */
 export class LobbyView {
+  /** Rendered rows by user, with what they showed: an unchanged person keeps their row (and focus). */
+  private readonly rows = new Map<string, { sig: string; li: HTMLLIElement }>();
+
   constructor(private readonly root: HTMLElement, private readonly selfId: string) {}
 
   /** personActions — hook for features that add per-person buttons (call, send file). */
@@ -13,22 +16,45 @@ export class LobbyView {
   renderOnline(online: OnlineEntry[]): void {
     const list = this.root.querySelector<HTMLUListElement>('#online-list');
     if (!list) return;
+    // Lobby updates arrive often; rebuilding a row would drop the keyboard focus on its buttons
+    // (and pull a button from under a pointer). Rows are rebuilt only when they change, and a
+    // focused button that had to be rebuilt gets the focus back.
+    const focused = document.activeElement instanceof HTMLElement && list.contains(document.activeElement) ? document.activeElement : null;
+    const focusedUser = focused?.closest<HTMLElement>('li[data-user-id]')?.dataset.userId;
+    const focusedName = focused?.getAttribute('aria-label') ?? focused?.textContent ?? '';
+    const seen = new Set<string>();
     const items = online.map((p) => {
-      const isSelf = p.userId === this.selfId;
-      const where = p.where.kind === 'room'
-        ? el('span', { class: 'person__where' }, 'In ', el('a', { href: `/r/${encodeURIComponent(p.where.slug)}` }, p.where.name))
-        : el('span', { class: 'person__where' }, p.where.kind === 'call' ? 'In a call' : 'In the lobby');
-      const actions = el('div', { class: 'person-actions' });
-      if (!isSelf) for (const add of this.personActions) add(p, actions);
-      return el('li', { class: isSelf ? 'person person--self' : 'person', 'data-user-id': p.userId },
-        avatar(p.displayName),
-        el('div', { class: 'person__body' },
-          el('span', { class: 'person__name' }, p.displayName, isSelf && el('span', { class: 'person__you' }, ' (you)')),
-          where),
-        actions);
+      seen.add(p.userId);
+      const sig = JSON.stringify(p);
+      const kept = this.rows.get(p.userId);
+      if (kept?.sig === sig) return kept.li;
+      const li = this.row(p);
+      this.rows.set(p.userId, { sig, li });
+      return li;
     });
-    list.replaceChildren(...items);
+    for (const id of [...this.rows.keys()]) if (!seen.has(id)) this.rows.delete(id);
+    if (items.some((li, i) => list.children[i] !== li) || list.children.length !== items.length) list.replaceChildren(...items);
+    if (focused && !focused.isConnected && focusedUser) {
+      const row = this.rows.get(focusedUser)?.li;
+      const again = [...(row?.querySelectorAll<HTMLElement>('button, a') ?? [])].find((b) => (b.getAttribute('aria-label') ?? b.textContent ?? '') === focusedName);
+      again?.focus();
+    }
     this.toggleEmpty('#online-empty', online.some((p) => p.userId !== this.selfId));
+  }
+
+  private row(p: OnlineEntry): HTMLLIElement {
+    const isSelf = p.userId === this.selfId;
+    const where = p.where.kind === 'room'
+      ? el('span', { class: 'person__where' }, 'In ', el('a', { href: `/r/${encodeURIComponent(p.where.slug)}` }, p.where.name))
+      : el('span', { class: 'person__where' }, p.where.kind === 'call' ? 'In a call' : 'In the lobby');
+    const actions = el('div', { class: 'person-actions' });
+    if (!isSelf) for (const add of this.personActions) add(p, actions);
+    return el('li', { class: isSelf ? 'person person--self' : 'person', 'data-user-id': p.userId },
+      avatar(p.displayName),
+      el('div', { class: 'person__body' },
+        el('span', { class: 'person__name' }, p.displayName, isSelf && el('span', { class: 'person__you' }, ' (you)')),
+        where),
+      actions) as HTMLLIElement;
   }
 
   renderLiveRooms(rooms: LiveRoom[]): void {

@@ -148,10 +148,13 @@ export class SignalingServer {
     const clean = (code === 1000 || code === 1001) && !this.closing && !conn.superseded;
     try {
       await conn.settled();
-      await leaveRoom(this.deps, conn, clean ? 'left' : 'dropped');
-      // Another instance may already hold this peer id again (the tab reconnected there).
+      // The tab may already be back under this peer id on another instance (it resumed there
+      // before this socket was found dead): then its records and seat are that socket's now.
       const rec = await this.deps.rooms.peer(conn.peerId);
-      if (!rec || rec.instance === this.deps.hub.instanceId) await this.deps.rooms.disconnect(conn.peerId, null);
+      if (!rec || rec.instance === this.deps.hub.instanceId) {
+        await leaveRoom(this.deps, conn, clean ? 'left' : 'dropped');
+        await this.deps.rooms.disconnect(conn.peerId, null);
+      }
       await this.deps.ringing.onDisconnect(conn);
       await this.deps.hub.lobbyChanged();
     } catch (err) {
