@@ -220,16 +220,17 @@ export class CallSession {
 
   /** stopWaiting — `peerId` is back: keep its connection unless it broke meanwhile. */
   private stopWaiting(peerId: string): void {
-    const t = this.reconnecting.get(peerId);
-    if (t) {
-      clearTimeout(t);
-      this.reconnecting.delete(peerId);
-    }
+    this.forgetReconnecting(peerId);
     const state = this.mesh.connection(peerId)?.connectionState;
     if (state === 'connected') this.grid.setStatus(`peer:${peerId}`, null);
     // A dead connection is replaced: the newcomer offers a fresh one. (A merely disconnected
     // one recovers by its own ICE restart.)
     else if (state === 'failed' || state === 'closed') this.mesh.remove(peerId);
+  }
+
+  private forgetReconnecting(peerId: string): void {
+    clearTimeout(this.reconnecting.get(peerId));
+    this.reconnecting.delete(peerId);
   }
 
   private clearReconnecting(): void {
@@ -240,8 +241,7 @@ export class CallSession {
   /** gone — `peerId` has left the call: tile and connection go, and (soon) a toast says so. */
   private gone(peerId: string): void {
     const p = this.roster.get(peerId);
-    clearTimeout(this.reconnecting.get(peerId));
-    this.reconnecting.delete(peerId);
+    this.forgetReconnecting(peerId);
     if (!p) return;
     this.dropPeer(peerId);
     this.rosterChanged();

@@ -1,5 +1,5 @@
 // The /ws endpoint: authenticates the upgrade (session + Origin), then hands sockets to the hub.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RequestHandler } from 'express';
@@ -11,6 +11,7 @@ import type { UserStore } from '../store/users.js';
 import { Connection, DEFAULT_LIMITS, type ConnectionLimits } from './connection.js';
 import { createHandlers, leaveRoom, type HandlerDeps } from './handlers.js';
 import type { SignalingHub } from './hub.js';
+import { resumedPeerId, resumeToken } from './resume.js';
 
 export interface SignalingDeps extends HandlerDeps {
   config: Config;
@@ -39,21 +40,6 @@ export function sameOrigin(req: IncomingMessage): boolean {
   } catch {
     return false;
   }
-}
-
-/** resumeToken — proof, for a later connection of the same user, that `peerId` was theirs. */
-export function resumeToken(secret: string, userId: string, peerId: string): string {
-  return `${peerId}.${createHmac('sha256', secret).update(`resume:${userId}:${peerId}`).digest('base64url')}`;
-}
-
-/** resumedPeerId — the peer id a valid token names for this user, else null. */
-function resumedPeerId(secret: string, userId: string, token: string | null): string | null {
-  if (!token || token.length > 128) return null;
-  const peerId = token.split('.')[0] ?? '';
-  if (!/^[A-Za-z0-9_-]{16}$/.test(peerId)) return null;
-  const want = Buffer.from(resumeToken(secret, userId, peerId));
-  const got = Buffer.from(token);
-  return want.length === got.length && timingSafeEqual(want, got) ? peerId : null;
 }
 
 /** SignalingServer — owns the WebSocketServer (noServer) and the per-socket lifecycle. */
@@ -98,7 +84,7 @@ export class SignalingServer {
     // A tab coming back (network blip, server restart) keeps its peer id, so the people in its
     // call keep their peer connections and media instead of rebuilding them.
     const peerId = resumed ?? randomBytes(12).toString('base64url');
-    const previous = [...this.connections].find((c) => c.peerId === peerId);
+    const previous = resumed ? [...this.connections].find((c) => c.peerId === resumed) : undefined;
     if (previous) await this.retire(previous);
     const conn = new Connection(ws, peerId, userId, displayName, sessionId, this.handlers, log, this.deps.limits ?? DEFAULT_LIMITS);
     // An 'error' without a listener would crash the process (e.g. an invalid frame).

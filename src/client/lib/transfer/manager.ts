@@ -6,7 +6,7 @@ import { LIMITS, parseSignal, randomId, type FileMeta, type TransferSignal } fro
 import { type DebugHooks, type LedgerState, type NoticeKind, type TransferContext, type TransferInfo } from './model.js';
 import { Outgoing, type OutOffer } from './outgoing.js';
 import { loadStored } from './restore.js';
-import { claim, claimWhenFree, type IncomingRecord, type OutgoingRecord, type TransferStore } from './store.js';
+import { claim, type IncomingRecord, type OutgoingRecord, type TransferStore } from './store.js';
 import { CHANNEL_PREFIX, type ChannelTransport, type Directory, type LedgerPost, type Person, type SignalPort } from './transport.js';
 import { DEFAULT_TUNING, type Tuning } from './tuning.js';
 import { displayFileName } from './filename.js';
@@ -256,7 +256,7 @@ export class TransferManager extends Emitter<ManagerEvents> {
     this.tickSoon();
     // Held by a page still unloading after a reload, or by another tab: ours once it lets go.
     for (const { kind, id } of stored.held) {
-      void claimWhenFree(`hearth-${kind}:${id}`).then(async (release) => {
+      void claim(`hearth-${kind}:${id}`, { wait: true }).then(async (release) => {
         const rec = await store.get(kind, id).catch(() => undefined);
         if (!rec || known(id)) return release();
         if (kind === 'in') this.adoptIncoming(rec as IncomingRecord, release);

@@ -24,42 +24,28 @@ export interface Held {
  */
 export async function loadStored(store: TransferStore, disk: Disk | null, scope: string, skip: (id: string) => boolean, now = Date.now()): Promise<{ incoming: Claimed<IncomingRecord>[]; outgoing: Claimed<OutgoingRecord>[]; held: Held[] }> {
   const [ins, outs] = await Promise.all([store.all('in'), store.all('out')]).catch(() => [[], []] as [IncomingRecord[], OutgoingRecord[]]);
-  const incoming: Claimed<IncomingRecord>[] = [];
-  const outgoing: Claimed<OutgoingRecord>[] = [];
   const held: Held[] = [];
-  const keep = new Set<string>();
-  for (const rec of ins) {
-    const old = now - rec.updatedAt > MAX_AGE_MS;
-    if (!old) keep.add(rec.id);
-    if ((!old && rec.scope !== scope) || skip(rec.id)) continue;
-    const release = await claim(`hearth-in:${rec.id}`);
-    if (!release) {
-      if (!old) held.push({ kind: 'in', id: rec.id });
-      continue;
+  const sortOut = async <R extends IncomingRecord | OutgoingRecord>(kind: Held['kind'], recs: R[], expire: (rec: R) => Promise<unknown>): Promise<Claimed<R>[]> => {
+    const claimed: Claimed<R>[] = [];
+    for (const rec of recs) {
+      const old = now - rec.updatedAt > MAX_AGE_MS;
+      if ((!old && rec.scope !== scope) || skip(rec.id)) continue;
+      const release = await claim(`hearth-${kind}:${rec.id}`);
+      if (!release) {
+        if (!old) held.push({ kind, id: rec.id });
+      } else if (!old) {
+        claimed.push({ rec, release });
+      } else {
+        await expire(rec).catch(() => undefined);
+        await store.delete(kind, rec.id).catch(() => undefined);
+        release();
+      }
     }
-    if (!old) {
-      incoming.push({ rec, release });
-      continue;
-    }
-    await disk?.remove(rec.id).catch(() => undefined);
-    await store.delete('in', rec.id).catch(() => undefined);
-    release();
-  }
-  for (const rec of outs.sort((a, b) => a.order - b.order)) {
-    const old = now - rec.updatedAt > MAX_AGE_MS;
-    if ((!old && rec.scope !== scope) || skip(rec.id)) continue;
-    const release = await claim(`hearth-out:${rec.id}`);
-    if (!release) {
-      if (!old) held.push({ kind: 'out', id: rec.id });
-      continue;
-    }
-    if (!old) {
-      outgoing.push({ rec, release });
-      continue;
-    }
-    await store.delete('out', rec.id).catch(() => undefined);
-    release();
-  }
+    return claimed;
+  };
+  const incoming = await sortOut('in', ins, (rec) => disk?.remove(rec.id) ?? Promise.resolve());
+  const outgoing = await sortOut('out', outs.sort((a, b) => a.order - b.order), () => Promise.resolve());
+  const keep = new Set(ins.filter((rec) => now - rec.updatedAt <= MAX_AGE_MS).map((rec) => rec.id));
   await removeOrphans((id) => keep.has(id) || skip(id), now);
   return { incoming, outgoing, held };
 }

@@ -1,10 +1,10 @@
 // What survives a reload: transfer manifests and verified-chunk bitmaps in IndexedDB, and tab ownership via Web Locks.
 
-/** IncomingRecord — a file being (or already) received into OPFS under its `id`. */
-export interface IncomingRecord {
+/** FileRecord — what both directions store about a file in transfer. */
+export interface FileRecord {
   id: string;
   offerId: string;
-  /** Position in its offer (files of one offer arrive one after another). */
+  /** Position in its offer (files of one offer go one after another). */
   order: number;
   /** 'lobby' or 'room:<slug>': where the two sides can reach each other again. */
   scope: string;
@@ -13,6 +13,12 @@ export interface IncomingRecord {
   name: string;
   size: number;
   chunkSize: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** IncomingRecord — a file being (or already) received into OPFS under its `id`. */
+export interface IncomingRecord extends FileRecord {
   state: 'receiving' | 'verified';
   /** Chunks known to be on disk (flushed) — never a chunk that is not. */
   bitmap: Uint8Array;
@@ -20,26 +26,13 @@ export interface IncomingRecord {
   frontier: number;
   hashState: Uint8Array | null;
   sha256: string | null;
-  createdAt: number;
-  updatedAt: number;
 }
 
 /** OutgoingRecord — a file being sent; after a reload the user picks it again and it is checked against `hashes`. */
-export interface OutgoingRecord {
-  id: string;
-  offerId: string;
-  order: number;
-  scope: string;
-  peerUserId: string;
-  peerName: string;
-  name: string;
-  size: number;
-  chunkSize: number;
+export interface OutgoingRecord extends FileRecord {
   /** SHA-256 of chunks [0, hashed), 32 bytes each. */
   hashes: Uint8Array;
   hashed: number;
-  createdAt: number;
-  updatedAt: number;
 }
 
 type Stores = { in: IncomingRecord; out: OutgoingRecord };
@@ -91,32 +84,23 @@ export class TransferStore {
 }
 
 /**
- * claim — takes the Web Lock `name` if no other tab of this browser holds it; resolves to its
- * release function, or null when another tab owns it (that tab is carrying the transfer on).
+ * claim — takes the Web Lock `name` and resolves to its release function. Without `wait`:
+ * null when another tab holds it (that tab is carrying the transfer on). With `wait`: once the
+ * holder lets go — it may be a page still being torn down after a reload (or kept in the
+ * back-forward cache), and then this tab carries the transfer on.
  */
-export function claim(name: string): Promise<(() => void) | null> {
+export function claim(name: string): Promise<(() => void) | null>;
+export function claim(name: string, opts: { wait: true }): Promise<() => void>;
+export function claim(name: string, opts: { wait?: boolean } = {}): Promise<(() => void) | null> {
   const locks = (navigator as Navigator & { locks?: LockManager }).locks;
   if (!locks) return Promise.resolve(() => {});
   return new Promise((resolve) => {
-    void locks.request(name, { ifAvailable: true }, (lock) => {
+    void locks.request(name, { ifAvailable: !opts.wait }, (lock) => {
       if (!lock) {
         resolve(null);
         return undefined;
       }
       return new Promise<void>((release) => resolve(release));
     });
-  });
-}
-
-/**
- * claimWhenFree — waits for the Web Lock `name` and resolves to its release. The tab that held
- * it may be a page still being torn down after a reload (or kept in the back-forward cache):
- * when it lets go, this tab carries the transfer on.
- */
-export function claimWhenFree(name: string): Promise<() => void> {
-  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
-  if (!locks) return Promise.resolve(() => {});
-  return new Promise((resolve) => {
-    void locks.request(name, () => new Promise<void>((release) => resolve(release)));
   });
 }

@@ -3,15 +3,7 @@ import { chunkLength, type Bitmap } from './bitmap.js';
 import type { ChannelSession } from './channel-session.js';
 import { FINAL, type Counters, type TransferContext, type TransferInfo, type TransferStatus } from './model.js';
 import { SpeedMeter } from './speed.js';
-
-/** The part of a stored record both directions have. */
-interface FileRecord {
-  id: string;
-  name: string;
-  size: number;
-  chunkSize: number;
-  peerName: string;
-}
+import type { FileRecord } from './store.js';
 
 /** Transfer — one file on its way, in or out; the subclass owns its channel's protocol. */
 export abstract class Transfer<R extends FileRecord, S extends ChannelSession> {
