@@ -108,12 +108,18 @@ export const ClientMessageSchema = v.variant('type', [
   v.strictObject({ type: v.literal('dnd'), on: v.boolean(), ref: RefSchema }),
   /** dismiss-missed — remove one missed call from the list. */
   v.strictObject({ type: v.literal('dismiss-missed'), id: CallIdSchema, ref: RefSchema }),
-  /** ledger — records a file transfer's state in the room's chat (who sent what to whom, its hash). */
+  /**
+   * ledger — records a file transfer's state in the room's chat (who sent what to whom, its hash).
+   * The sender reports without `from`; the receiver reports with `from` (the sender's peer id).
+   * Only a receiver may report `verified`: it is its own check of the whole file's SHA-256.
+   */
   v.strictObject({
     type: v.literal('ledger'),
     transferId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/)),
-    /** Receiver's peer id, or null for "everyone in the room". */
+    /** Sender's report: the receiver's peer id, or null for "everyone in the room". Receiver's report: null. */
     to: v.nullable(PeerIdSchema),
+    /** Receiver's report: the sending peer's id. */
+    from: v.optional(PeerIdSchema),
     name: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
     size: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER)),
     sha256: v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))),
