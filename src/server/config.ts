@@ -23,6 +23,11 @@ export interface Config {
   readonly iceServers: readonly IceServer[];
   /** How long a ring lasts before it counts as "No answer". */
   readonly ringTimeoutSeconds: number;
+  /** Memory bound of the managed redis-server, in bytes (writes are refused beyond it, nothing is evicted). */
+  readonly redisMaxmemoryBytes: number;
+  /** Open connections Hearth accepts in total, and from one address (IPv6: one /64). */
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
 }
 
 export interface IceServer {
@@ -46,6 +51,9 @@ export const DEFAULTS = {
   SESSION_MAX_DAYS: '30',
   ICE_SERVERS: '[]',
   RING_TIMEOUT_SECONDS: '30',
+  REDIS_MAXMEMORY: '256mb',
+  MAX_CONNECTIONS: '2048',
+  MAX_CONNECTIONS_PER_ADDRESS: '256',
 } as const;
 
 export type EnvName = keyof typeof DEFAULTS;
@@ -68,6 +76,21 @@ function oneOf<T extends string>(name: EnvName, raw: string, allowed: readonly T
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: use one of ${allowed.join(', ')}.`);
   }
   return raw as T;
+}
+
+const MEMORY_UNITS = { '': 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 } as const;
+const MIN_REDIS_MEMORY = 32 * 1024 ** 2;
+const MAX_REDIS_MEMORY = 1024 ** 4;
+
+/** memorySize — "256mb", "1gb", "524288kb" or plain bytes, as redis-server's own config reads them (1024-based). */
+function memorySize(name: EnvName, raw: string): number {
+  const m = /^(\d+)\s*(kb|mb|gb)?$/i.exec(raw);
+  const bytes = m ? Number(m[1]) * MEMORY_UNITS[(m[2]?.toLowerCase() ?? '') as keyof typeof MEMORY_UNITS] : NaN;
+  // No "0 = unlimited": an unbounded Redis is how a flood fills the disk.
+  if (!Number.isSafeInteger(bytes) || bytes < MIN_REDIS_MEMORY || bytes > MAX_REDIS_MEMORY) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: use a size from 32mb to 1024gb, e.g. 256mb or 1gb.`);
+  }
+  return bytes;
 }
 
 function iceServers(raw: string): IceServer[] {
@@ -120,5 +143,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sessionMaxDays: integer('SESSION_MAX_DAYS', get('SESSION_MAX_DAYS'), 1, 365),
     iceServers: iceServers(get('ICE_SERVERS')),
     ringTimeoutSeconds: integer('RING_TIMEOUT_SECONDS', get('RING_TIMEOUT_SECONDS'), 2, 300),
+    redisMaxmemoryBytes: memorySize('REDIS_MAXMEMORY', get('REDIS_MAXMEMORY')),
+    maxConnections: integer('MAX_CONNECTIONS', get('MAX_CONNECTIONS'), 16, 1_000_000),
+    maxConnectionsPerAddress: integer('MAX_CONNECTIONS_PER_ADDRESS', get('MAX_CONNECTIONS_PER_ADDRESS'), 8, 1_000_000),
   };
 }

@@ -12,6 +12,14 @@ describe('loadConfig', () => {
     expect(c.redisUrl).to.equal(null);
     expect(c.registration).to.equal('open');
     expect(c.iceServers).to.deep.equal([]);
+    expect(c.redisMaxmemoryBytes).to.equal(256 * 1024 ** 2);
+    expect(c.maxConnections).to.equal(2048);
+    expect(c.maxConnectionsPerAddress).to.equal(256);
+  });
+
+  it('reads REDIS_MAXMEMORY in the units redis-server uses', () => {
+    const sizes: [string, number][] = [['64mb', 64 * 1024 ** 2], ['1GB', 1024 ** 3], ['65536kb', 64 * 1024 ** 2], [String(40 * 1024 ** 2), 40 * 1024 ** 2]];
+    for (const [raw, bytes] of sizes) expect(loadConfig({ REDIS_MAXMEMORY: raw }).redisMaxmemoryBytes, raw).to.equal(bytes);
   });
 
   it('reads every variable it is given', () => {
@@ -32,6 +40,12 @@ describe('loadConfig', () => {
     ['ICE_SERVERS that is not JSON', { ICE_SERVERS: '[' }, /ICE_SERVERS is not valid JSON/],
     ['ICE_SERVERS with a bad URL', { ICE_SERVERS: '[{"urls":"http://x"}]' }, /ICE_SERVERS must be/],
     ['an unknown LOG_LEVEL', { LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    ['REDIS_MAXMEMORY of 0 (unbounded)', { REDIS_MAXMEMORY: '0' }, /^REDIS_MAXMEMORY="0" is not valid: use a size from 32mb/],
+    ['REDIS_MAXMEMORY too small to hold anything', { REDIS_MAXMEMORY: '1mb' }, /REDIS_MAXMEMORY="1mb"/],
+    ['REDIS_MAXMEMORY with an unknown unit', { REDIS_MAXMEMORY: '2tb' }, /REDIS_MAXMEMORY="2tb"/],
+    ['REDIS_MAXMEMORY as a percentage', { REDIS_MAXMEMORY: '50%' }, /REDIS_MAXMEMORY/],
+    ['MAX_CONNECTIONS that is not a number', { MAX_CONNECTIONS: 'many' }, /^MAX_CONNECTIONS="many" is not valid/],
+    ['MAX_CONNECTIONS_PER_ADDRESS below 8', { MAX_CONNECTIONS_PER_ADDRESS: '2' }, /MAX_CONNECTIONS_PER_ADDRESS.*8 to/],
   ];
   for (const [what, env, message] of bad) {
     it(`rejects ${what} with a clear message`, () => {
