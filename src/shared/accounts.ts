@@ -1,4 +1,5 @@
 // Rules for usernames, display names and passwords, shared by the server and the browser.
+import { hasUnsafeText } from './text.js';
 
 export const USERNAME_PATTERN = /^[a-z0-9._-]{3,32}$/;
 export const DISPLAY_NAME_MAX = 48;
@@ -8,16 +9,26 @@ export const PASSWORD_MAX = 256;
 /** codePointLength — length as a person counts it (an emoji or 字 is one). */
 export const codePointLength = (s: string): number => Array.from(s).length;
 
-// Control and formatting characters that could hide or reorder text in other people's UIs.
-// eslint-disable-next-line no-control-regex
-const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+/** DISPLAY_NAME_UNSAFE — why a name with invisible, control or direction characters is refused. */
+export const DISPLAY_NAME_UNSAFE = 'Remove the invisible or control characters (such as zero-width spaces or direction marks) from the name.';
 
-/** normalizeDisplayName — trims and NFC-normalises; null when empty, too long or unsafe. */
+/**
+ * displayNameError — what is wrong with a display name, or null when it is acceptable.
+ * The shared unsafe-text rule runs on the name as typed, before white space is tidied,
+ * so nothing it forbids can be turned into an innocent-looking space first.
+ */
+export function displayNameError(raw: string): string | null {
+  const typed = raw.normalize('NFC').trim();
+  if (hasUnsafeText(typed)) return DISPLAY_NAME_UNSAFE;
+  const len = codePointLength(typed.replace(/\s+/g, ' '));
+  if (len < 1 || len > DISPLAY_NAME_MAX) return `Use 1–${DISPLAY_NAME_MAX} characters.`;
+  return null;
+}
+
+/** normalizeDisplayName — trims, NFC-normalises and tidies white space; null when empty, too long or unsafe. */
 export function normalizeDisplayName(raw: string): string | null {
-  const name = raw.normalize('NFC').trim().replace(/\s+/g, ' ');
-  const len = codePointLength(name);
-  if (len < 1 || len > DISPLAY_NAME_MAX || UNSAFE_TEXT.test(name)) return null;
-  return name;
+  if (displayNameError(raw) !== null) return null;
+  return raw.normalize('NFC').trim().replace(/\s+/g, ' ');
 }
 
 export interface RegistrationErrors {
@@ -32,9 +43,8 @@ export function validateRegistration(input: { username: string; displayName: str
   if (!USERNAME_PATTERN.test(input.username.toLowerCase())) {
     errors.username = 'Use 3–32 characters: letters a–z, digits, dot, underscore or hyphen.';
   }
-  if (normalizeDisplayName(input.displayName) === null) {
-    errors.displayName = `Use 1–${DISPLAY_NAME_MAX} characters.`;
-  }
+  const nameError = displayNameError(input.displayName);
+  if (nameError) errors.displayName = nameError;
   const pwLen = codePointLength(input.password);
   if (pwLen < PASSWORD_MIN || pwLen > PASSWORD_MAX) {
     errors.password = `Use ${PASSWORD_MIN}–${PASSWORD_MAX} characters.`;

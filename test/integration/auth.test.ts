@@ -91,9 +91,12 @@ describe('accounts and sessions (real HTTPS + Redis)', function () {
     it('rotates the session id at sign-in and sets a __Host- cookie with Secure, HttpOnly, SameSite=Lax', async () => {
       const c = client();
       const _csrf = await c.csrfToken('/login');
+      expect(c.cookies.get(SESSION_COOKIE), 'no session before sign-in').to.equal(undefined);
+      // A session id the browser already holds (planted, or from an earlier sign-in) is never kept.
+      expect((await c.postForm('/login', { _csrf, username: 'alice', password: 'correct horse battery' })).status).to.equal(303);
       const before = c.cookies.get(SESSION_COOKIE);
-      expect(before, 'an anonymous session holds the CSRF token').to.be.a('string');
-      const r = await c.postForm('/login', { _csrf, username: 'alice', password: 'correct horse battery' });
+      expect(before).to.be.a('string');
+      const r = await c.postForm('/login', { _csrf: await c.csrfToken('/'), username: 'alice', password: 'correct horse battery' });
       expect(r.status).to.equal(303);
       const after = c.cookies.get(SESSION_COOKIE);
       expect(after).to.be.a('string').and.not.equal(before);
@@ -137,6 +140,36 @@ describe('accounts and sessions (real HTTPS + Redis)', function () {
       expect(r.headers.location).to.equal('/');
     });
 
+    describe('never redirects off this origin, however ?next= is disguised', () => {
+      /** HOSTILE_NEXT — each turns into "//evil.example/x" (or a backslash form) somewhere between the URL parser and the browser. */
+      const HOSTILE_NEXT = [
+        '/.//evil.example/x', '/..//evil.example/x', '/%2e//evil.example/x', '/%2E%2E//evil.example/x', '/%2e%2e//evil.example/x',
+        '/.%2e//evil.example/x', '/a/..//evil.example/x', '/././/evil.example/x', '//evil.example/x', '///evil.example/x',
+        '/\\evil.example/x', '/.\\/evil.example/x', '\\\\evil.example/x', '/\t/evil.example/x', '/\n/evil.example/x',
+        '/.\t//evil.example/x', 'https://evil.example/x', ' //evil.example/x',
+      ];
+      const isSameOriginPath = (location: string) =>
+        location.startsWith('/') && !location.startsWith('//') && !location.startsWith('/\\') && new URL(location, hearth.origin).origin === hearth.origin;
+
+      it('for a signed-in visitor of /login?next=', async () => {
+        const c = client();
+        await c.login('alice', 'correct horse battery');
+        for (const next of HOSTILE_NEXT) {
+          const r = await c.get(`/login?next=${encodeURIComponent(next)}`);
+          expect(r.status, next).to.equal(303);
+          expect(isSameOriginPath(String(r.headers.location)), `${JSON.stringify(next)} → ${r.headers.location}`).to.equal(true);
+        }
+      });
+
+      it('after signing in through the form', async () => {
+        for (const next of HOSTILE_NEXT.slice(0, 6)) {
+          const r = await client().login('alice', 'correct horse battery', next);
+          expect(r.status, next).to.equal(303);
+          expect(isSameOriginPath(String(r.headers.location)), `${JSON.stringify(next)} → ${r.headers.location}`).to.equal(true);
+        }
+      });
+    });
+
     it('throttles repeated failures with 429 and says when to try again, without locking out other addresses', async () => {
       const c = client();
       await client().register('victim', 'correct horse battery');
@@ -151,7 +184,7 @@ describe('accounts and sessions (real HTTPS + Redis)', function () {
       // The block is per username *and* address: the counter is keyed on both.
       const keys = await hearth.redis.keys('throttle:login:user-ip:victim|*');
       expect(keys).to.have.length(1);
-      expect(keys[0]).to.match(/\|(::ffff:)?127\.0\.0\.1$/);
+      expect(keys[0]).to.match(/\|127\.0\.0\.1$/);
     });
   });
 

@@ -1,6 +1,21 @@
+// Unit tests for the argon2id hasher: parameters, rehash, and the bounded queue.
 import { expect } from 'chai';
 import argon2 from 'argon2';
 import { ARGON2_OPTIONS, PasswordBusyError, PasswordHasher } from '../../src/server/auth/passwords.js';
+
+/** HeldHasher — a real hasher whose only slot the test can occupy for as long as it likes. */
+class HeldHasher extends PasswordHasher {
+  /** hold — occupies one slot until the returned function is called (it resolves once the slot is free). */
+  hold(): () => Promise<void> {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const held = this.run(() => gate);
+    return async () => {
+      open();
+      await held;
+    };
+  }
+}
 
 describe('PasswordHasher', function () {
   this.timeout(20_000);
@@ -26,7 +41,28 @@ describe('PasswordHasher', function () {
     const hasher = new PasswordHasher({ concurrency: 1, maxQueued: 2 });
     const results = await Promise.allSettled(Array.from({ length: 6 }, () => hasher.hash('pw')));
     const busy = results.filter((r) => r.status === 'rejected' && r.reason instanceof PasswordBusyError);
-    expect(results.filter((r) => r.status === 'fulfilled').length).to.be.within(2, 3);
-    expect(busy.length).to.be.within(3, 4);
+    expect(results.filter((r) => r.status === 'fulfilled').length).to.equal(3);
+    expect(busy.length).to.equal(3);
+  });
+
+  it('with maxQueued 0 runs one at a time and queues none', async () => {
+    const hasher = new PasswordHasher({ concurrency: 1, maxQueued: 0 });
+    expect(await hasher.verify(await hasher.hash('pw'), 'pw')).to.equal(true);
+    const results = await Promise.allSettled([hasher.hash('a'), hasher.hash('b')]);
+    expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'rejected']);
+  });
+
+  it('is busy for an unknown user exactly as for a known one (no username oracle)', async () => {
+    const hasher = new HeldHasher({ concurrency: 1, maxQueued: 0 });
+    const known = await hasher.hash('correct horse');
+    const release = hasher.hold();
+    try {
+      const [forKnown, forUnknown] = await Promise.allSettled([hasher.verify(known, 'guess'), hasher.verify(null, 'guess')]);
+      expect(forKnown.status === 'rejected' && forKnown.reason instanceof PasswordBusyError, 'known user').to.equal(true);
+      expect(forUnknown.status === 'rejected' && forUnknown.reason instanceof PasswordBusyError, 'unknown user').to.equal(true);
+    } finally {
+      await release();
+    }
+    expect(await hasher.verify(null, 'guess')).to.equal(false);
   });
 });

@@ -28,27 +28,36 @@ export interface PasswordHasherOptions {
 /** PasswordHasher — hashes and verifies through a bounded queue. */
 export class PasswordHasher {
   private readonly limit;
+  private readonly concurrency: number;
   private readonly maxQueued: number;
+  // Hashes running or waiting. Counted here rather than read from p-limit, whose pending count
+  // includes work about to start, so that maxQueued 0 means "run if a slot is free, never wait".
+  private inFlight = 0;
   // A real hash to verify against when the username does not exist, so a wrong username
   // takes as long as a wrong password and does not reveal which accounts exist.
   private dummyHash: Promise<string> | null = null;
 
   constructor(opts: PasswordHasherOptions = {}) {
-    this.limit = pLimit(opts.concurrency ?? 2);
+    this.concurrency = opts.concurrency ?? 2;
     this.maxQueued = opts.maxQueued ?? 32;
+    this.limit = pLimit(this.concurrency);
   }
 
   hash(password: string): Promise<string> {
     return this.run(() => argon2.hash(password, ARGON2_OPTIONS));
   }
 
-  /** verify — true when `password` matches; `hash` null verifies against a dummy and is false. */
-  async verify(hash: string | null, password: string): Promise<boolean> {
+  /**
+   * verify — true when `password` matches; `hash` null verifies against a dummy and is false.
+   * Both go through the same queue and both fail with {@link PasswordBusyError} when it is full,
+   * so "busy" cannot tell an existing username from an unknown one.
+   */
+  verify(hash: string | null, password: string): Promise<boolean> {
     if (hash === null) {
-      this.dummyHash ??= argon2.hash('not-a-real-password', ARGON2_OPTIONS);
-      const dummy = await this.dummyHash;
-      await this.run(() => argon2.verify(dummy, password)).catch(() => false);
-      return false;
+      return this.run(async () => {
+        await argon2.verify(await this.dummy(), password).catch(() => false);
+        return false;
+      });
     }
     return this.run(() => argon2.verify(hash, password).catch(() => false));
   }
@@ -62,10 +71,22 @@ export class PasswordHasher {
     }
   }
 
-  private run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.limit.pendingCount >= this.maxQueued) {
+  /** run — `fn` in a hashing slot, or PasswordBusyError at once when slots and queue are full. */
+  protected run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.inFlight >= this.concurrency + this.maxQueued) {
       return Promise.reject(new PasswordBusyError('Too many sign-ins at once; try again in a moment.'));
     }
-    return this.limit(fn);
+    this.inFlight++;
+    return this.limit(fn).finally(() => {
+      this.inFlight--;
+    });
+  }
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= argon2.hash('not-a-real-password', ARGON2_OPTIONS).catch((err: unknown) => {
+      this.dummyHash = null; // try again next time rather than remember a failure
+      throw err;
+    });
+    return this.dummyHash;
   }
 }

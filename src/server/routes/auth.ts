@@ -2,13 +2,14 @@
 import { Router, type Request, type Response } from 'express';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { normalizeDisplayName, validateRegistration, type RegistrationErrors } from '../../shared/accounts.js';
-import { csrf } from '../auth/csrf.js';
+import { csrfProtection } from '../auth/csrf.js';
 import { SESSION_COOKIE } from '../auth/session.js';
 import { PasswordBusyError, type PasswordHasher } from '../auth/passwords.js';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleLimits } from '../auth/throttle.js';
 import type { Config } from '../config.js';
 import { HttpError } from '../http-error.js';
 import type { Logger } from '../log.js';
+import { addressKey } from '../net/address.js';
 import type { RedisClient } from '../store/redis.js';
 import type { User, UserStore } from '../store/users.js';
 
@@ -23,30 +24,42 @@ export interface AuthRoutesDeps {
 
 const WRONG_CREDENTIALS = 'Wrong username or password.';
 
+const NEXT_BASE = 'https://hearth.invalid';
+
 /**
  * safeNext — the same-origin path to return to after sign-in, or '/' for anything else
- * (absolute URLs, `//host`, `/\host`, control characters).
+ * (absolute URLs, `//host`, `/\host`, control characters, and paths such as `/.//host` or
+ * `/%2e%2e//host` that only become `//host` once dot segments are resolved).
  */
 export function safeNext(raw: unknown): string {
-  if (typeof raw !== 'string' || !raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return '/';
+  if (typeof raw !== 'string' || raw.length > 2048 || !raw.startsWith('/')) return '/';
+  // Browsers read "\" as "/" and drop tabs and newlines: none belong in a path Hearth links to.
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\\]/.test(raw) || raw.length > 2048) return '/';
+  if (/[\u0000-\u001f\u007f\\]/.test(raw)) return '/';
+  const path = sameOriginPath(raw);
+  // Judge the result, not the input: normalising may have produced "//host", and the result
+  // must read the same when the browser parses it again from the Location header.
+  if (path === null || path.startsWith('//') || path.startsWith('/\\') || sameOriginPath(path) !== path) return '/';
+  return path;
+}
+
+/** sameOriginPath — `raw` resolved against our origin as a browser would, or null if it leaves it. */
+function sameOriginPath(raw: string): string | null {
   try {
-    const base = 'https://hearth.invalid';
-    const url = new URL(raw, base);
-    if (url.origin !== base) return '/';
+    const url = new URL(raw, NEXT_BASE);
+    if (url.origin !== NEXT_BASE) return null;
     return url.pathname + url.search + url.hash;
   } catch {
-    return '/';
+    return null;
   }
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const clientIp = (req: Request): string => req.socket.remoteAddress ?? 'unknown';
 
 function describeWait(seconds: number): string {
   if (seconds < 90) return `${seconds} seconds`;
-  return `${Math.ceil(seconds / 60)} minutes`;
+  if (seconds < 90 * 60) return `${Math.ceil(seconds / 60)} minutes`;
+  return `${Math.ceil(seconds / 3600)} hours`;
 }
 
 /** signIn — a fresh session id for the signed-in user (defeats session fixation). */
@@ -84,29 +97,25 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     renderLogin(res, 200, { next, notice: req.query.signedOut === '1' ? 'You have signed out.' : null });
   });
 
-  router.post('/login', csrf.csrfSynchronisedProtection, async (req, res) => {
+  router.post('/login', csrfProtection, async (req, res) => {
     const next = safeNext(req.query.next ?? req.body?.next);
     const username = str(req.body?.username).trim().toLowerCase().slice(0, 64);
     const password = str(req.body?.password);
-    const ip = clientIp(req);
-    const tooMany = (wait: number) =>
-      renderLogin(res.set('Retry-After', String(wait)), 429, {
-        error: `Too many failed attempts. Try again in ${describeWait(wait)}.`, username, next,
-      });
-
-    const wait = await throttle.retryAfter(username, ip);
-    if (wait > 0) return tooMany(wait);
     if (!username || !password) return renderLogin(res, 400, { error: 'Enter your username and password.', username, next });
 
     const user = await deps.users.findByUsername(username);
-    const ok = await deps.hasher.verify(user?.passwordHash ?? null, password.slice(0, 1024));
-    if (!ok || !user) {
-      const blocked = await throttle.fail(username, ip);
-      deps.log.info({ username, ip }, 'sign-in failed');
-      if (blocked > 0) return tooMany(blocked);
+    // The guess is counted before the hash is checked (see LoginThrottle.check); a full hash
+    // queue throws PasswordBusyError (503) for known and unknown usernames alike.
+    const attempt = await throttle.check(username, req.socket.remoteAddress,
+      () => deps.hasher.verify(user?.passwordHash ?? null, password.slice(0, 1024)));
+    if (attempt.wait > 0) {
+      res.set('Retry-After', String(attempt.wait));
+      return renderLogin(res, 429, { error: `Too many failed attempts. Try again in ${describeWait(attempt.wait)}.`, username, next });
+    }
+    if (!attempt.ok || !user) {
+      deps.log.info({ username, address: addressKey(req.socket.remoteAddress) }, 'sign-in failed');
       return renderLogin(res, 401, { error: WRONG_CREDENTIALS, username, next });
     }
-    await throttle.succeed(username, ip);
     if (deps.hasher.needsRehash(user.passwordHash)) {
       // Parameters were raised since this hash was made: upgrade it while we know the password.
       await deps.users.setPasswordHash(user.id, await deps.hasher.hash(password));
@@ -123,7 +132,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     });
   });
 
-  router.post('/register', csrf.csrfSynchronisedProtection, async (req, res) => {
+  router.post('/register', csrfProtection, async (req, res) => {
     const values = { username: str(req.body?.username).trim(), displayName: str(req.body?.displayName) };
     const password = str(req.body?.password);
     const render = (status: number, errors: RegistrationErrors & { form?: string }) =>
@@ -135,18 +144,27 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
 
     const errors = validateRegistration({ ...values, password });
     if (Object.keys(errors).length > 0) return render(400, errors);
+    const address = addressKey(req.socket.remoteAddress);
     try {
-      await registrations.consume(clientIp(req));
+      await registrations.consume(address);
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) throw err;
       const wait = Math.ceil(err.msBeforeNext / 1000);
       res.set('Retry-After', String(wait));
       return render(429, { form: `Too many new accounts from this device. Try again in ${describeWait(wait)}.` });
     }
+    let passwordHash: string;
+    try {
+      passwordHash = await deps.hasher.hash(password);
+    } catch (err) {
+      // Busy (503): nothing was created, so this does not count against the address.
+      if (err instanceof PasswordBusyError) await registrations.reward(address, 1);
+      throw err;
+    }
     const user = await deps.users.create({
       username: values.username.toLowerCase(),
       displayName: normalizeDisplayName(values.displayName)!,
-      passwordHash: await deps.hasher.hash(password),
+      passwordHash,
     });
     if (!user) return render(409, { username: 'That username is taken. Choose another.' });
     await signIn(req, user);
@@ -154,7 +172,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     res.redirect(303, '/');
   });
 
-  router.post('/logout', csrf.csrfSynchronisedProtection, (req, res, next) => {
+  router.post('/logout', csrfProtection, (req, res, next) => {
     req.session.destroy((err) => {
       if (err) return next(err);
       res.clearCookie(SESSION_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'lax' });
