@@ -3,7 +3,7 @@ import path from 'node:path';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Assets } from './assets.js';
-import { csrf, isCsrfError } from './auth/csrf.js';
+import { csrfTokens, isCsrfError } from './auth/csrf.js';
 import { PasswordHasher } from './auth/passwords.js';
 import { createSessions, enforceAbsoluteLifetime } from './auth/session.js';
 import type { ThrottleLimits } from './auth/throttle.js';
@@ -135,10 +135,11 @@ export function createApp(deps: AppDeps): HearthApp {
     next(redis.isReady ? undefined : databaseDown());
   });
   app.use(sessionParser, enforceAbsoluteLifetime(config));
+  // CSRF tokens live in a signed cookie, not the session, so anonymous pages store nothing in Redis.
+  app.use(csrfTokens(deps.sessionSecret));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 50 }));
   app.use(async (req, res, next) => {
     res.locals.user = null;
-    Object.defineProperty(res.locals, 'csrfToken', { enumerable: true, get: () => csrf.generateToken(req) });
     res.locals.scripts = [];
     const id = req.session?.userId;
     if (!id) return next();

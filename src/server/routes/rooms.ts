@@ -5,7 +5,7 @@ import { codePointLength } from '../../shared/accounts.js';
 import { MAX_CHAT, SlugSchema } from '../../shared/protocol.js';
 import * as v from 'valibot';
 import type { Assets } from '../assets.js';
-import { csrf } from '../auth/csrf.js';
+import { csrfProtection } from '../auth/csrf.js';
 import type { PasswordHasher } from '../auth/passwords.js';
 import { canEnterRoom, grantRoomAccess } from '../auth/room-access.js';
 import { LoginThrottle } from '../auth/throttle.js';
@@ -58,7 +58,7 @@ export function roomRoutes(deps: RoomRoutesDeps): Router {
     storeClient: deps.redis, useRedisPackage: true, rejectIfRedisNotReady: true,
     keyPrefix: 'throttle:create-room', points: 30, duration: 3600,
   });
-  // Passcode guesses: 5 wrong per (room, user) then a 15-minute pause; 100 per user per day.
+  // Passcode guesses: 5 wrong per (room, user) from one address then a 15-minute pause; 100 per address per day.
   const passcodeThrottle = new LoginThrottle(deps.redis, 'passcode');
 
   async function loadRoom(req: Request): Promise<Room> {
@@ -87,7 +87,7 @@ export function roomRoutes(deps: RoomRoutesDeps): Router {
     });
   }
 
-  router.post('/rooms', csrf.csrfSynchronisedProtection, async (req, res) => {
+  router.post('/rooms', csrfProtection, async (req, res) => {
     const user = res.locals.user!;
     const input = validateNewRoom(req.body ?? {});
     if (!input.ok) return res.status(400).render('lobby', await lobbyLocals(rooms, deps.assets, user.id, input.form));
@@ -107,30 +107,26 @@ export function roomRoutes(deps: RoomRoutesDeps): Router {
     await renderRoom(req, res, await loadRoom(req));
   });
 
-  router.post('/r/:slug/passcode', csrf.csrfSynchronisedProtection, async (req, res) => {
+  router.post('/r/:slug/passcode', csrfProtection, async (req, res) => {
     const room = await loadRoom(req);
     const user = res.locals.user!;
     if (!room.passcodeHash) return res.redirect(303, `/r/${room.slug}`);
     const key = `${room.slug}|${user.id}`;
-    const ip = req.socket.remoteAddress ?? '';
+    const passcodeHash = room.passcodeHash;
     const tooMany = (wait: number) => {
       res.set('Retry-After', String(wait));
       return renderRoom(req, res, room, 429, `Too many wrong passcodes. Try again in ${Math.ceil(wait / 60)} minutes.`);
     };
-    const wait = await passcodeThrottle.retryAfter(key, ip);
-    if (wait > 0) return tooMany(wait);
-    const ok = await deps.hasher.verify(room.passcodeHash, str(req.body?.passcode).slice(0, PASSCODE_MAX));
-    if (!ok) {
-      const blocked = await passcodeThrottle.fail(key, ip);
-      if (blocked > 0) return tooMany(blocked);
-      return renderRoom(req, res, room, 401, 'Wrong passcode.');
-    }
-    await passcodeThrottle.succeed(key, ip);
+    // Counted before it is checked, per (room, user) and per address (IPv6 by /64).
+    const attempt = await passcodeThrottle.check(key, req.socket.remoteAddress,
+      () => deps.hasher.verify(passcodeHash, str(req.body?.passcode).slice(0, PASSCODE_MAX)));
+    if (attempt.wait > 0) return tooMany(attempt.wait);
+    if (!attempt.ok) return renderRoom(req, res, room, 401, 'Wrong passcode.');
     grantRoomAccess(req.session, room.slug);
     res.redirect(303, `/r/${room.slug}`);
   });
 
-  router.post('/r/:slug/delete', csrf.csrfSynchronisedProtection, async (req, res) => {
+  router.post('/r/:slug/delete', csrfProtection, async (req, res) => {
     const room = await loadRoom(req);
     const result = await rooms.remove(room.slug, res.locals.user!.id);
     if (result === 'forbidden') throw forbidden('Only the person who created this room can delete it.');
@@ -141,7 +137,7 @@ export function roomRoutes(deps: RoomRoutesDeps): Router {
   });
 
   // Chat for browsers without JavaScript; the island sends over the WebSocket instead.
-  router.post('/r/:slug/chat', csrf.csrfSynchronisedProtection, async (req, res) => {
+  router.post('/r/:slug/chat', csrfProtection, async (req, res) => {
     const room = await loadRoom(req);
     const user = res.locals.user!;
     if ((await canEnterRoom(rooms, room, user.id, req.session)) !== 'ok') throw forbidden('Enter this room before chatting in it.');
