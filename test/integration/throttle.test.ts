@@ -200,6 +200,21 @@ describe('per-address keys on a dual-stack Hearth (HOST ::)', function () {
     expect(keys.filter((k) => k.includes('::1'))).to.deep.equal([]);
   });
 
+  it('counts room passcode guesses before checking them: 20 at once → at most 5 are checked', async () => {
+    const owner = h.client();
+    await owner.register('keeper4', 'correct horse battery');
+    const created = await owner.postForm('/rooms', { _csrf: await owner.csrfToken('/'), name: 'Vault', capacity: '4', passcode: 'open sesame' });
+    const slug = String(created.headers.location).replace('/r/', '');
+    const guest = h.client();
+    await guest.register('burglar', 'correct horse battery');
+    const _csrf = await guest.csrfToken(`/r/${slug}`);
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      guest.postForm(`/r/${slug}/passcode`, { _csrf, passcode: i === 19 ? 'open sesame' : `guess ${i}` })));
+    const statuses = replies.map((r) => r.status);
+    expect(statuses.filter((s) => s !== 429).length, statuses.join(',')).to.be.at.most(5);
+    if (statuses[19] === 429) expect((await guest.get(`/r/${slug}`)).body).to.include('This room needs a passcode');
+  });
+
   it('counts an IPv4 client of the :: listener (::ffff:127.0.0.1) as 127.0.0.1', async () => {
     expect((await h.client().login('six', 'wrong password')).status).to.equal(401);
     const keys = await h.redis.keys('throttle:login:*127.0.0.1*');
