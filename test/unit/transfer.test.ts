@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Bitmap, chunkCount, chunkLength, validRanges } from '../../src/client/lib/transfer/bitmap.js';
 import { displayFileName, safeFileName } from '../../src/client/lib/transfer/filename.js';
 import { parseChannel, parseRtc, parseSignal, randomId } from '../../src/client/lib/transfer/messages.js';
+import { OfferInbox, type InboxLimits } from '../../src/client/lib/transfer/offer-inbox.js';
 
 describe('transfer: safeFileName', () => {
   const cases: [string, string][] = [
@@ -37,6 +38,80 @@ describe('transfer: safeFileName', () => {
 
   it('displayFileName strips only invisible characters', () => {
     expect(displayFileName('a/b\u200b.txt')).to.equal('a/b.txt');
+  });
+
+  // The shared unsafe-text rule (src/shared/text.ts), the same one display and room names follow.
+  const shown: [string, string][] = [
+    ['report\u202efdp.exe', 'reportfdp.exe'],
+    ['\u2066invoice\u2069.pdf', 'invoice.pdf'],
+    ['Ad\u200dmin.txt', 'Admin.txt'],
+    ['line\u2028break.txt', 'linebreak.txt'],
+    ['tag\u{e0041}\u{e0042}.txt', 'tag.txt'],
+    ['soft\u00adhyphen.txt', 'softhyphen.txt'],
+    ['report.pdf                                        .exe', 'report.pdf .exe'],
+    ['👩\u200d💻.png', '👩\u200d💻.png'],
+    ['\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.txt', '\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.txt'],
+    ['\u200b\u202e', 'file'],
+  ];
+  for (const [raw, out] of shown) {
+    it(`displayFileName ${JSON.stringify(raw)} → ${JSON.stringify(out)}`, () => expect(displayFileName(raw)).to.equal(out));
+  }
+});
+
+describe('transfer: offers waiting for an answer', () => {
+  const limits: InboxLimits = { perSender: 3, total: 12, answers: 10, answerRefillMs: 1_000 };
+  const person = (n: number) => ({ userId: `user-${n}`, displayName: `Person ${n}` });
+  let seq = 0;
+  const offer = (sender: number, offerId = randomId()) => ({ id: `local-${++seq}`, offerId, sender: person(sender) });
+
+  it('queues three offers per person; the fourth is refused with one warning, the rest quietly', () => {
+    const inbox = new OfferInbox(limits);
+    for (let i = 0; i < 3; i++) expect(inbox.admit(offer(1), 0)).to.deep.equal({ admitted: true });
+    expect(inbox.admit(offer(1), 0)).to.deep.equal({ admitted: false, reason: 'sender', answer: true, warn: true });
+    expect(inbox.admit(offer(1), 0)).to.deep.equal({ admitted: false, reason: 'sender', answer: true, warn: false });
+    expect(inbox.size).to.equal(3);
+    // Someone else is not held up by the first person's flood.
+    expect(inbox.admit(offer(2), 0).admitted).to.equal(true);
+  });
+
+  it('warns again only after the person has been answered and floods again', () => {
+    const inbox = new OfferInbox(limits);
+    const first = offer(1);
+    for (const o of [first, offer(1), offer(1)]) inbox.admit(o, 0);
+    expect(inbox.admit(offer(1), 0)).to.include({ warn: true });
+    expect(inbox.remove(first.id)).to.equal(first);
+    expect(inbox.admit(offer(1), 0).admitted).to.equal(true);
+    expect(inbox.admit(offer(1), 0)).to.include({ warn: true });
+    expect(inbox.admit(offer(1), 0)).to.include({ warn: false });
+  });
+
+  it('caps all pending offers together, warning once', () => {
+    const inbox = new OfferInbox(limits);
+    for (let p = 0; p < 4; p++) for (let i = 0; i < 3; i++) expect(inbox.admit(offer(p), 0).admitted).to.equal(true);
+    expect(inbox.admit(offer(9), 0)).to.deep.equal({ admitted: false, reason: 'total', answer: true, warn: true });
+    expect(inbox.admit(offer(10), 0)).to.include({ reason: 'total', warn: false });
+    expect(inbox.size).to.equal(12);
+  });
+
+  it('answers refusals from a budget, so a flood cannot make this tab flood its own socket', () => {
+    const inbox = new OfferInbox(limits);
+    for (let i = 0; i < 3; i++) inbox.admit(offer(1), 0);
+    const answered = Array.from({ length: 50 }, () => inbox.admit(offer(1), 0)).filter((a) => !a.admitted && a.answer).length;
+    expect(answered).to.equal(10);
+    expect(inbox.admit(offer(1), 2_500)).to.include({ answer: true });
+    expect(inbox.admit(offer(1), 2_500)).to.include({ answer: true });
+    expect(inbox.admit(offer(1), 2_500)).to.include({ answer: false });
+  });
+
+  it('tells apart two people who use the same offer id', () => {
+    const inbox = new OfferInbox(limits);
+    const a = offer(1, 'same-offer-id');
+    const b = offer(2, 'same-offer-id');
+    inbox.admit(a, 0);
+    inbox.admit(b, 0);
+    expect(inbox.find('user-1', 'same-offer-id')).to.equal(a);
+    expect(inbox.find('user-2', 'same-offer-id')).to.equal(b);
+    expect(inbox.list()).to.deep.equal([a, b]);
   });
 });
 

@@ -1,17 +1,18 @@
 // File names from a peer are untrusted: make them safe to show and to save under (no paths, no spoofing).
+import { cleanName } from '../../../shared/text.js';
 
-// Bidirectional overrides and isolates can disguise "evil‮txt.exe" as "evilexe.txt"; zero-width
-// characters hide differences. C0/C1 controls have no business in a name.
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 // Path separators and characters Windows forbids in names.
 const UNSAFE = /[/\\:*?"<>|]/g;
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 const MAX_BYTES = 200;
 
-/** displayName — the name as shown in the page: invisible and control characters removed. */
+/**
+ * displayFileName — the name as shown in the page, by the one unsafe-text rule display and room
+ * names follow (src/shared/text.ts): no controls, bidi overrides ("report\u202Efdp.exe") or
+ * invisible characters, and runs of white space made one (they could push ".exe" out of view).
+ */
 export function displayFileName(raw: string): string {
-  const s = raw.normalize('NFC').replace(INVISIBLE, '').trim();
-  return s || 'file';
+  return cleanName(raw) || 'file';
 }
 
 /**
