@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { createApp, type AppDeps, type HearthApp } from './app.js';
-import { createHearthServer, type HearthServer } from './http-server.js';
+import { createHearthServer, type HearthServer, type TransportLimits } from './http-server.js';
 import { createRedisClient, type RedisClient } from './store/redis.js';
 
 export interface StartOptions extends Omit<AppDeps, 'redis'> {
@@ -10,6 +10,8 @@ export interface StartOptions extends Omit<AppDeps, 'redis'> {
   tls: { cert: Buffer; key: Buffer };
   /** How long to wait for Redis before serving 503s anyway (it keeps reconnecting). */
   redisWaitMs?: number;
+  /** Connection timeouts and caps; the caps default to config's MAX_CONNECTIONS… (tests use short timeouts). */
+  transport?: Partial<TransportLimits>;
 }
 
 /** RunningHearth — a listening Hearth and how to stop it. */
@@ -19,7 +21,22 @@ export interface RunningHearth {
   app: HearthApp;
   redis: RedisClient;
   server: HearthServer;
+  /** close — stop accepting, close every socket, disconnect from Redis: bounded (about 2.5 s at most). */
   close(): Promise<void>;
+}
+
+// Shutdown steps: each is bounded, so one that hangs (a client that stopped reading, a Redis that
+// stopped answering) cannot hold up the ones after it.
+const SIGNALING_CLOSE_MS = 1_800;
+const STEP_MS = 250;
+
+/** within — waits for `work` at most `ms` (then calls `onLate`); never throws. */
+export async function within(ms: number, work: Promise<unknown>, onLate: () => void = () => {}): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, ms, 'late')));
+  const outcome = await Promise.race([work.then(() => 'done', () => 'done'), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') onLate();
 }
 
 /** PortInUseError — the port is taken; the message tells the user what to do. */
@@ -59,8 +76,11 @@ export async function startHearth(opts: StartOptions): Promise<RunningHearth> {
   const { config, log } = opts;
   const redis = createRedisClient(opts.redisUrl, log);
   const app = createApp({ ...opts, redis });
-  const server = createHearthServer(app.express, opts.tls, { httpPort: config.httpPort });
-  server.front.on('error', (err) => log.error({ err }, 'server error'));
+  const server = createHearthServer(app.express, opts.tls, {
+    httpPort: config.httpPort,
+    log,
+    limits: { maxConnections: config.maxConnections, maxConnectionsPerAddress: config.maxConnectionsPerAddress, ...opts.transport },
+  });
   server.https.on('upgrade', app.signaling.handleUpgrade);
 
   await listen(server.front, config.port, config.host, 'PORT');
@@ -81,11 +101,12 @@ export async function startHearth(opts: StartOptions): Promise<RunningHearth> {
     redis,
     server,
     async close() {
-      await app.signaling.close();
+      server.stopAccepting();
+      await within(SIGNALING_CLOSE_MS, app.signaling.close(), () => log.warn('signaling did not close in time; dropping its sockets'));
       app.ringing.stop();
-      await app.hub.stop();
-      await server.closeAll();
-      if (redis.isOpen) await redis.close().catch(() => redis.destroy());
+      await within(STEP_MS, app.hub.stop());
+      await within(STEP_MS, server.closeAll());
+      if (redis.isOpen) await within(STEP_MS, redis.close(), () => redis.destroy());
       else redis.destroy();
     },
   };

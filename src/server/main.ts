@@ -3,12 +3,17 @@ import os from 'node:os';
 import { loadAssets, AssetsMissingError } from './assets.js';
 import { loadSessionSecret } from './auth/session.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { assertPortFree, PortInUseError, startHearth, type RunningHearth } from './hearth.js';
+import { acquireDataDirLock, DataDirInUseError, type DataDirLock } from './data-dir-lock.js';
+import { assertPortFree, PortInUseError, startHearth, within, type RunningHearth } from './hearth.js';
 import { createLogger } from './log.js';
 import { ManagedRedisError, startManagedRedis, type ManagedRedis } from './managed-redis.js';
 import { ensureCertificates, lanAddresses } from './tls/certs.js';
 
-const SHUTDOWN_LIMIT_MS = 4_500;
+// Shutdown budget (a supervisor's stop timeout is often 5 s): every step is bounded, and the
+// managed Redis is stopped in every outcome, so no orphan ever blocks the next start.
+const SERVER_CLOSE_MS = 2_800;
+const REDIS_STOP_MS = 1_200;
+const SHUTDOWN_LIMIT_MS = 4_600;
 
 /** fail — one clear line for the person starting Hearth, never a stack trace. */
 function fail(message: string, code = 1): never {
@@ -57,39 +62,73 @@ async function main(): Promise<void> {
   }
   if (tls.issued) log.info({ dir: config.certsDir }, 'issued a server certificate for this machine');
 
+  let lock: DataDirLock | null = null;
   let managed: ManagedRedis | null = null;
+  let redisStopped = false;
   let running: RunningHearth | null = null;
+  let starting = true;
+  let shuttingDown = false;
+
+  // However this process ends (an uncaught error included), its Redis does not outlive it. The
+  // lock stays until Redis has really stopped: the next start then waits for it to finish.
+  process.on('exit', () => {
+    if (managed && !redisStopped) managed.abandon('SIGTERM');
+    else lock?.release();
+  });
+  const stopRedis = async () => {
+    if (!managed || redisStopped) return;
+    await managed.stop(REDIS_STOP_MS).catch((err: Error) => log.warn({ err: err.message }, 'stopping redis-server failed'));
+    redisStopped = true;
+    lock?.release();
+  };
+
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    if (starting) return; // start-up sees the flag and comes straight here when it is done
+    log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      log.error('shutdown took too long; stopping redis-server and exiting');
+      managed?.abandon('SIGKILL');
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
+    if (running) await within(SERVER_CLOSE_MS, running.close(), () => log.warn('closing the server took too long; going on'));
+    await stopRedis();
+    log.info('stopped');
+    process.exit(0);
+  };
+  // Registered before Redis starts: a signal's default action would kill Hearth and leave Redis behind.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
+
   try {
     await assertPortFree(config.port, config.host);
     if (config.httpPort) await assertPortFree(config.httpPort, config.host, 'HTTP_PORT');
-    if (!config.redisUrl) managed = await startManagedRedis(config.dataDir, log);
+    if (!config.redisUrl) {
+      lock = acquireDataDirLock(config.dataDir);
+      if (lock.stale) log.warn({ pid: lock.stale.pid }, 'the last Hearth on this DATA_DIR did not stop cleanly; recovering');
+      const held = lock;
+      managed = await startManagedRedis(config.dataDir, log, {
+        maxmemoryBytes: config.redisMaxmemoryBytes,
+        staleRedisPid: held.stale?.redisPid,
+        onChild: (pid) => held.recordRedis(pid),
+      });
+    }
     running = await startHearth({
       config, log, assets, tls,
       redisUrl: config.redisUrl ?? managed!.url,
       sessionSecret: await loadSessionSecret(config.dataDir),
     });
   } catch (err) {
-    await managed?.stop();
-    if (err instanceof PortInUseError || err instanceof ManagedRedisError) fail(err.message);
+    await stopRedis();
+    if (!managed) lock?.release();
+    if (err instanceof PortInUseError || err instanceof ManagedRedisError || err instanceof DataDirInUseError) fail(err.message);
     fail(`could not start: ${(err as Error).message}`);
   }
-
-  let shuttingDown = false;
-  const shutdown = async (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    log.info({ signal }, 'shutting down');
-    setTimeout(() => {
-      log.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, SHUTDOWN_LIMIT_MS).unref();
-    await running?.close().catch((err) => log.warn({ err }, 'closing the server failed'));
-    await managed?.stop().catch((err) => log.warn({ err }, 'stopping redis-server failed'));
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  starting = false;
+  if (shuttingDown) {
+    shuttingDown = false;
+    return shutdown('a signal during start-up');
+  }
 
   log.info({ port: running.port, host: config.host, redis: managed ? 'managed' : 'external' }, 'hearth listening');
   process.stdout.write(banner(config, running.port, tls.caFingerprint) + '\n');

@@ -1,5 +1,5 @@
 // Child processes for tests: free ports, redis-server per run, always stopped by PID.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pingRedis } from '../../src/server/managed-redis.js';
+import { isRunning } from '../../src/server/process-info.js';
 
 const children = new Set<ChildProcess>();
 // A failing or interrupted run must not leave servers behind.
@@ -44,6 +45,30 @@ export async function stopChild(child: ChildProcess, graceMs = 3_000): Promise<v
   const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(t);
+}
+
+/** running — the process exists and has not exited (a zombie waiting to be reaped counts as gone). */
+export function running(pid: number): boolean {
+  return isRunning(pid);
+}
+
+/** childPid — the PID of `parent`'s child whose command is `command` (e.g. redis-server), or null. */
+export function childPid(parent: number, command: string): number | null {
+  let out = '';
+  try {
+    out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(parent)]).toString();
+  } catch { /* ps exits 1 when there are no children */ }
+  const line = out.split('\n').map((l) => l.trim().split(/\s+/)).find(([, comm]) => comm === command);
+  return line ? Number(line[0]) : null;
+}
+
+/** killPid — SIGKILL a process this test started (directly or as a grandchild), if it still runs. */
+export function killPid(pid: number | null | undefined): void {
+  if (pid && running(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch { /* gone meanwhile */ }
+  }
 }
 
 /** TestRedis — a private redis-server on a random loopback port. */

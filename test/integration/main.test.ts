@@ -1,5 +1,6 @@
+// `npm start` as a real process: start-up, refusals, a clean SIGTERM, and coming back after kill -9.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
@@ -7,7 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT_DIR } from '../../src/server/paths.js';
 import { testTls } from '../helpers/hearth.js';
 import { HttpClient } from '../helpers/http-client.js';
-import { freePort, stopChild, tempDir, track } from '../helpers/processes.js';
+import { childPid, freePort, killPid, running, stopChild, tempDir, track } from '../helpers/processes.js';
+import { TestSocket } from '../helpers/ws-client.js';
 
 const MAIN = path.join(ROOT_DIR, 'dist', 'server', 'main.js');
 
@@ -36,13 +38,21 @@ async function waitFor(cond: () => boolean, ms: number, what: string): Promise<v
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+const alive = running;
+
+/** redisConfig — CONFIG GET `name` on the managed Redis of DATA_DIR `dataDir`. */
+function redisConfig(dataDir: string, name: string): string {
+  const out = execFileSync('redis-cli', ['-s', path.join(dataDir, 'redis', 'redis.sock'), 'CONFIG', 'GET', name]).toString();
+  return out.trim().split('\n')[1] ?? '';
+}
+
+/** started — waits for the banner, then returns the PID of the managed redis-server. */
+async function started(s: Started, ms = 20_000): Promise<number> {
+  await waitFor(() => s.out().includes('Hearth is running') || s.child.exitCode !== null, ms, 'the start-up banner');
+  expect(s.child.exitCode, s.err()).to.equal(null);
+  const pid = childPid(s.child.pid!, 'redis-server');
+  expect(pid, 'a redis-server child').to.not.equal(null);
+  return pid!;
 }
 
 describe('npm start (the built server as a process)', function () {
@@ -60,9 +70,10 @@ describe('npm start (the built server as a process)', function () {
     const port = await freePort();
     const dataDir = tempDir('main');
     const { certsDir } = await testTls();
-    const env = { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, CERTS_DIR: certsDir };
+    const env = { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, CERTS_DIR: certsDir, REDIS_MAXMEMORY: '64mb' };
     const s = npmStart(env);
     let redisPid = 0;
+    let other: Started | null = null;
     try {
       await waitFor(() => s.out().includes('Hearth is running'), 20_000, 'the start-up banner');
       expect(s.out()).to.include(`https://localhost:${port}/`);
@@ -79,6 +90,9 @@ describe('npm start (the built server as a process)', function () {
       expect(cfg).to.include('yes');
       const bind = execFileSync('redis-cli', ['-s', path.join(dataDir, 'redis', 'redis.sock'), 'CONFIG', 'GET', 'port']).toString();
       expect(bind.trim().split('\n')[1]).to.equal('0'); // no TCP listener at all
+      // Bounded, and full means "refuse writes", never "evict an account or a room".
+      expect(redisConfig(dataDir, 'maxmemory')).to.equal(String(64 * 1024 * 1024));
+      expect(redisConfig(dataDir, 'maxmemory-policy')).to.equal('noeviction');
 
       const c = new HttpClient(`https://127.0.0.1:${port}`, (await testTls()).ca);
       expect((await c.get('/login')).status).to.equal(200);
@@ -89,6 +103,16 @@ describe('npm start (the built server as a process)', function () {
       expect(code).to.equal(1);
       expect(second.err().trim()).to.equal(`hearth: Port ${port} is already in use (another Hearth?). Stop it, or set PORT to a free port.`);
 
+      // Another port, the same DATA_DIR: refused, and the running Hearth's Redis is left alone.
+      other = npmStart({ ...env, PORT: String(await freePort()) });
+      const [otherCode] = await once(other.child, 'exit');
+      expect(otherCode).to.equal(1);
+      expect(other.err().trim()).to.equal(`hearth: Another Hearth (PID ${s.child.pid}) is already running with DATA_DIR=${dataDir}. Stop it, or give this one its own DATA_DIR.`);
+      expect(alive(redisPid), 'the first Hearth keeps its redis-server').to.equal(true);
+      const c2 = new HttpClient(`https://127.0.0.1:${port}`, (await testTls()).ca);
+      expect((await c2.get('/login')).status).to.equal(200);
+      await c2.close();
+
       const t0 = Date.now();
       s.child.kill('SIGTERM');
       const [exitCode] = await once(s.child, 'exit');
@@ -97,7 +121,111 @@ describe('npm start (the built server as a process)', function () {
       expect(alive(redisPid), 'the redis-server child is gone').to.equal(false);
     } finally {
       await stopChild(s.child);
-      if (redisPid && alive(redisPid)) process.kill(redisPid, 'SIGKILL');
+      if (other) await stopChild(other.child);
+      killPid(redisPid);
+    }
+  });
+
+  it('comes back after kill -9 with its redis-server left running: the same accounts, rooms and chat, no orphan', async function () {
+    this.timeout(60_000);
+    const port = await freePort();
+    const dataDir = tempDir('crash');
+    const { certsDir, ca } = await testTls();
+    const env = { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, CERTS_DIR: certsDir };
+    const origin = `https://127.0.0.1:${port}`;
+    const first = npmStart(env);
+    let second: Started | null = null;
+    let orphan = 0;
+    let secondRedis = 0;
+    const clients: HttpClient[] = [];
+    const client = () => {
+      const c = new HttpClient(origin, ca);
+      clients.push(c);
+      return c;
+    };
+    try {
+      orphan = await started(first);
+      const ada = client();
+      expect((await ada.register('ada', 'correct horse battery', 'Ada')).status).to.equal(303);
+      const made = await ada.postForm('/rooms', { _csrf: await ada.csrfToken('/'), name: 'Survivors', capacity: '4', passcode: '' });
+      expect(made.status).to.equal(303);
+      const slug = /^\/r\/([^/?#]+)$/.exec(String(made.headers.location))?.[1];
+      expect(slug, String(made.headers.location)).to.be.a('string');
+      const said = await ada.postForm(`/r/${slug}/chat`, { _csrf: await ada.csrfToken(`/r/${slug}`), text: 'still here after a crash' });
+      expect(said.status).to.equal(303);
+
+      // The crash: Hearth only. Its Redis goes on running, an orphan holding DATA_DIR's socket.
+      first.child.kill('SIGKILL');
+      await once(first.child, 'exit');
+      expect(alive(orphan), 'the orphaned redis-server still runs').to.equal(true);
+
+      const t0 = Date.now();
+      second = npmStart(env);
+      secondRedis = await started(second, 15_000);
+      expect(Date.now() - t0, 'up again within 15 s').to.be.below(15_000);
+      await waitFor(() => !alive(orphan), 2_000, 'the orphan to be gone');
+      expect(secondRedis).to.not.equal(orphan);
+
+      const back = client();
+      expect((await back.login('ada', 'correct horse battery')).status).to.equal(303);
+      const room = await back.get(`/r/${slug}`);
+      expect(room.status).to.equal(200);
+      expect(room.body).to.include('Survivors');
+      expect(room.body).to.include('still here after a crash');
+
+      second.child.kill('SIGTERM');
+      const [code] = await once(second.child, 'exit');
+      expect(code).to.equal(0);
+      expect(alive(secondRedis), 'no redis-server left behind').to.equal(false);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await stopChild(first.child);
+      if (second) await stopChild(second.child);
+      killPid(orphan);
+      killPid(secondRedis);
+    }
+  });
+
+  it('exits 0 within 5 s on SIGTERM with signed-in sockets that stopped reading, and stops its redis-server', async function () {
+    this.timeout(60_000);
+    const port = await freePort();
+    const { certsDir, ca } = await testTls();
+    const origin = `https://127.0.0.1:${port}`;
+    const s = npmStart({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: tempDir('stalled'), CERTS_DIR: certsDir });
+    let redisPid = 0;
+    const sockets: TestSocket[] = [];
+    const clients: HttpClient[] = [];
+    try {
+      redisPid = await started(s);
+      for (const name of ['ada', 'bob']) {
+        const c = new HttpClient(origin, ca);
+        clients.push(c);
+        expect((await c.register(name)).status).to.equal(303);
+        for (let i = 0; i < 8; i++) sockets.push(await TestSocket.open(c, ca));
+      }
+      const [active, ...stalled] = sockets;
+      // They stop reading: the close handshake Hearth starts at shutdown never gets an answer.
+      for (const t of stalled) (t.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      // ...while Hearth keeps sending them lobby updates (each room change goes to every socket).
+      const _csrf = await clients[0]!.csrfToken('/');
+      for (let i = 0; i < 5; i++) {
+        const made = await clients[0]!.postForm('/rooms', { _csrf, name: `Busy ${i}`, capacity: '12', passcode: '' });
+        const slug = String(made.headers.location).slice('/r/'.length);
+        await active!.request({ type: 'join', room: slug }, 'joined');
+        await active!.request({ type: 'leave' }, 'left').catch(() => undefined);
+      }
+
+      const t0 = Date.now();
+      s.child.kill('SIGTERM');
+      const [code] = await once(s.child, 'exit');
+      expect(Date.now() - t0, 'exited within 5 s').to.be.below(5_000);
+      expect(code, s.out() + s.err()).to.equal(0);
+      expect(alive(redisPid), 'the redis-server child is gone').to.equal(false);
+    } finally {
+      for (const t of sockets) t.ws.terminate();
+      await Promise.all(clients.map((c) => c.close()));
+      await stopChild(s.child);
+      killPid(redisPid);
     }
   });
 
