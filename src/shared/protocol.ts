@@ -210,7 +210,10 @@ export interface RoomInfo {
 
 export type ServerMessage =
   | { type: 'welcome'; peerId: string; user: UserRef; iceServers: { urls: string | string[]; username?: string; credential?: string }[]; maxPayload: number; resume: string }
-  | { type: 'lobby'; online: OnlineEntry[]; rooms: LiveRoom[] }
+  /** lobby — the whole lobby: a socket's first lobby message. `seq` numbers this server instance's lobby feed. */
+  | { type: 'lobby'; seq: number; online: OnlineEntry[]; rooms: LiveRoom[] }
+  /** lobby-delta — what changed since message `seq - 1`: entries to add or replace (`set`), userIds and slugs to drop (`remove`). */
+  | { type: 'lobby-delta'; seq: number; online: { set: OnlineEntry[]; remove: string[] }; rooms: { set: LiveRoom[]; remove: string[] } }
   | { type: 'joined'; room: RoomInfo; self: Peer; peers: Peer[]; ref?: string }
   | { type: 'left'; room: string; ref?: string }
   | { type: 'peer-joined'; room: string; peer: Peer }

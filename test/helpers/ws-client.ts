@@ -1,5 +1,6 @@
 // A signaling client for integration tests: a real `ws` socket with a signed-in user's cookie.
 import WebSocket from 'ws';
+import { LobbyState } from '../../src/shared/lobby.js';
 import type { ClientMessage, ServerMessage, ServerMessageOf, ServerMessageType } from '../../src/shared/protocol.js';
 import type { HttpClient } from './http-client.js';
 
@@ -11,20 +12,25 @@ export class TestSocket {
   peerId = '';
   /** The welcome's resume token (a later socket presents it to keep this peer id). */
   resume = '';
+  /** The lobby as a browser on this socket sees it (its `lobby` and `lobby-delta` messages applied). */
+  readonly lobby = new LobbyState();
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (d) => {
       const m = JSON.parse(d.toString()) as ServerMessage;
       if (m.type === 'welcome') {
+        this.lobby.reset();
         this.peerId = m.peerId;
         this.resume = m.resume;
       }
       this.received.push(m);
-      this.waiters = this.waiters.filter((w) => {
-        if (!w.pred(m)) return true;
-        w.resolve(m);
-        return false;
-      });
+      this.deliver(m);
+      if (m.type === 'lobby' || m.type === 'lobby-delta') {
+        const change = this.lobby.apply(m);
+        // A delta also reaches `next('lobby')` waiters as the whole lobby it leads to, so a test
+        // can wait for a lobby state without caring whether it came whole or as a delta.
+        if (m.type === 'lobby-delta' && change && change !== 'gap') this.deliver({ type: 'lobby', seq: m.seq, online: this.lobby.online, rooms: this.lobby.rooms });
+      }
     });
     ws.on('close', (code, reason) => {
       this.closed = { code, reason: reason.toString() };
@@ -49,6 +55,14 @@ export class TestSocket {
     });
     await sock.next('welcome');
     return sock;
+  }
+
+  private deliver(m: ServerMessage): void {
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.pred(m)) return true;
+      w.resolve(m);
+      return false;
+    });
   }
 
   send(msg: ClientMessage | Record<string, unknown>): void {

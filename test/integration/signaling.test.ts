@@ -169,7 +169,7 @@ describe('signaling channel /ws (real HTTPS, ws, Redis)', function () {
       expect(fuzzer.closed).to.equal(null);
       expect(errors).to.be.greaterThan(N * 0.8);
       // Every reply was either a typed error or a legitimate server message.
-      expect(others.every((t) => ['lobby', 'joined', 'left', 'peer-joined', 'peer-left', 'peer-updated', 'chat', 'room-closed'].includes(t)), others.join(',')).to.equal(true);
+      expect(others.every((t) => ['lobby', 'lobby-delta', 'joined', 'left', 'peer-joined', 'peer-left', 'peer-updated', 'chat', 'room-closed'].includes(t)), others.join(',')).to.equal(true);
 
       // The calm pair still talks.
       const got = b.next('signal');

@@ -1,4 +1,5 @@
 // Lobby island: keeps Online now, Live rooms and Your rooms live, and rings people by name.
+import { followLobby } from '../lib/lobby-feed.js';
 import { SignalingClient } from '../lib/signaling-client.js';
 import { h, icon } from '../ui/dom.js';
 import { LobbyView } from '../ui/lobby-view.js';
@@ -17,10 +18,7 @@ export function mount(root: HTMLElement): () => void {
     btn.addEventListener('click', () => ringing.call({ id: entry.userId, displayName: entry.displayName }));
     actions.append(btn);
   });
-  const off = signaling.on('lobby', (m) => {
-    view.renderOnline(m.online);
-    view.renderLiveRooms(m.rooms);
-  });
+  const off = followLobby(signaling, (lobby, change) => view.update(lobby, change));
   signaling.connect();
   (window as unknown as { __hearth?: object }).__hearth = { signaling, view, ringing };
   const transfers = mountLobbyTransfers({ signaling, view });

@@ -1,6 +1,7 @@
 // Room page island: wires signaling, local media, pre-join, the call, members and chat together.
 import type { ChatMessage } from '../../shared/protocol.js';
 import { LocalMedia } from '../lib/media.js';
+import { followLobby } from '../lib/lobby-feed.js';
 import { Mesh } from '../lib/mesh.js';
 import { SignalingClient } from '../lib/signaling-client.js';
 import { MicLevel } from '../lib/speaker.js';
@@ -41,7 +42,7 @@ function mount(page: HTMLElement): void {
     chat?.markSelf();
   });
   // Before joining (and after leaving) the lobby feed keeps "In the room now" live.
-  signaling.on('lobby', () => {
+  followLobby(signaling, () => {
     if (session?.phase !== 'in-call' && seats.members) showMembers(seats.members);
   });
 

@@ -1,5 +1,6 @@
 // The room's Invite panel: online people who are not in this room, each with "Ring <name>".
 import type { OnlineEntry, UserRef } from '../../shared/protocol.js';
+import { followLobby } from '../lib/lobby-feed.js';
 import type { SignalingClient } from '../lib/signaling-client.js';
 import { avatar, h, icon } from './dom.js';
 
@@ -39,7 +40,9 @@ export function mountInvite(container: HTMLElement, opts: InviteOptions): () => 
     }));
     empty.hidden = others.length > 0;
   };
-  const off = opts.signaling.on('lobby', (m) => render(m.online));
+  const off = followLobby(opts.signaling, (lobby, change) => {
+    if (change.full || change.online.size > 0) render(lobby.online);
+  });
   return () => {
     off();
     toggle.remove();

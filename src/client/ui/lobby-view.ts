@@ -1,44 +1,36 @@
-// Renders the lobby's live lists (Online now, Live rooms, Your rooms counts) from `lobby` messages.
+// Renders the lobby's live lists (Online now, Live rooms, Your rooms counts) from lobby updates, rebuilding only changed rows.
+import type { LobbyChange } from '../../shared/lobby.js';
 import type { LiveRoom, OnlineEntry } from '../../shared/protocol.js';
 import { avatar, h as el, icon } from './dom.js';
 
+/** Rows of a keyed list, with the data each one shows. */
+type Rows<T> = Map<string, { sig: string; li: HTMLLIElement; data: T }>;
 
-/** LobbyView — owns the three lists and their empty states. */
+/**
+ * LobbyView — owns the three lists and their empty states. Lobby updates arrive often and
+ * say which people and rooms changed: only those rows are rebuilt, so the others keep their
+ * DOM, their keyboard focus and whatever is under the pointer.
+ */
 export class LobbyView {
-  /** Rendered rows by user, with what they showed: an unchanged person keeps their row (and focus). */
-  private readonly rows = new Map<string, { sig: string; li: HTMLLIElement }>();
+  private readonly people: Rows<OnlineEntry> = new Map();
+  private readonly liveRooms: Rows<LiveRoom> = new Map();
 
   constructor(private readonly root: HTMLElement, private readonly selfId: string) {}
 
   /** personActions — hook for features that add per-person buttons (call, send file). */
   personActions: ((entry: OnlineEntry, container: HTMLElement) => void)[] = [];
 
-  renderOnline(online: OnlineEntry[]): void {
+  /** update — one lobby update (see followLobby): the lists that changed, and in them the rows that changed. */
+  update(lobby: { online: OnlineEntry[]; rooms: LiveRoom[] }, change: LobbyChange): void {
+    if (change.full || change.online.size > 0) this.renderOnline(lobby.online, change.full ? null : change.online);
+    if (change.full || change.rooms.size > 0) this.renderLiveRooms(lobby.rooms, change.full ? null : change.rooms);
+  }
+
+  /** renderOnline — Online now; `changed` (userIds) limits the rows looked at again (null: all). */
+  renderOnline(online: OnlineEntry[], changed: ReadonlySet<string> | null = null): void {
     const list = this.root.querySelector<HTMLUListElement>('#online-list');
     if (!list) return;
-    // Lobby updates arrive often; rebuilding a row would drop the keyboard focus on its buttons
-    // (and pull a button from under a pointer). Rows are rebuilt only when they change, and a
-    // focused button that had to be rebuilt gets the focus back.
-    const focused = document.activeElement instanceof HTMLElement && list.contains(document.activeElement) ? document.activeElement : null;
-    const focusedUser = focused?.closest<HTMLElement>('li[data-user-id]')?.dataset.userId;
-    const focusedName = focused?.getAttribute('aria-label') ?? focused?.textContent ?? '';
-    const seen = new Set<string>();
-    const items = online.map((p) => {
-      seen.add(p.userId);
-      const sig = JSON.stringify(p);
-      const kept = this.rows.get(p.userId);
-      if (kept?.sig === sig) return kept.li;
-      const li = this.row(p);
-      this.rows.set(p.userId, { sig, li });
-      return li;
-    });
-    for (const id of [...this.rows.keys()]) if (!seen.has(id)) this.rows.delete(id);
-    if (items.some((li, i) => list.children[i] !== li) || list.children.length !== items.length) list.replaceChildren(...items);
-    if (focused && !focused.isConnected && focusedUser) {
-      const row = this.rows.get(focusedUser)?.li;
-      const again = [...(row?.querySelectorAll<HTMLElement>('button, a') ?? [])].find((b) => (b.getAttribute('aria-label') ?? b.textContent ?? '') === focusedName);
-      again?.focus();
-    }
+    reconcile(list, this.people, online, (p) => p.userId, changed, (p) => this.row(p));
     this.toggleEmpty('#online-empty', online.some((p) => p.userId !== this.selfId));
   }
 
@@ -57,19 +49,24 @@ export class LobbyView {
       actions) as HTMLLIElement;
   }
 
-  renderLiveRooms(rooms: LiveRoom[]): void {
+  /** renderLiveRooms — Live rooms and the counts in Your rooms; `changed` (slugs) as for renderOnline. */
+  renderLiveRooms(rooms: LiveRoom[], changed: ReadonlySet<string> | null = null): void {
     const list = this.root.querySelector<HTMLUListElement>('#live-rooms');
     if (!list) return;
-    list.replaceChildren(...rooms.map((r) => el('li', { class: 'room-item room-item--live', 'data-slug': r.slug },
+    reconcile(list, this.liveRooms, rooms, (r) => r.slug, changed, (r) => this.roomRow(r));
+    this.toggleEmpty('#live-empty', rooms.length > 0);
+    this.updateMyRoomCounts(rooms);
+  }
+
+  private roomRow(r: LiveRoom): HTMLLIElement {
+    return el('li', { class: 'room-item room-item--live', 'data-slug': r.slug },
       el('div', { class: 'room-item__body' },
         el('span', { class: 'room-item__title' },
           el('a', { class: 'room-item__link', href: `/r/${encodeURIComponent(r.slug)}` }, r.name),
           r.hasPasscode && icon('lock', 'room-item__lock'),
           r.hasPasscode && el('span', { class: 'visually-hidden' }, 'Passcode required')),
         r.members.length > 0 && el('span', { class: 'room-item__members' }, r.members.map((m) => m.displayName).join(', '))),
-      this.badge(r.count, r.capacity))));
-    this.toggleEmpty('#live-empty', rooms.length > 0);
-    this.updateMyRoomCounts(rooms);
+      this.badge(r.count, r.capacity)) as HTMLLIElement;
   }
 
   /** updateMyRoomCounts — Your rooms shows live counts too (a room absent from Live rooms is empty). */
@@ -94,4 +91,48 @@ export class LobbyView {
     const empty = this.root.querySelector<HTMLElement>(selector);
     if (empty) empty.hidden = hasItems;
   }
+}
+
+/**
+ * reconcile — makes `list` show `items` in order, reusing the row of every item whose data is
+ * unchanged (only ids in `changed` are compared; null compares all). A focused button or link
+ * in a row that had to be rebuilt gets the focus back in the new row.
+ */
+function reconcile<T>(list: HTMLUListElement, rows: Rows<T>, items: readonly T[], key: (item: T) => string, changed: ReadonlySet<string> | null, build: (item: T) => HTMLLIElement): void {
+  const focused = document.activeElement instanceof HTMLElement && list.contains(document.activeElement) ? document.activeElement : null;
+  const focusedKey = focused ? [...rows].find(([, r]) => r.li.contains(focused))?.[0] : undefined;
+  const focusedName = focused ? label(focused) : '';
+  const seen = new Set<string>();
+  const lis = items.map((item) => {
+    const id = key(item);
+    seen.add(id);
+    const kept = rows.get(id);
+    if (kept && (kept.data === item || (changed && !changed.has(id)))) return kept.li;
+    const sig = JSON.stringify(item);
+    if (kept?.sig === sig) {
+      kept.data = item;
+      return kept.li;
+    }
+    const li = build(item);
+    rows.set(id, { sig, li, data: item });
+    return li;
+  });
+  for (const id of [...rows.keys()]) if (!seen.has(id)) rows.delete(id);
+  // Touch only rows that are new, gone or moved: unchanged rows stay where they are.
+  const keep = new Set(lis);
+  for (const child of [...list.children]) if (!keep.has(child as HTMLLIElement)) child.remove();
+  let cursor = list.firstElementChild;
+  for (const li of lis) {
+    if (li === cursor) cursor = cursor.nextElementSibling;
+    else list.insertBefore(li, cursor);
+  }
+  if (focused && document.activeElement !== focused) {
+    // Moving or rebuilding its row dropped the focus: give it back (to the same control in the new row).
+    const again = focused.isConnected ? focused : [...(rows.get(focusedKey ?? '')?.li.querySelectorAll<HTMLElement>('button, a') ?? [])].find((b) => label(b) === focusedName);
+    again?.focus();
+  }
+}
+
+function label(e: HTMLElement): string {
+  return e.getAttribute('aria-label') ?? e.textContent ?? '';
 }

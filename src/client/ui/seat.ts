@@ -1,4 +1,5 @@
 // Waiting for a seat in a full room: watches the live `lobby` updates for this room's count.
+import { followLobby } from '../lib/lobby-feed.js';
 import type { SignalingClient } from '../lib/signaling-client.js';
 import type { LiveRoom } from '../../shared/protocol.js';
 
@@ -11,7 +12,7 @@ export class SeatWatcher {
   private waiting: (() => void) | null = null;
 
   constructor(signaling: SignalingClient, slug: string, private readonly capacity: number) {
-    signaling.on('lobby', (msg) => {
+    followLobby(signaling, (msg) => {
       this.room = msg.rooms.find((r) => r.slug === slug) ?? null;
       this.check();
     });

@@ -7,6 +7,7 @@ import { RTC_APP, TRANSFER_APP } from '../lib/transfer/messages.js';
 import { RoomLinks, type PeerConnectionSource } from '../lib/transfer/room-links.js';
 import { TransferStore } from '../lib/transfer/store.js';
 import type { ChannelTransport, Directory, LedgerPost, Person, SignalPort } from '../lib/transfer/transport.js';
+import { followLobby } from '../lib/lobby-feed.js';
 import type { SignalingClient } from '../lib/signaling-client.js';
 import { h, icon } from './dom.js';
 import type { LobbyView } from './lobby-view.js';
@@ -43,7 +44,7 @@ export function mountLobbyTransfers({ signaling, view }: { signaling: SignalingC
   const directory = new LobbyDirectory();
   const offs = [
     signaling.on('welcome', (m) => (ice = m.iceServers as RTCIceServer[])),
-    signaling.on('lobby', (m) => directory.update(m.online)),
+    followLobby(signaling, (m) => directory.update(m.online)),
     signaling.on('signal', (m) => {
       if (m.payload.kind === 'app' && m.payload.app === RTC_APP) links.handle(m.from, m.payload.data);
     }),

@@ -5,6 +5,7 @@ import type { ServerMessage } from '../../shared/protocol.js';
 import type { Logger } from '../log.js';
 import type { RedisClient } from '../store/redis.js';
 import type { RoomStore } from '../store/rooms.js';
+import { LobbyFeed } from './lobby-feed.js';
 import { buildLobbySnapshot } from './lobby-view.js';
 
 /** LocalPeer — what the hub needs to know about one socket on this instance. */
@@ -13,6 +14,8 @@ export interface LocalPeer {
   readonly userId: string;
   room: string | null;
   send(msg: ServerMessage): void;
+  /** sendRaw — an already serialized message (lobby updates are serialized once for every socket). */
+  sendRaw(text: string): void;
   /** leftRoom — the room went away under this peer (deleted). */
   leftRoom(): void;
   /** heartbeat — called every interval; returns false when the socket is dead. */
@@ -32,7 +35,7 @@ const CHANNEL = 'hearth:events';
 export interface HubOptions {
   /** Ping interval; a socket that misses one pong is dropped at the next. */
   heartbeatMs: number;
-  /** Debounce for lobby snapshots (many changes → one update). */
+  /** Debounce of the lobby's `full` mode (full snapshots to every socket, as before the feed; benchmarks compare). */
   lobbyDebounceMs: number;
 }
 
@@ -42,7 +45,8 @@ export class SignalingHub {
   private readonly peers = new Map<string, LocalPeer>();
   private readonly subscriber: RedisClient;
   private timers: NodeJS.Timeout[] = [];
-  private lobbyTimer: NodeJS.Timeout | null = null;
+  /** lobby — coalesced lobby updates for this instance's sockets (see LobbyFeed). */
+  readonly lobby: LobbyFeed;
 
   constructor(
     private readonly redis: RedisClient,
@@ -52,6 +56,13 @@ export class SignalingHub {
   ) {
     this.subscriber = redis.duplicate();
     this.subscriber.on('error', () => undefined); // the main client logs outages
+    this.lobby = new LobbyFeed({
+      build: () => buildLobbySnapshot(rooms),
+      peers: () => this.peers.values(),
+      ready: () => redis.isReady,
+      log,
+      fullDebounceMs: opts.lobbyDebounceMs,
+    });
   }
 
   async start(): Promise<void> {
@@ -64,7 +75,7 @@ export class SignalingHub {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    if (this.lobbyTimer) clearTimeout(this.lobbyTimer);
+    this.lobby.stop();
     if (this.subscriber.isOpen) await this.subscriber.close().catch(() => this.subscriber.destroy());
   }
 
@@ -145,30 +156,17 @@ export class SignalingHub {
         }
         break;
       case 'lobby':
-        this.scheduleLobby();
+        this.lobby.changed();
         break;
     }
   }
 
-  private scheduleLobby(): void {
-    if (this.lobbyTimer) return;
-    this.lobbyTimer = setTimeout(() => {
-      this.lobbyTimer = null;
-      void this.sendLobby();
-    }, this.opts.lobbyDebounceMs);
-  }
-
-  /** sendLobby — pushes the current lobby to every local socket (or to one). */
-  async sendLobby(only?: LocalPeer): Promise<void> {
-    if (!this.redis.isReady) return;
-    try {
-      const snap = await buildLobbySnapshot(this.rooms);
-      const msg: ServerMessage = { type: 'lobby', ...snap };
-      if (only) only.send(msg);
-      else for (const p of this.peers.values()) p.send(msg);
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'lobby update failed');
-    }
+  /**
+   * sendLobby — a new socket on this instance: it gets the whole lobby with the next feed
+   * update (within a window), then deltas. Changes go through lobbyChanged, never here.
+   */
+  async sendLobby(peer: LocalPeer): Promise<void> {
+    this.lobby.subscribe(peer);
   }
 
   // ---- liveness ------------------------------------------------------------------------
