@@ -21,6 +21,7 @@ import { Ringing } from './signaling/ringing.js';
 import { CallStore } from './store/calls.js';
 import { ChatStore } from './store/chat.js';
 import type { RedisClient } from './store/redis.js';
+import { isRedisRefusingWrites, isRedisUnavailable } from './store/redis-errors.js';
 import { RoomStore } from './store/rooms.js';
 import { UserStore, type User } from './store/users.js';
 
@@ -35,7 +36,7 @@ export interface AppDeps {
   throttle?: ThrottleLimits;
   /** Signaling heartbeat interval (a dead socket is gone within two of these); default 10 s. */
   heartbeatMs?: number;
-  signalingLimits?: ConnectionLimits;
+  signalingLimits?: Partial<ConnectionLimits>;
   /** Rings one caller may start per minute (default 10). */
   ringsPerMinute?: number;
 }
@@ -70,10 +71,13 @@ export function createApp(deps: AppDeps): HearthApp {
   const rooms = new RoomStore(redis, heartbeatMs * 3);
   const chat = new ChatStore(redis);
   const hasher = deps.hasher ?? new PasswordHasher();
-  const sessions = createSessions(config, redis, deps.sessionSecret);
+  const hub = new SignalingHub(redis, rooms, log, { heartbeatMs, lobbyDebounceMs: 100 });
+  // A session destroyed anywhere (sign-out, the absolute lifetime) closes its sockets everywhere.
+  const sessions = createSessions(config, redis, deps.sessionSecret, (sid) => {
+    hub.sessionEnded(sid).catch((err: Error) => log.warn({ err: err.message }, 'could not announce an ended session; its sockets end at their next check'));
+  });
   const sessionParser = sessions.parser;
   const calls = new CallStore(redis);
-  const hub = new SignalingHub(redis, rooms, log, { heartbeatMs, lobbyDebounceMs: 100 });
   const ringing = new Ringing({ redis, calls, rooms, users, hub, log, timeoutMs: config.ringTimeoutSeconds * 1000, ringsPerMinute: deps.ringsPerMinute });
   const signaling = new SignalingServer({
     config, log, redis, rooms, chat, hub, users, ringing, sessionParser, sessionStore: sessions.store, limits: deps.signalingLimits, resumeSecret: deps.sessionSecret,
@@ -160,7 +164,7 @@ export function createApp(deps: AppDeps): HearthApp {
     res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
   });
   app.use(pageRoutes({ assets, rooms, calls }));
-  app.use(roomRoutes({ assets, rooms, chat, hub, hasher, redis, users }));
+  app.use(roomRoutes({ assets, rooms, chat, hub, hasher, redis, users, calls }));
 
   app.use((_req, _res, next) => next(notFound()));
   app.use(errorHandler(log));
@@ -171,6 +175,7 @@ const databaseDown = () => new HttpError(503, "Hearth's database is unavailable"
   "Hearth's database is unavailable. It usually comes back within a few seconds: reload the page shortly.", 5);
 
 function errorHandler(log: Logger): ErrorRequestHandler {
+  let lastRefusalLog = 0;
   return (err, req, res, _next) => {
     let e: HttpError;
     const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
@@ -179,7 +184,14 @@ function errorHandler(log: Logger): ErrorRequestHandler {
     else if (err?.type === 'entity.too.large') e = new HttpError(413, 'Too large', 'What you sent is larger than Hearth accepts.');
     else if (passwordBusyToHttp(err)) e = passwordBusyToHttp(err)!;
     else if (status >= 400 && status < 500) e = new HttpError(status, 'Bad request', 'Hearth could not understand that request.');
-    else if (!err?.status && isRedisUnavailable(err)) e = databaseDown();
+    else if (!err?.status && isRedisUnavailable(err)) {
+      // Refused writes (out of memory, read-only) are an operator's problem: say so in the log.
+      if (isRedisRefusingWrites(err) && Date.now() - lastRefusalLog > 10_000) {
+        lastRefusalLog = Date.now();
+        log.error({ err: (err as Error).message, url: req.originalUrl }, 'redis refused a write (is it full? see REDIS_MAXMEMORY); answering 503');
+      }
+      e = databaseDown();
+    }
     else {
       log.error({ err, url: req.originalUrl }, 'request failed');
       e = new HttpError(500, 'Something went wrong', 'Hearth hit an unexpected error. Try again; if it keeps happening, tell whoever runs this Hearth.');
@@ -200,11 +212,4 @@ function errorHandler(log: Logger): ErrorRequestHandler {
       res.send(html);
     });
   };
-}
-
-/** isRedisUnavailable — errors node-redis and connect-redis raise while Redis is unreachable. */
-function isRedisUnavailable(err: unknown): boolean {
-  const name = (err as Error | undefined)?.name ?? '';
-  const msg = (err as Error | undefined)?.message ?? '';
-  return /ClientClosed|ClientOffline|Connection|Socket/i.test(name) || /client is (closed|offline)|ECONNREFUSED|ENOENT|socket/i.test(msg);
 }

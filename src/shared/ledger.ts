@@ -18,14 +18,27 @@ const VERBS: Record<LedgerEntry['state'], string> = {
   offered: 'offered',
   declined: 'declined',
   resumed: 'resumed',
-  verified: 'delivered and verified',
+  verified: 'delivered',
   failed: 'failed',
   cancelled: 'cancelled',
 };
 
-/** describeTransfer — e.g. "Ada → Bob: report.pdf (1.2 MB) delivered and verified, SHA-256 3f2a…". */
+// What a receiver reports is its own check or its own decision.
+const RECEIVER_VERBS: Partial<Record<LedgerEntry['state'], string>> = {
+  verified: 'received and verified by',
+  failed: 'failed the check of',
+  declined: 'declined by',
+  cancelled: 'cancelled by',
+};
+
+/**
+ * describeTransfer — e.g. "Ada → Bob: report.pdf (1.2 MB) offered", or from the receiver's
+ * own report "Ada → Bob: report.pdf (1.2 MB) received and verified by Bob, SHA-256 3f2a…".
+ */
 export function describeTransfer(t: LedgerEntry): string {
   const who = `${t.fromName} → ${t.toName ?? 'everyone'}`;
   const hash = t.sha256 ? `, SHA-256 ${t.sha256}` : '';
-  return `${who}: ${t.name} (${formatBytes(t.size)}) ${VERBS[t.state]}${hash}`;
+  const byReceiver = t.by === 'receiver' ? RECEIVER_VERBS[t.state] : undefined;
+  const verb = byReceiver ? `${byReceiver} ${t.toName ?? 'the receiver'}` : VERBS[t.state];
+  return `${who}: ${t.name} (${formatBytes(t.size)}) ${verb}${hash}`;
 }

@@ -15,8 +15,10 @@ export const CloseCode = {
   TooBig: 1009,
   /** Repeated abuse: too many messages or too many invalid ones. */
   PolicyViolation: 4008,
-  /** The session ended (signed out or expired); reconnecting will not help. */
+  /** The session ended (signed out or expired); reconnecting will not help: sign in again. */
   SessionEnded: 4401,
+  /** This account or address has too many Hearth tabs open; close some and reconnect. */
+  TooManySockets: 4429,
 } as const;
 
 /** ErrorCode — the stable `code` of every `error` message. */
@@ -190,6 +192,8 @@ export interface LedgerEntry {
   size: number;
   sha256: string | null;
   state: TransferState;
+  /** Set when the receiver reported this entry (its own check): only such entries say "verified". */
+  by?: 'receiver';
 }
 
 /** CallOutcome — how a ring ended (or `ringing` while it has not). */
@@ -224,7 +228,8 @@ export type ServerMessage =
   | { type: 'signal'; from: string; payload: SignalPayload }
   | { type: 'chat'; room: string; message: ChatMessage }
   | { type: 'ring-incoming'; callId: string; from: UserRef; room: RoomInfo | null; expiresAt: number }
-  | { type: 'ring-update'; callId: string; state: CallState; peer: UserRef; room?: string; ref?: string }
+  /** `join` (with `accepted`): a one-time token; `/r/<room>?join=<token>` takes the seat on arrival. */
+  | { type: 'ring-update'; callId: string; state: CallState; peer: UserRef; room?: string; join?: string; ref?: string }
   | { type: 'ring-notice'; from: UserRef; reason: 'busy' | 'dnd' }
   | { type: 'missed-calls'; calls: MissedCall[] }
   | { type: 'dnd'; on: boolean }

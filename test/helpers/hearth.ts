@@ -33,7 +33,7 @@ export interface TestHearth extends RunningHearth {
 }
 
 /** startTestHearth — a fresh Hearth on an emptied Redis (unless flush: false: a second instance); env overrides config. */
-export async function startTestHearth(env: Record<string, string> = {}, extra: { throttle?: Partial<ThrottleLimits>; redisUrl?: string; heartbeatMs?: number; signalingLimits?: ConnectionLimits; flush?: boolean } = {}): Promise<TestHearth> {
+export async function startTestHearth(env: Record<string, string> = {}, extra: { throttle?: Partial<ThrottleLimits>; redisUrl?: string; heartbeatMs?: number; signalingLimits?: Partial<ConnectionLimits>; flush?: boolean } = {}): Promise<TestHearth> {
   const redisUrl = extra.redisUrl ?? sharedRedis().url;
   if (extra.flush !== false) {
     const flush = createClient({ url: redisUrl });

@@ -5,6 +5,7 @@ import { h, icon } from '../ui/dom.js';
 import { LobbyView } from '../ui/lobby-view.js';
 import { mountLobbyTransfers } from '../ui/transfer-mount.js';
 import { mountRinging } from '../ui/ringing.js';
+import { watchConnection } from '../ui/connection-status.js';
 
 /** mount — attaches live updates to the server-rendered lobby; returns the teardown. */
 export function mount(root: HTMLElement): () => void {
@@ -12,6 +13,7 @@ export function mount(root: HTMLElement): () => void {
   const view = new LobbyView(root, selfId);
   const signaling = new SignalingClient();
   const ringing = mountRinging(signaling);
+  const stopWatching = watchConnection(signaling);
   view.personActions.push((entry, actions) => {
     const label = `Call ${entry.displayName}`;
     const btn = h('button', { type: 'button', class: 'btn btn--secondary btn--small', 'aria-label': label, title: label }, icon('phone'), h('span', { 'aria-hidden': 'true' }, 'Call'));
@@ -25,6 +27,7 @@ export function mount(root: HTMLElement): () => void {
   return () => {
     off();
     ringing.teardown();
+    stopWatching();
     transfers.dispose();
     signaling.close();
   };

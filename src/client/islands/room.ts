@@ -15,6 +15,7 @@ import { SeatWatcher } from '../ui/seat.js';
 import { toast } from '../ui/toasts.js';
 import { mountInvite } from '../ui/invite.js';
 import { mountRinging } from '../ui/ringing.js';
+import { watchConnection } from '../ui/connection-status.js';
 import { mountRoomTransfers } from '../ui/transfer-mount.js';
 
 declare global {
@@ -30,6 +31,7 @@ if (page && page.dataset.state !== 'passcode') mount(page);
 function mount(page: HTMLElement): void {
   const slug = page.dataset.slug!;
   const signaling = new SignalingClient();
+  watchConnection(signaling);
   const seats = new SeatWatcher(signaling, slug, Number(page.dataset.capacity) || 0);
   const memberList = document.getElementById('room-members');
   const membersEmpty = document.getElementById('members-empty');
@@ -94,9 +96,10 @@ function mount(page: HTMLElement): void {
       members: () => [...call.roster.values()].map((p) => ({ peerId: p.peerId, userId: p.userId, displayName: p.displayName })),
       root: page.querySelector<HTMLElement>('#call') ?? page,
     });
-    // Arriving from an accepted ring (?join=1): take the seat as soon as the camera is settled.
-    if (new URLSearchParams(location.search).get('join') === '1') {
-      history.replaceState(null, '', location.pathname);
+    // Arriving from an accepted ring: the server checked its one-time token and marked the page;
+    // take the seat as soon as the camera is settled. A plain link never joins by itself.
+    if (location.search) history.replaceState(null, '', location.pathname);
+    if (page.dataset.autoJoin === 'true') {
       void media?.start().then(() => {
         if (call.phase === 'idle') void call.join();
       });

@@ -70,7 +70,8 @@ export class SignalingClient {
       this.ws = null;
       this.peerId = null;
       if (this.state === 'closed') return;
-      if (ev.code === CloseCode.SessionEnded) {
+      // Reconnecting cannot help: the session ended (sign in again) or too many tabs are open.
+      if (ev.code === CloseCode.SessionEnded || ev.code === CloseCode.TooManySockets) {
         this.setState('closed', { code: ev.code, reason: ev.reason });
         return;
       }

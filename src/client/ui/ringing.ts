@@ -15,8 +15,8 @@ const OUTCOME: Partial<Record<CallState, (name: string) => string>> = {
 };
 
 export interface RingingOptions {
-  /** Where to go once a call is accepted; defaults to the room page, joining at once. */
-  goToRoom?: (slug: string) => void;
+  /** Where to go once a call is accepted; defaults to the room page, joining at once with the server's one-time token. */
+  goToRoom?: (slug: string, join?: string) => void;
   /** The room this page is in: an accepted ring into it needs no navigation. */
   currentRoom?: () => string | null;
 }
@@ -29,7 +29,7 @@ export interface RingingUi {
 
 /** mountRinging — attaches ringing to `signaling` on this page. */
 export function mountRinging(signaling: SignalingClient, opts: RingingOptions = {}): RingingUi {
-  const goToRoom = opts.goToRoom ?? ((slug) => location.assign(`/r/${encodeURIComponent(slug)}?join=1`));
+  const goToRoom = opts.goToRoom ?? ((slug, join) => location.assign(`/r/${encodeURIComponent(slug)}${join ? `?join=${encodeURIComponent(join)}` : ''}`));
   const ringtone = new Ringtone();
   let incoming: { callId: string; dialog: HTMLDialogElement; from: UserRef } | null = null;
   let outgoing: { callId: string | null; panel: HTMLElement; peer: UserRef; room?: string } | null = null;
@@ -65,7 +65,7 @@ export function mountRinging(signaling: SignalingClient, opts: RingingOptions = 
     const title = `Incoming call from ${m.from.displayName}`;
     const accept = h('button', { type: 'button', class: 'btn btn--primary' }, icon('phone'), 'Accept');
     const decline = h('button', { type: 'button', class: 'btn btn--danger' }, icon('phone-off'), 'Decline');
-    const dialog = h('dialog', { class: 'modal ring-dialog', role: 'alertdialog', 'aria-labelledby': 'ring-title', 'aria-describedby': 'ring-desc' },
+    const dialog = h('dialog', { class: 'modal ring-dialog', role: 'alertdialog', 'aria-labelledby': 'ring-title', 'aria-describedby': 'ring-desc', tabindex: '-1' },
       h('div', { class: 'modal__header' }, avatar(m.from.displayName, 'avatar--xl ring-dialog__avatar'), h('h2', { id: 'ring-title', class: 'modal__title' }, title)),
       h('p', { id: 'ring-desc' }, m.room ? `${m.from.displayName} invites you into “${m.room.name}”.` : `${m.from.displayName} wants to talk with you.`),
       h('div', { class: 'modal__actions' }, decline, accept));
@@ -77,7 +77,9 @@ export function mountRinging(signaling: SignalingClient, opts: RingingOptions = 
     });
     document.body.append(dialog);
     dialog.showModal();
-    accept.focus();
+    // The dialog itself takes the focus, not Accept: a key pressed while typing elsewhere must
+    // not answer (and turn on the camera). Tab reaches Decline and Accept; Escape declines.
+    dialog.focus();
     incoming = { callId: m.callId, dialog, from: m.from };
     void ringtone.start();
     notify(title);
@@ -104,7 +106,7 @@ export function mountRinging(signaling: SignalingClient, opts: RingingOptions = 
     if (incoming?.callId === m.callId) {
       if (m.state === 'accepted' && m.room) {
         closeIncoming();
-        if (opts.currentRoom?.() !== m.room) goToRoom(m.room);
+        if (opts.currentRoom?.() !== m.room) goToRoom(m.room, m.join);
         return;
       }
       if (m.state !== 'ringing') {
@@ -120,7 +122,7 @@ export function mountRinging(signaling: SignalingClient, opts: RingingOptions = 
     if (m.state === 'accepted' && m.room) {
       closeOutgoing();
       if (opts.currentRoom?.() === m.room) toast(`${m.peer.displayName} is joining`, 'success');
-      else goToRoom(m.room);
+      else goToRoom(m.room, m.join);
       return;
     }
     const text = OUTCOME[m.state]?.(m.peer.displayName);

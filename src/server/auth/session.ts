@@ -21,15 +21,33 @@ declare module 'express-session' {
 /** SESSION_COOKIE — `__Host-` makes the browser insist on Secure, Path=/ and no Domain. */
 export const SESSION_COOKIE = '__Host-hearth';
 
+/** SESSION_PREFIX — the Redis key prefix of sessions (connect-redis stores `sess:<id>`). */
+const SESSION_PREFIX = 'sess:';
+
 /** Sessions — the cookie-parsing middleware and the store behind it (the WebSocket side re-reads sessions). */
 export interface Sessions {
   parser: RequestHandler;
   store: RedisStore;
 }
 
-/** createSessions — express-session on connect-redis with Hearth's cookie rules. */
-export function createSessions(config: Config, redis: RedisClient, secret: string): Sessions {
-  const store = new RedisStore({ client: redis, prefix: 'sess:' });
+/**
+ * createSessions — express-session on connect-redis with Hearth's cookie rules. `onEnd` hears
+ * of every session destroyed here (sign-out, sign-in's fresh id, the absolute lifetime), so
+ * that session's sockets can close at once.
+ */
+export function createSessions(config: Config, redis: RedisClient, secret: string, onEnd: (sid: string) => void = () => {}): Sessions {
+  const store = new RedisStore({ client: redis, prefix: SESSION_PREFIX });
+  const destroy = store.destroy.bind(store);
+  store.destroy = async (sid: string, cb?: (err?: unknown) => void) => {
+    try {
+      await destroy(sid);
+    } catch (err) {
+      cb?.(err);
+      return;
+    }
+    onEnd(sid);
+    cb?.();
+  };
   const parser = session({
     name: SESSION_COOKIE,
     secret,
@@ -56,12 +74,43 @@ export function loadSession(store: RedisStore, sid: string): Promise<session.Ses
   });
 }
 
+/** SessionStatus — whose a stored session is, and when it ends unless renewed. */
+export interface SessionStatus {
+  userId: string | null;
+  /** The earlier of the idle expiry (the key's TTL) and the absolute lifetime; ms since the epoch. */
+  endsAt: number;
+}
+
+/**
+ * sessionStatus — reads a session as Redis holds it right now, or null when it has ended.
+ * The idle expiry comes from the key's TTL, not the stored cookie: rolling sessions only
+ * extend the TTL (connect-redis `touch`), so the stored expiry date goes stale.
+ */
+export async function sessionStatus(redis: RedisClient, config: Config, sid: string, now = Date.now()): Promise<SessionStatus | null> {
+  const key = SESSION_PREFIX + sid;
+  const [raw, pttl] = (await redis.multi().get(key).pTTL(key).exec()) as unknown as [string | null, number];
+  if (!raw) return null;
+  let data: Partial<session.SessionData>;
+  try {
+    data = JSON.parse(raw) as Partial<session.SessionData>;
+  } catch {
+    return null;
+  }
+  const absolute = data.signedInAt ? data.signedInAt + config.sessionMaxDays * 24 * 3600_000 : now;
+  const idle = pttl > 0 ? now + pttl : Number.POSITIVE_INFINITY;
+  return { userId: data.userId ?? null, endsAt: Math.min(absolute, idle) };
+}
+
+/** signedInTooLongAgo — true when a session is past SESSION_MAX_DAYS (or never recorded its sign-in). */
+export function signedInTooLongAgo(s: Partial<session.SessionData>, config: Config, now = Date.now()): boolean {
+  return !s.signedInAt || now - s.signedInAt > config.sessionMaxDays * 24 * 3600_000;
+}
+
 /** enforceAbsoluteLifetime — ends sessions older than SESSION_MAX_DAYS, however active. */
 export function enforceAbsoluteLifetime(config: Config): RequestHandler {
-  const maxMs = config.sessionMaxDays * 24 * 3600_000;
   return (req, _res, next) => {
     const s = req.session;
-    if (s?.userId && (!s.signedInAt || Date.now() - s.signedInAt > maxMs)) {
+    if (s?.userId && signedInTooLongAgo(s, config)) {
       s.destroy((err) => next(err));
       return;
     }

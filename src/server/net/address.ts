@@ -17,6 +17,18 @@ export function addressKey(raw: string | undefined | null): string {
   return `${hextets.slice(0, 4).join(':')}::/64`;
 }
 
+/**
+ * deviceAddress — one device's address, for caps on what a device holds open (sockets): IPv4
+ * as is (also when IPv4-mapped), IPv6 whole. Not grouped by /64: on a LAN every IPv6 device
+ * shares the network's /64, and a family's phones and laptops must not share one socket cap.
+ */
+export function deviceAddress(raw: string | undefined | null): string {
+  const ip = (raw ?? '').trim();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  return net.isIP(ip.split('%')[0]!) ? ip.toLowerCase() : 'unknown';
+}
+
 /** expandIPv6 — the eight hextets of an IPv6 address, lower-case, without leading zeros. */
 function expandIPv6(ip: string): string[] {
   let s = ip.toLowerCase();

@@ -2,6 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { codePointLength } from '../../shared/accounts.js';
+import { hasUnsafeText } from '../../shared/text.js';
 import { MAX_CHAT, SlugSchema } from '../../shared/protocol.js';
 import * as v from 'valibot';
 import type { Assets } from '../assets.js';
@@ -11,6 +12,7 @@ import { canEnterRoom, grantRoomAccess } from '../auth/room-access.js';
 import { LoginThrottle } from '../auth/throttle.js';
 import { forbidden, HttpError, notFound } from '../http-error.js';
 import type { SignalingHub } from '../signaling/hub.js';
+import type { CallStore } from '../store/calls.js';
 import type { ChatStore } from '../store/chat.js';
 import type { RedisClient } from '../store/redis.js';
 import type { Room, RoomStore } from '../store/rooms.js';
@@ -25,6 +27,7 @@ export interface RoomRoutesDeps {
   hasher: PasswordHasher;
   redis: RedisClient;
   users: UserStore;
+  calls: CallStore;
 }
 
 export const ROOM_NAME_MAX = 64;
@@ -41,8 +44,7 @@ export function validateNewRoom(body: Record<string, unknown>): { ok: true; name
   const passcode = str(body.passcode);
   const errors: NewRoomForm['errors'] = {};
   if (codePointLength(name) < 1 || codePointLength(name) > ROOM_NAME_MAX) errors.name = `Give the room a name of 1–${ROOM_NAME_MAX} characters.`;
-  // eslint-disable-next-line no-control-regex
-  else if (/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/.test(name)) errors.name = 'The name contains characters that are not allowed.';
+  else if (hasUnsafeText(name)) errors.name = 'The name contains invisible or control characters; remove them.';
   const capacity = Number(capRaw);
   if (!/^\d+$/.test(capRaw) || capacity < CAPACITY_MIN || capacity > CAPACITY_MAX) errors.capacity = `Choose from ${CAPACITY_MIN} to ${CAPACITY_MAX} people.`;
   if (passcode.length > PASSCODE_MAX) errors.passcode = `Use at most ${PASSCODE_MAX} characters.`;
@@ -69,7 +71,7 @@ export function roomRoutes(deps: RoomRoutesDeps): Router {
     return room;
   }
 
-  async function renderRoom(req: Request, res: Response, room: Room, status = 200, passcodeError: string | null = null) {
+  async function renderRoom(req: Request, res: Response, room: Room, status = 200, passcodeError: string | null = null, autoJoin = false) {
     const user = res.locals.user!;
     const access = await canEnterRoom(rooms, room, user.id, req.session);
     if (access === 'not-invited') throw forbidden('This is a private call for the people who were invited.');
@@ -84,6 +86,7 @@ export function roomRoutes(deps: RoomRoutesDeps): Router {
       chat: state === 'passcode' ? [] : history,
       state,
       passcodeError,
+      autoJoin: autoJoin && state === 'ready',
     });
   }
 
@@ -104,7 +107,12 @@ export function roomRoutes(deps: RoomRoutesDeps): Router {
   });
 
   router.get('/r/:slug', async (req, res) => {
-    await renderRoom(req, res, await loadRoom(req));
+    const room = await loadRoom(req);
+    // ?join=<token>: arriving from an accepted ring takes the seat at once (camera on). Only a
+    // one-time token from that ring may do this; a plain link never turns on anyone's camera.
+    const token = typeof req.query.join === 'string' ? req.query.join : null;
+    const autoJoin = token !== null && (await deps.calls.takeJoin(token, res.locals.user!.id, room.slug));
+    await renderRoom(req, res, room, 200, null, autoJoin);
   });
 
   router.post('/r/:slug/passcode', csrfProtection, async (req, res) => {

@@ -3,17 +3,28 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { WebSocket } from 'ws';
 import { CloseCode, ErrorCode, parseClientMessage, type ClientMessage, type ServerMessage } from '../../shared/protocol.js';
 import type { Logger } from '../log.js';
+import { isRedisUnavailable } from '../store/redis-errors.js';
+import type { PresenceRecord } from '../store/rooms.js';
 import type { LocalPeer } from './hub.js';
 
-/** Limits — per-connection message budgets. */
+/** ConnectionLimits — per-socket message budgets, and how many sockets one account or address may hold. */
 export interface ConnectionLimits {
-  /** Messages allowed per second (ICE bursts fit comfortably). */
+  /** Messages allowed per second, text or binary (ICE bursts fit comfortably). */
   messagesPerSecond: number;
   /** Refused or invalid messages tolerated per 10 s before the socket is closed (4008). */
   strikesPer10s: number;
+  /** Open signaling sockets (tabs) per account, on one instance. */
+  socketsPerUser: number;
+  /** Open signaling sockets per device address, on one instance. */
+  socketsPerAddress: number;
 }
 
-export const DEFAULT_LIMITS: ConnectionLimits = { messagesPerSecond: 200, strikesPer10s: 50 };
+export const DEFAULT_LIMITS: ConnectionLimits = { messagesPerSecond: 200, strikesPer10s: 50, socketsPerUser: 12, socketsPerAddress: 24 };
+
+/** Frames received but not yet handled; a client that outruns the server this far is cut off. */
+const MAX_PENDING_FRAMES = 512;
+/** Bytes queued for a client that does not read; beyond this it is dropped, not buffered for ever. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 /** HandlerError — a user error: answered with a typed `error`, the socket stays open. */
 export class HandlerError extends Error {
@@ -28,10 +39,14 @@ export type HandlerMap = { [T in ClientMessage['type']]: Handler<T> };
 /** Connection — a signed-in browser tab's socket; the server-side identity (`peerId`, `userId`) is never taken from messages. */
 export class Connection implements LocalPeer {
   room: string | null = null;
+  /** Microphone and camera state as the tab last reported it (kept to rebuild presence). */
+  muted = false;
+  cameraOff = false;
   /** Rings this tab started that may still be ringing (cancelled if the tab goes away). */
   readonly calling = new Set<string>();
   private alive = true;
   private queue: Promise<void> = Promise.resolve();
+  private pending = 0;
   private readonly budget: RateLimiterMemory;
   private readonly strikes: RateLimiterMemory;
   closed = false;
@@ -44,6 +59,8 @@ export class Connection implements LocalPeer {
     readonly userId: string,
     readonly displayName: string,
     readonly sessionId: string,
+    /** The client's address as socket caps count it (see deviceAddress). */
+    readonly address: string,
     private readonly handlers: HandlerMap,
     private readonly log: Logger,
     limits: ConnectionLimits,
@@ -56,7 +73,20 @@ export class Connection implements LocalPeer {
   }
 
   send(msg: ServerMessage): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
+    this.sendRaw(JSON.stringify(msg));
+  }
+
+  /** sendRaw — an already serialized message (one broadcast is serialized once for every socket). */
+  sendRaw(text: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      // The client stopped reading: keeping its messages would grow our memory without bound.
+      this.log.warn({ peerId: this.peerId, userId: this.userId }, 'dropping a signaling client that stopped reading');
+      this.closed = true;
+      this.ws.terminate();
+      return;
+    }
+    this.ws.send(text);
   }
 
   sendError(code: ErrorCode, message: string, ref?: string): void {
@@ -65,6 +95,11 @@ export class Connection implements LocalPeer {
 
   leftRoom(): void {
     this.room = null;
+  }
+
+  presence(): PresenceRecord {
+    const { peerId, userId, displayName, room, muted, cameraOff } = this;
+    return { peerId, userId, displayName, room, muted, cameraOff };
   }
 
   heartbeat(): boolean {
@@ -81,9 +116,22 @@ export class Connection implements LocalPeer {
     this.ws.close(code, reason);
   }
 
-  /** receive — queues a raw frame; frames of one socket are handled strictly in order. */
-  receive(raw: string): void {
-    this.serial(() => this.handle(raw));
+  /**
+   * receive — queues a frame; frames of one socket are handled strictly in order. Binary frames
+   * go through the same budget and strikes as text (they are refused, but not for free).
+   */
+  receive(data: Buffer, isBinary: boolean): void {
+    if (this.closed) return;
+    if (++this.pending > MAX_PENDING_FRAMES) {
+      this.log.warn({ peerId: this.peerId, userId: this.userId }, 'closing a signaling connection that floods faster than it is served');
+      this.closed = true;
+      this.close(CloseCode.PolicyViolation, 'too many messages');
+      return;
+    }
+    this.serial(async () => {
+      this.pending--;
+      await this.handle(isBinary ? null : data.toString());
+    });
   }
 
   /** serial — runs `fn` after everything already queued for this socket (registration, frames). */
@@ -100,13 +148,19 @@ export class Connection implements LocalPeer {
     return this.queue;
   }
 
-  private async handle(raw: string): Promise<void> {
+  /** handle — one frame; `raw` null is a binary frame. */
+  private async handle(raw: string | null): Promise<void> {
     if (this.closed) return;
     try {
       await this.budget.consume('m');
     } catch {
       await this.strike();
       this.sendError(ErrorCode.RateLimited, 'Too many messages; slow down.');
+      return;
+    }
+    if (raw === null) {
+      await this.strike();
+      this.sendError(ErrorCode.BadMessage, 'Binary frames are not accepted; send JSON text.');
       return;
     }
     const parsed = parseClientMessage(raw);
@@ -121,7 +175,7 @@ export class Connection implements LocalPeer {
     } catch (err) {
       if (err instanceof HandlerError) {
         this.sendError(err.code, err.message, msg.ref);
-      } else if (isRedisDown(err)) {
+      } else if (isRedisUnavailable(err)) {
         this.sendError(ErrorCode.Unavailable, "Hearth's database is unavailable; try again in a moment.", msg.ref);
       } else {
         throw err;
@@ -141,9 +195,4 @@ export class Connection implements LocalPeer {
       }
     }
   }
-}
-
-function isRedisDown(err: unknown): boolean {
-  const name = (err as Error | undefined)?.name ?? '';
-  return /ClientClosed|ClientOffline|SocketClosed/i.test(name) || /client is (closed|offline)/i.test((err as Error | undefined)?.message ?? '');
 }

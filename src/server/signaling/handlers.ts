@@ -1,6 +1,7 @@
 // What the server does with each client message; every room action is authorised here.
 import type { RedisStore } from 'connect-redis';
-import { CloseCode, ErrorCode, type LedgerEntry, type Peer } from '../../shared/protocol.js';
+import { CloseCode, ErrorCode, type LedgerEntry, type Peer, type TransferState } from '../../shared/protocol.js';
+import { cleanName } from '../../shared/text.js';
 import { describeTransfer } from '../../shared/ledger.js';
 import { loadSession } from '../auth/session.js';
 import type { ChatStore } from '../store/chat.js';
@@ -100,6 +101,8 @@ export function createHandlers(deps: HandlerDeps): HandlerMap {
 
     async media(conn, msg) {
       if (!conn.room) throw new HandlerError(ErrorCode.NotInRoom, 'Join a room first.');
+      conn.muted = msg.muted;
+      conn.cameraOff = msg.cameraOff;
       await rooms.setMedia(conn.peerId, { muted: msg.muted, cameraOff: msg.cameraOff });
       const peer: Peer = { peerId: conn.peerId, userId: conn.userId, displayName: conn.displayName, muted: msg.muted, cameraOff: msg.cameraOff };
       await hub.toRoom(conn.room, { type: 'peer-updated', room: conn.room, peer }, conn.peerId);
@@ -120,15 +123,36 @@ export function createHandlers(deps: HandlerDeps): HandlerMap {
 
     async ledger(conn, msg) {
       if (!conn.room) throw new HandlerError(ErrorCode.NotInRoom, 'Transfers are recorded only in rooms.');
-      let toName: string | null = null;
-      if (msg.to) {
-        const target = await rooms.peer(msg.to);
+      // Ledger lines land in the same history as chat: the same budget, so they cannot flush it.
+      if (!(await deps.chat.allow(conn.userId))) throw new HandlerError(ErrorCode.RateLimited, 'Too many transfer records; wait a few seconds.');
+      const peerInRoom = async (peerId: string) => {
+        const target = await rooms.peer(peerId);
         if (!target || target.room !== conn.room) throw new HandlerError(ErrorCode.PeerNotFound, 'That peer is not in your room.');
-        toName = target.displayName;
+        return target;
+      };
+      let fromName = conn.displayName;
+      let toName: string | null = null;
+      let by: LedgerEntry['by'];
+      if (msg.from) {
+        // The receiver's report: its own check of the whole file, or its own decision.
+        if (msg.to !== null || !RECEIVER_STATES.has(msg.state)) throw new HandlerError(ErrorCode.BadMessage, 'A receiver reports verified, failed, declined or cancelled, with "to": null.');
+        if (msg.from === conn.peerId) throw new HandlerError(ErrorCode.PeerNotFound, 'You cannot have sent a file to yourself.');
+        fromName = (await peerInRoom(msg.from)).displayName;
+        toName = conn.displayName;
+        by = 'receiver';
+      } else {
+        // The sender's word cannot make a file verified: only the receiver's own check can.
+        if (msg.state === 'verified') throw new HandlerError(ErrorCode.BadMessage, 'Only the receiver can report a file as verified.');
+        if (msg.to) toName = (await peerInRoom(msg.to)).displayName;
       }
-      const transfer: LedgerEntry = { transferId: msg.transferId, fromName: conn.displayName, toName, name: msg.name, size: msg.size, sha256: msg.sha256, state: msg.state };
+      const transfer: LedgerEntry = {
+        transferId: msg.transferId, fromName, toName, name: cleanName(msg.name) || 'file', size: msg.size, sha256: msg.sha256, state: msg.state,
+        ...(by ? { by } : {}),
+      };
       const message = await deps.chat.append(conn.room, { userId: conn.userId, displayName: conn.displayName, text: describeTransfer(transfer), transfer });
       await hub.toRoom(conn.room, { type: 'chat', room: conn.room, message });
     },
   };
 }
+
+const RECEIVER_STATES: ReadonlySet<TransferState> = new Set(['verified', 'failed', 'declined', 'cancelled']);

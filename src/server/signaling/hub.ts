@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerMessage } from '../../shared/protocol.js';
 import type { Logger } from '../log.js';
 import type { RedisClient } from '../store/redis.js';
-import type { RoomStore } from '../store/rooms.js';
+import type { PresenceRecord, RoomStore } from '../store/rooms.js';
 import { LobbyFeed } from './lobby-feed.js';
 import { buildLobbySnapshot } from './lobby-view.js';
 
@@ -20,6 +20,8 @@ export interface LocalPeer {
   leftRoom(): void;
   /** heartbeat — called every interval; returns false when the socket is dead. */
   heartbeat(): boolean;
+  /** presence — the tab's record as this instance knows it (written back on every heartbeat). */
+  presence(): PresenceRecord;
 }
 
 /** BusEvent — what instances tell each other on the shared channel. */
@@ -28,6 +30,7 @@ type BusEvent =
   | { kind: 'peer'; to: string; msg: ServerMessage }
   | { kind: 'user'; userId: string; msg: ServerMessage }
   | { kind: 'room-closed'; room: string }
+  | { kind: 'session-ended'; sessionId: string }
   | { kind: 'lobby' };
 
 const CHANNEL = 'hearth:events';
@@ -47,6 +50,7 @@ export class SignalingHub {
   private timers: NodeJS.Timeout[] = [];
   /** lobby — coalesced lobby updates for this instance's sockets (see LobbyFeed). */
   readonly lobby: LobbyFeed;
+  private readonly sessionListeners: ((sessionId: string) => void)[] = [];
 
   constructor(
     private readonly redis: RedisClient,
@@ -87,8 +91,9 @@ export class SignalingHub {
     this.peers.set(peer.peerId, peer);
   }
 
-  remove(peerId: string): void {
-    this.peers.delete(peerId);
+  /** remove — forgets `peer` (not a newer socket that took over its peer id). */
+  remove(peer: LocalPeer): void {
+    if (this.peers.get(peer.peerId) === peer) this.peers.delete(peer.peerId);
   }
 
   local(peerId: string): LocalPeer | undefined {
@@ -120,6 +125,16 @@ export class SignalingHub {
 
   roomClosed(room: string): Promise<void> {
     return this.publish({ kind: 'room-closed', room });
+  }
+
+  /** sessionEnded — a session ended (sign-out, expiry): every instance closes its sockets. */
+  sessionEnded(sessionId: string): Promise<void> {
+    return this.publish({ kind: 'session-ended', sessionId });
+  }
+
+  /** onSessionEnded — called on every instance for each ended session. */
+  onSessionEnded(fn: (sessionId: string) => void): void {
+    this.sessionListeners.push(fn);
   }
 
   /** lobbyChanged — every instance refreshes its sockets' lobby view shortly. */
@@ -155,6 +170,9 @@ export class SignalingHub {
           p.send({ type: 'room-closed', room: ev.room, reason: 'deleted' });
         }
         break;
+      case 'session-ended':
+        for (const fn of this.sessionListeners) fn(ev.sessionId);
+        break;
       case 'lobby':
         this.lobby.changed();
         break;
@@ -175,14 +193,34 @@ export class SignalingHub {
     for (const p of [...this.peers.values()]) p.heartbeat();
     if (!this.redis.isReady) return;
     try {
-      const alive = [...this.peers.values()].map((p) => ({ peerId: p.peerId, room: p.room }));
-      await this.rooms.refresh(alive);
+      const locals = [...this.peers.values()];
+      const records = locals.map((p) => p.presence());
+      const rejoined = await this.rooms.refresh(records, this.instanceId);
+      let changed = rejoined.length > 0;
+      for (const [i, rec] of records.entries()) {
+        const local = locals[i]!;
+        // The tab left (or moved) while the refresh ran: do not leave it seated where it was.
+        if (rec.room && local.room !== rec.room) {
+          await this.rooms.leave(rec.room, rec.peerId);
+          if (local.room) await this.rooms.setRoomMark(rec.peerId, local.room);
+          changed = true;
+        }
+      }
+      // Back after an outage (its records had lapsed): the room hears of it again, so a member
+      // who was told it timed out, or who joined meanwhile, connects to it.
+      for (const { room, peerId } of rejoined) {
+        const rec = records.find((r) => r.peerId === peerId)!;
+        if (this.peers.get(peerId)?.room !== room) continue;
+        const { peerId: id, userId, displayName, muted, cameraOff } = rec;
+        await this.toRoom(room, { type: 'peer-joined', room, peer: { peerId: id, userId, displayName, muted, cameraOff } }, peerId);
+      }
       // Peers whose instance died stop refreshing; whoever sweeps them first tells their rooms.
       const { lapsedOnline, lapsedMembers } = await this.rooms.sweep();
       for (const { room, peerId } of lapsedMembers) {
         await this.toRoom(room, { type: 'peer-left', room, peerId, reason: 'timeout' });
       }
-      if (lapsedOnline > 0 || lapsedMembers.length > 0) await this.lobbyChanged();
+      const ended = await this.rooms.endPrivateRooms();
+      if (changed || ended.length > 0 || lapsedOnline > 0 || lapsedMembers.length > 0) await this.lobbyChanged();
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'heartbeat bookkeeping failed');
     }

@@ -122,10 +122,12 @@ export class Ringing {
     }
     const callee: UserRef = { id: call.calleeId, displayName: call.calleeName };
     const caller: UserRef = { id: call.callerId, displayName: call.callerName };
-    // The answering tab goes to the room; the callee's other tabs stop ringing.
-    conn.send({ type: 'ring-update', callId: call.callId, state: 'accepted', peer: caller, room: slug, ...(msg.ref ? { ref: msg.ref } : {}) });
+    // The answering tab goes to the room; the callee's other tabs stop ringing. Each side gets
+    // its own one-time token to take its seat on arrival (a plain link never joins by itself).
+    const [calleeJoin, callerJoin] = await Promise.all([calls.grantJoin(call.calleeId, slug), calls.grantJoin(call.callerId, slug)]);
+    conn.send({ type: 'ring-update', callId: call.callId, state: 'accepted', peer: caller, room: slug, join: calleeJoin, ...(msg.ref ? { ref: msg.ref } : {}) });
     await hub.toUser(call.calleeId, { type: 'ring-update', callId: call.callId, state: 'answered-elsewhere', peer: caller });
-    await hub.toPeer(call.callerPeerId, { type: 'ring-update', callId: call.callId, state: 'accepted', peer: callee, room: slug });
+    await hub.toPeer(call.callerPeerId, { type: 'ring-update', callId: call.callId, state: 'accepted', peer: callee, room: slug, join: callerJoin });
   }
 
   async setDnd(conn: Connection, msg: Msg<'dnd'>): Promise<void> {

@@ -23,6 +23,9 @@ const ringingKey = (userId: string) => `user:${userId}:ringing`;
 const missedKey = (userId: string) => `user:${userId}:missed`;
 const dndKey = (userId: string) => `user:${userId}:dnd`;
 const RINGING = 'calls:ringing';
+const joinKey = (token: string) => `join:${token}`;
+/** How long the link to an accepted call's room joins by itself. */
+const JOIN_TOKEN_TTL_S = 120;
 const MISSED_MAX = 50;
 // A finished call's record is kept a little while so late answers get a clear "ended".
 const ENDED_TTL_S = 120;
@@ -103,6 +106,24 @@ export class CallStore {
   async ringingFor(userId: string): Promise<Call | null> {
     const id = await this.redis.get(ringingKey(userId));
     return id ? this.get(id) : null;
+  }
+
+  // ---- joining an accepted call -------------------------------------------------------------
+
+  /**
+   * grantJoin — a one-time token that lets `userId` open `slug` and take a seat at once (the
+   * camera turns on without another click, which only an accepted ring may do).
+   */
+  async grantJoin(userId: string, slug: string): Promise<string> {
+    const token = randomBytes(16).toString('base64url');
+    await this.redis.set(joinKey(token), `${userId} ${slug}`, { EX: JOIN_TOKEN_TTL_S });
+    return token;
+  }
+
+  /** takeJoin — true once for a token granted to `userId` for `slug`; it is used up either way. */
+  async takeJoin(token: string, userId: string, slug: string): Promise<boolean> {
+    if (!/^[A-Za-z0-9_-]{22}$/.test(token)) return false;
+    return (await this.redis.getDel(joinKey(token))) === `${userId} ${slug}`;
   }
 
   // ---- missed calls and Do not disturb ---------------------------------------------------

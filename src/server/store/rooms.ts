@@ -15,6 +15,9 @@ export interface Room {
   invitedOnly: boolean;
 }
 
+/** PresenceRecord — what an instance knows of its own live tab, enough to rebuild its records. */
+export type PresenceRecord = Omit<PeerRecord, 'instance'>;
+
 /** PeerRecord — one live connection (a browser tab) as other instances see it. */
 export interface PeerRecord {
   peerId: string;
@@ -36,6 +39,26 @@ const ownerKey = (userId: string) => `rooms:owner:${userId}`;
 const peerKey = (peerId: string) => `peer:${peerId}`;
 const LIVE_ROOMS = 'rooms:live';
 const PRESENCE = 'presence';
+/** Private call rooms, scored by when they were last seen in use. */
+const PRIVATE_ROOMS = 'rooms:private';
+
+/** PRIVATE_ROOM_GRACE_MS — a private call room empty this long has ended and is deleted. */
+export const PRIVATE_ROOM_GRACE_MS = 3 * 60_000;
+
+// Deletes a room and everything under it, and frees its members' "in room" mark (only where it
+// still names this room: a member may have moved on), so nobody shows as busy in a room that
+// no longer exists.
+const REMOVE_ROOM = `
+local members = redis.call('ZRANGE', KEYS[2], 0, -1)
+for _, peer in ipairs(members) do
+  local key = 'peer:' .. peer
+  if redis.call('HGET', key, 'room') == ARGV[1] then redis.call('HSET', key, 'room', '') end
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('SREM', KEYS[5], ARGV[1])
+redis.call('SREM', KEYS[6], ARGV[1])
+redis.call('ZREM', KEYS[7], ARGV[1])
+return members`;
 
 // Drops lapsed members, then admits the peer only if a seat is free — atomically, so racing
 // joins can never overfill a room. Returns the member count, or -(count) - 1 when full, or
@@ -108,8 +131,10 @@ export class RoomStore {
         .hSet(roomKey(slug), {
           name: room.name, ownerId: room.ownerId, capacity: String(room.capacity),
           passcodeHash: room.passcodeHash ?? '', createdAt: String(room.createdAt), invitedOnly: room.invitedOnly ? '1' : '0',
-        })
-        .sAdd(ownerKey(input.ownerId), slug);
+        });
+      // Private call rooms are not the owner's rooms to list: they end with the call.
+      if (room.invitedOnly) multi.zAdd(PRIVATE_ROOMS, { score: room.createdAt, value: slug });
+      else multi.sAdd(ownerKey(input.ownerId), slug);
       if (input.invited?.length) multi.sAdd(invitedKey(slug), input.invited);
       await multi.exec();
       return room;
@@ -132,6 +157,14 @@ export class RoomStore {
   async listByOwner(ownerId: string): Promise<Room[]> {
     const slugs = await this.redis.sMembers(ownerKey(ownerId));
     const rooms = await this.getMany(slugs);
+    // Private call rooms made before they were kept apart: move them out of the owner's list.
+    const misplaced = rooms.filter((r) => r.invitedOnly);
+    if (misplaced.length) {
+      await this.redis.multi()
+        .sRem(ownerKey(ownerId), misplaced.map((r) => r.slug))
+        .zAdd(PRIVATE_ROOMS, misplaced.map((r) => ({ score: r.createdAt, value: r.slug })))
+        .exec();
+    }
     return rooms.filter((r) => r.ownerId === ownerId && !r.invitedOnly).sort((a, b) => b.createdAt - a.createdAt);
   }
 
@@ -140,12 +173,35 @@ export class RoomStore {
     const room = await this.get(slug);
     if (!room) return 'not-found';
     if (room.ownerId !== userId) return 'forbidden';
-    await this.redis.multi()
-      .del([roomKey(slug), membersKey(slug), invitedKey(slug), chatKey(slug)])
-      .sRem(ownerKey(userId), slug)
-      .sRem(LIVE_ROOMS, slug)
-      .exec();
+    await this.destroy(slug, room.ownerId);
     return 'ok';
+  }
+
+  /** destroy — deletes a room, its members, invitations and chat; members' records stop naming it. */
+  private async destroy(slug: string, ownerId: string): Promise<void> {
+    await this.redis.eval(REMOVE_ROOM, {
+      keys: [roomKey(slug), membersKey(slug), invitedKey(slug), chatKey(slug), ownerKey(ownerId), LIVE_ROOMS, PRIVATE_ROOMS],
+      arguments: [slug],
+    });
+  }
+
+  /**
+   * endPrivateRooms — deletes private call rooms nobody has been in for PRIVATE_ROOM_GRACE_MS
+   * (the call has ended); rooms still in use are marked as seen. Returns the deleted slugs.
+   */
+  async endPrivateRooms(now = Date.now()): Promise<string[]> {
+    const due = await this.redis.zRangeByScore(PRIVATE_ROOMS, '-inf', now - PRIVATE_ROOM_GRACE_MS);
+    const ended: string[] = [];
+    for (const slug of due) {
+      if ((await this.memberCount(slug)) > 0) {
+        await this.redis.zAdd(PRIVATE_ROOMS, { score: now, value: slug });
+        continue;
+      }
+      const room = await this.get(slug);
+      await this.destroy(slug, room?.ownerId ?? '');
+      ended.push(slug);
+    }
+    return ended;
   }
 
   // ---- presence and membership ---------------------------------------------------------
@@ -170,17 +226,35 @@ export class RoomStore {
     await multi.exec();
   }
 
-  /** refresh — heartbeat for this instance's live tabs. */
-  async refresh(peers: readonly { peerId: string; room: string | null }[]): Promise<void> {
-    if (peers.length === 0) return;
+  /**
+   * refresh — heartbeat for this instance's live tabs. Each tab's record is written whole, not
+   * just extended: after a Redis outage longer than the TTL (or a Redis that lost its data)
+   * the records are gone, and the instances that hold the sockets put presence back.
+   * Returns the tabs that had to be put back into their room (others were told they left).
+   */
+  async refresh(peers: readonly PresenceRecord[], instance: string): Promise<{ room: string; peerId: string }[]> {
+    if (peers.length === 0) return [];
     const expires = Date.now() + this.ttlMs;
     const multi = this.redis.multi();
+    const rejoined: { room: string; peerId: string; at: number }[] = [];
+    let n = 0;
     for (const p of peers) {
+      multi.hSet(peerKey(p.peerId), {
+        peerId: p.peerId, userId: p.userId, displayName: p.displayName, instance,
+        room: p.room ?? '', muted: p.muted ? '1' : '0', cameraOff: p.cameraOff ? '1' : '0',
+      });
       multi.pExpire(peerKey(p.peerId), this.ttlMs);
       multi.zAdd(PRESENCE, { score: expires, value: p.peerId });
-      if (p.room) multi.zAdd(membersKey(p.room), { score: expires, value: p.peerId }, { condition: 'XX' });
+      n += 3;
+      if (p.room) {
+        multi.zAdd(membersKey(p.room), { score: expires, value: p.peerId });
+        rejoined.push({ room: p.room, peerId: p.peerId, at: n });
+        multi.sAdd(LIVE_ROOMS, p.room);
+        n += 2;
+      }
     }
-    await multi.exec();
+    const replies = (await multi.exec()) as unknown as number[];
+    return rejoined.filter((r) => replies[r.at] === 1).map(({ room, peerId }) => ({ room, peerId }));
   }
 
   async join(slug: string, peerId: string): Promise<JoinResult> {
@@ -198,6 +272,11 @@ export class RoomStore {
   async leave(slug: string, peerId: string): Promise<boolean> {
     const [removed] = (await this.redis.multi().zRem(membersKey(slug), peerId).hSet(peerKey(peerId), 'room', '').exec()) as unknown as [number];
     return removed === 1;
+  }
+
+  /** setRoomMark — which room a live tab is in, as its record says (repairs a refresh that raced a move). */
+  async setRoomMark(peerId: string, room: string): Promise<void> {
+    await this.redis.hSet(peerKey(peerId), 'room', room);
   }
 
   async setMedia(peerId: string, media: { muted: boolean; cameraOff: boolean }): Promise<void> {
