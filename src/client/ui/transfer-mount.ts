@@ -11,7 +11,7 @@ import { followLobby } from '../lib/lobby-feed.js';
 import type { SignalingClient } from '../lib/signaling-client.js';
 import { h, icon } from './dom.js';
 import type { LobbyView } from './lobby-view.js';
-import { OfferDialogs } from './transfer-offer.js';
+import { OffersPanel } from './transfer-offer.js';
 import { chooseFiles, dropTarget } from './transfer-pick.js';
 import { openRoomSendDialog } from './transfer-room.js';
 import { downloadReceived, saveReceivedAs, savePicker } from './transfer-save.js';
@@ -36,10 +36,13 @@ const RENDER_MS = 500;
  */
 export function mountLobbyTransfers({ signaling, view }: { signaling: SignalingClient; view: LobbyView }): TransfersHandle {
   let ice: RTCIceServer[] = [];
+  let manager: TransferManager | null = null;
   const links = new LobbyLinks({
     send: (to, data) => void signaling.signal(to, { kind: 'app', app: RTC_APP, data }),
     selfId: () => signaling.peerId,
     iceServers: () => ice,
+    // Nobody may make this browser build a connection (and reveal its addresses) before a transfer is accepted.
+    accepts: (peerId) => manager?.acceptsConnection(peerId) ?? false,
   });
   const directory = new LobbyDirectory();
   const offs = [
@@ -59,6 +62,7 @@ export function mountLobbyTransfers({ signaling, view }: { signaling: SignalingC
     if (grid) grid.before(panel);
     else root.append(panel);
   } });
+  void mounted.ready.then((m) => (manager = m));
 
   const send = (files: File[], person: Person) => void mounted.ready.then((m) => m.send(files, person));
   view.personActions.push((entry, container) => {
@@ -155,7 +159,7 @@ interface StartOptions {
   place(panel: HTMLElement): void;
 }
 
-/** start — the manager, its panel and offer dialogs; restores what a reload interrupted. */
+/** start — the manager, the offers list and the transfers panel; restores what a reload interrupted. */
 function start(o: StartOptions): TransfersHandle {
   let manager: TransferManager | null = null;
   let refresh: ReturnType<typeof setInterval> | null = null;
@@ -168,6 +172,9 @@ function start(o: StartOptions): TransfersHandle {
     const store = await TransferStore.open();
     const m = new TransferManager({ signal: signalPort(o.signaling), channels: o.channels, directory: o.directory, store, disk, scope: o.scope, selfUserId: currentUserId(), ledger: o.ledger });
     manager = m;
+    // Offers wait in a list above the transfers (never a modal: see OffersPanel).
+    const offers = new OffersPanel({ accept: (id) => void m.accept(id), decline: (id) => m.decline(id), canReceive: m.canReceive });
+    o.place(offers.el);
     const panel = new TransferPanel({
       cancel: (id) => m.cancel(id),
       save: (id) => void downloadReceived(id, m.info(id)?.name ?? 'file').catch((e: Error) => toast(`Could not save: ${e.message}`, 'error')),
@@ -198,7 +205,6 @@ function start(o: StartOptions): TransfersHandle {
       for (const t of m.list()) if (t.status === 'active') dirty.add(t.id);
       if (dirty.size) timer ??= setTimeout(flush, 0);
     }, 1_000);
-    const offers = new OfferDialogs({ accept: (id) => void m.accept(id), decline: (id) => m.decline(id), canReceive: m.canReceive });
     m.on('offer', (offer) => offers.show(offer));
     m.on('offer-closed', (id) => offers.close(id));
     m.on('notice', (text, kind) => toast(text, kind));

@@ -1,76 +1,95 @@
-// The receiver's question: "<Sender> wants to send you …" with the files, their sizes, Accept and Decline.
+// The receiver's list of offers: one calm row per offer (who, what, how big, Accept, Decline), never a modal.
 import { formatBytes } from '../../shared/ledger.js';
 import type { IncomingOffer } from '../lib/transfer/manager.js';
-import { avatar, h } from './dom.js';
+import { avatar, h, icon } from './dom.js';
 
-/** OfferAnswers — what the two buttons do. */
+/** OfferAnswers — what the two buttons do (with this tab's id for the offer). */
 export interface OfferAnswers {
-  accept(offerId: string): void;
-  decline(offerId: string): void;
+  accept(id: string): void;
+  decline(id: string): void;
   canReceive: boolean;
 }
 
-/** OfferDialogs — one modal at a time; offers that arrive meanwhile wait their turn. */
-export class OfferDialogs {
-  private readonly queue: IncomingOffer[] = [];
-  private current: { offer: IncomingOffer; dialog: HTMLDialogElement } | null = null;
+// A 64-file offer lists a few names; the count and total say the rest.
+const NAMES_SHOWN = 3;
 
-  constructor(private readonly answers: OfferAnswers) {}
+/**
+ * OffersPanel — "Files offered to you": a region that shows itself while offers wait. Offers come
+ * from other people and may be unwanted or many, so they never take the page over: no modal, no
+ * focus moved (a stray key press answers nothing), one row each. Its status line is polite live
+ * text, so screen readers hear of new offers without being interrupted.
+ */
+export class OffersPanel {
+  readonly el: HTMLElement;
+  private readonly list: HTMLUListElement;
+  private readonly status: HTMLElement;
+  private readonly rows = new Map<string, { li: HTMLLIElement; decline: HTMLButtonElement }>();
+
+  constructor(private readonly answers: OfferAnswers) {
+    this.list = h('ul', { class: 'transfer-offers__list' });
+    this.status = h('p', { class: 'transfer-offers__status', role: 'status' });
+    this.el = h('section', { class: 'panel transfer-offers', 'aria-labelledby': 'transfer-offers-heading', hidden: true },
+      h('h2', { id: 'transfer-offers-heading', class: 'panel__title' }, icon('download'), h('span', {}, 'Files offered to you')),
+      this.status,
+      this.list);
+  }
 
   show(offer: IncomingOffer): void {
-    this.queue.push(offer);
-    if (!this.current) this.next();
+    if (this.rows.has(offer.id)) return;
+    const row = this.row(offer);
+    this.rows.set(offer.id, row);
+    this.list.append(row.li);
+    this.changed();
   }
 
-  /** close — the offer was answered elsewhere (another tab) or withdrawn. */
-  close(offerId: string): void {
-    const i = this.queue.findIndex((o) => o.id === offerId);
-    if (i >= 0) this.queue.splice(i, 1);
-    if (this.current?.offer.id === offerId) this.finish();
+  /** close — the offer was answered (here or in another tab) or withdrawn. */
+  close(id: string): void {
+    const row = this.rows.get(id);
+    if (!row) return;
+    // A row answered from the keyboard hands the focus to a neighbour's Decline, never to an
+    // Accept: pressing Enter once too often must not accept the next offer.
+    const hadFocus = row.li.contains(document.activeElement);
+    // Rows are kept in arrival order, the order they are shown in.
+    const all = [...this.rows.values()];
+    const at = all.indexOf(row);
+    const next = all[at + 1] ?? all[at - 1];
+    this.rows.delete(id);
+    row.li.remove();
+    this.changed();
+    if (hadFocus) next?.decline.focus();
   }
 
-  private next(): void {
-    const offer = this.queue.shift();
-    if (!offer) return;
+  private changed(): void {
+    const n = this.rows.size;
+    this.el.hidden = n === 0;
+    const waiting = n === 1 ? 'One offer is waiting for your answer.' : `${n} offers are waiting for your answer.`;
+    this.status.textContent = n === 0 ? '' : this.answers.canReceive
+      ? `${waiting} Nothing is received until you accept.`
+      : `${waiting} This browser cannot store received files (it has no origin-private file system).`;
+  }
+
+  private row(offer: IncomingOffer): { li: HTMLLIElement; decline: HTMLButtonElement } {
     const n = offer.files.length;
-    const title = `${offer.sender.displayName} wants to send you ${n === 1 ? 'a file' : `${n} files`}`;
-    const accept = h('button', { type: 'button', class: 'btn btn--primary', disabled: !this.answers.canReceive }, 'Accept');
-    const decline = h('button', { type: 'button', class: 'btn btn--secondary' }, 'Decline');
-    const dialog = h('dialog', { class: 'modal transfer-offer', 'aria-labelledby': 'transfer-offer-title', 'aria-describedby': 'transfer-offer-files' },
-      h('div', { class: 'modal__header' }, avatar(offer.sender.displayName), h('h2', { id: 'transfer-offer-title', class: 'modal__title' }, title)),
-      h('ul', { id: 'transfer-offer-files', class: 'transfer-offer__files' },
-        ...offer.files.map((f) => h('li', { class: 'transfer-offer__file' }, h('span', { class: 'transfer-offer__name' }, f.name), h('span', { class: 'transfer-offer__size' }, formatBytes(f.size))))),
-      n > 1 ? h('p', { class: 'transfer-offer__total' }, `${formatBytes(offer.total)} in all`) : null,
-      h('p', { class: 'transfer-offer__note' }, this.answers.canReceive
-        ? 'Files go straight from their browser to yours and are checked (SHA-256) on arrival. You can save them when they are done.'
-        : 'This browser cannot store received files (it has no origin-private file system).'),
-      h('div', { class: 'modal__actions' }, decline, accept));
-    accept.addEventListener('click', () => {
-      this.answers.accept(offer.id);
-      this.finish();
-    });
-    decline.addEventListener('click', () => {
-      this.answers.decline(offer.id);
-      this.finish();
-    });
-    // Escape means "no".
-    dialog.addEventListener('cancel', (e) => {
-      e.preventDefault();
-      decline.click();
-    });
-    document.body.append(dialog);
-    this.current = { offer, dialog };
-    dialog.showModal();
-    (this.answers.canReceive ? accept : decline).focus();
-  }
-
-  private finish(): void {
-    const c = this.current;
-    this.current = null;
-    if (c) {
-      if (c.dialog.open) c.dialog.close();
-      c.dialog.remove();
-    }
-    this.next();
+    const first = offer.files[0]!;
+    // What the buttons act on, in their names: "Accept report.pdf from Ada" — several rows each have their own.
+    const what = n === 1 ? first.name : `${n} files`;
+    const who = offer.sender.displayName;
+    const summaryId = `transfer-offer-${offer.id}`;
+    const accept = h('button', { type: 'button', class: 'btn btn--primary btn--small', 'aria-label': `Accept ${what} from ${who}`, 'aria-describedby': summaryId, disabled: !this.answers.canReceive }, 'Accept');
+    const decline = h('button', { type: 'button', class: 'btn btn--secondary btn--small', 'aria-label': `Decline ${what} from ${who}`, 'aria-describedby': summaryId }, 'Decline');
+    accept.addEventListener('click', () => this.answers.accept(offer.id));
+    decline.addEventListener('click', () => this.answers.decline(offer.id));
+    const shown = offer.files.slice(0, NAMES_SHOWN);
+    const li = h('li', { class: 'list-row transfer-offer', 'data-offer-id': offer.id },
+      avatar(who),
+      h('div', { class: 'list-row__body' },
+        h('p', { class: 'transfer-offer__who', id: summaryId },
+          h('strong', {}, who), ' ',
+          h('span', { class: 'transfer-offer__what' }, n === 1 ? `offers ${first.name} (${formatBytes(first.size)})` : `offers ${n} files (${formatBytes(offer.total)} in all)`)),
+        n > 1 ? h('ul', { class: 'transfer-offer__files' },
+          ...shown.map((f) => h('li', { class: 'transfer-offer__file' }, h('span', { class: 'transfer-offer__name' }, f.name), h('span', { class: 'transfer-offer__size' }, formatBytes(f.size)))),
+          n > NAMES_SHOWN ? h('li', { class: 'transfer-offer__more' }, `and ${n - NAMES_SHOWN} more`) : null) : null),
+      h('div', { class: 'transfer-offer__actions' }, accept, decline));
+    return { li, decline };
   }
 }

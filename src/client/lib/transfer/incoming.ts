@@ -6,11 +6,18 @@ import { ReceiverSession, type ReceiverHooks } from './receiver.js';
 import type { IncomingRecord } from './store.js';
 import { Transfer } from './transfer.js';
 
+// A verified file accepts a channel from its sender this long after the sender knocked (it missed
+// our result and wants it again); otherwise a finished transfer lets no connection in.
+const REOPEN_MS = 30_000;
+
 /** Incoming — a file on its way in, written chunk by chunk into OPFS (never gathered in memory). */
 export class Incoming extends Transfer<IncomingRecord, ReceiverSession> {
   readonly direction = 'receive';
   waitingForFile = false;
   readonly bitmap: Bitmap;
+  /** When bytes last arrived or landed on disk (the progress watchdog's clock). */
+  private lastProgress = Date.now();
+  private reopenUntil = 0;
   private readonly count: number;
   private readonly pending = new Set<Promise<unknown>>();
   private pendingBytes = 0;
@@ -31,6 +38,35 @@ export class Incoming extends Transfer<IncomingRecord, ReceiverSession> {
 
   get done(): number {
     return this.bytesIn(this.bitmap);
+  }
+
+  get transferId(): string {
+    return this.rec.remoteId ?? this.rec.id;
+  }
+
+  /**
+   * expecting — the sender may set up a connection for this file: it is accepted and not over, or
+   * verified and the sender knocked for our result within REOPEN_MS (see `reopen`).
+   */
+  expecting(now = Date.now()): boolean {
+    return !this.final || (this.status === 'verified' && now < this.reopenUntil);
+  }
+
+  /** reopen — the sender knocked for a verified file (it missed our result): let its channel in for a while. */
+  reopen(now = Date.now()): void {
+    if (this.status === 'verified') this.reopenUntil = now + REOPEN_MS;
+  }
+
+  /**
+   * watchdog — a session that is alive (pings keep the keepalive happy) but has brought no bytes
+   * for `stallMs` is dropped; both ends then resume on a fresh channel. True when it dropped one.
+   */
+  watchdog(now = Date.now()): boolean {
+    const s = this.session;
+    if (this.status !== 'active' || !s || s.closed || now - this.lastProgress <= this.ctx.tuning.stallMs) return false;
+    this.counters.stalls++;
+    s.drop();
+    return true;
   }
 
   protected sha256Shown(): string | null {
@@ -54,6 +90,7 @@ export class Incoming extends Transfer<IncomingRecord, ReceiverSession> {
     this.waitingForFile = false;
     const begin = () => {
       if (this.session !== session) return;
+      this.lastProgress = Date.now();
       this.counters.sessions++;
       this.meter.reset();
       if (this.status !== 'verified') this.setStatus('active');
@@ -86,7 +123,7 @@ export class Incoming extends Transfer<IncomingRecord, ReceiverSession> {
     if (this.final) return;
     this.session?.cancel();
     const to = this.sessionPeer ? [this.sessionPeer] : this.ctx.peersOf(this.rec.peerUserId);
-    for (const p of to) this.ctx.signal(p, { t: 'cancel', ids: [this.id] });
+    for (const p of to) this.ctx.signal(p, { t: 'cancel', ids: [this.transferId] });
     void this.end('cancelled');
   }
 
@@ -114,12 +151,14 @@ export class Incoming extends Transfer<IncomingRecord, ReceiverSession> {
       write: (i, hash, data) => this.write(i, hash, data),
       received: (bytes) => {
         this.counters.bytes += bytes;
+        this.lastProgress = Date.now();
       },
       sync: () => {
         const s = this.session;
         if (current() && s) void this.sendNeed(s).catch((err: unknown) => this.fail(errorText(err)));
       },
       end: (sha) => {
+        this.lastProgress = Date.now();
         if (current()) void this.finish(sha).catch((err: unknown) => this.fail(errorText(err)));
       },
       cancelled: (reason) => {
@@ -152,6 +191,7 @@ export class Incoming extends Transfer<IncomingRecord, ReceiverSession> {
     const flip = this.ctx.debug.corruptDisk > 0 && data.byteLength > 0;
     if (flip) this.ctx.debug.corruptDisk--;
     const p = this.ctx.disk!.write(this.id, i, hash, data, flip).then((ok) => {
+      this.lastProgress = Date.now();
       if (ok) {
         if (this.bitmap.set(i)) this.dirty = true;
         this.meter.sample(this.done);
@@ -202,6 +242,7 @@ export class Incoming extends Transfer<IncomingRecord, ReceiverSession> {
     session?.sendResult(ok, ours);
     if (!ok) {
       this.rec.sha256 = ours;
+      this.report('failed', ours);
       await this.end('failed', `The received file does not match: its SHA-256 is ${ours}, the sender’s is ${sha}.`);
       return;
     }
@@ -214,13 +255,21 @@ export class Incoming extends Transfer<IncomingRecord, ReceiverSession> {
     this.status = 'verified';
     this.ctx.changed(this.id);
     this.ctx.notice(`“${this.rec.name}” from ${this.rec.peerName} arrived intact.`, 'success');
+    // The room's ledger says "verified" on this check alone, never on the sender's word.
+    this.report('verified', ours);
     this.ctx.settled(this.id);
+  }
+
+  /** report — records our own whole-file check in the room's ledger (rooms only). */
+  private report(state: 'verified' | 'failed', sha256: string): void {
+    if (!this.sessionPeer) return;
+    this.ctx.report?.({ transferId: this.transferId, from: this.sessionPeer, name: this.rec.name, size: this.rec.size, sha256, state });
   }
 
   private fail(error: string): void {
     if (this.final) return;
     this.session?.cancel('failed');
-    for (const p of this.sessionPeer ? [this.sessionPeer] : []) this.ctx.signal(p, { t: 'cancel', ids: [this.id], reason: 'failed' });
+    for (const p of this.sessionPeer ? [this.sessionPeer] : []) this.ctx.signal(p, { t: 'cancel', ids: [this.transferId], reason: 'failed' });
     void this.end('failed', error);
   }
 

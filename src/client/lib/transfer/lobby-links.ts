@@ -3,11 +3,17 @@
 import { parseRtc, randomId, RTC_APP, type RtcSignal } from './messages.js';
 import type { ChannelTransport } from './transport.js';
 
-/** LobbyLinksOptions — how to reach the signaling server. */
+/** LobbyLinksOptions — how to reach the signaling server, and whom to let in. */
 export interface LobbyLinksOptions {
   send(to: string, data: RtcSignal): void;
   selfId(): string | null;
   iceServers(): RTCIceServer[];
+  /**
+   * accepts — may `peerId` set up a connection with us (a transfer between us was accepted)?
+   * Asked before answering anyone's offer: building and answering a connection reveals this
+   * machine's addresses, so it never happens before the user said yes.
+   */
+  accepts(peerId: string): boolean;
 }
 
 // An idle connection (no open channel) is closed after this long; a new transfer makes a new one.
@@ -33,7 +39,8 @@ interface Link {
  * LobbyLinks — a ChannelTransport over self-made connections. The peer whose id sorts lower is
  * polite (the same rule as the call mesh). Each side tags its messages with its connection
  * instance id: when one side starts over (its connection failed, or the page reloaded), its
- * new offer replaces our old connection instead of confusing it.
+ * new offer replaces our old connection instead of confusing it. A connection is only ever
+ * made by us (`open`, to send) or for a peer `accepts` lets in.
  */
 export class LobbyLinks implements ChannelTransport {
   private readonly links = new Map<string, Link>();
@@ -80,11 +87,13 @@ export class LobbyLinks implements ChannelTransport {
     let link = this.links.get(from);
     if (link?.remote && link.remote !== m.pc) {
       if (m.k !== 'sdp' || m.sdp.type !== 'offer') return; // from a connection that no longer exists
+      if (!this.opts.accepts(from)) return;
       this.dispose(from);
       link = undefined;
     }
     if (!link) {
-      if (m.k !== 'sdp' || m.sdp.type !== 'offer') return;
+      // Only an offer can start a connection, and only from a peer we have a transfer with.
+      if (m.k !== 'sdp' || m.sdp.type !== 'offer' || !this.opts.accepts(from)) return;
       link = this.create(from, m.pc);
     }
     link.remote = m.pc;

@@ -10,11 +10,15 @@ import { claim, type IncomingRecord, type OutgoingRecord, type TransferStore } f
 import { CHANNEL_PREFIX, type ChannelTransport, type Directory, type LedgerPost, type Person, type SignalPort } from './transport.js';
 import { DEFAULT_TUNING, type Tuning } from './tuning.js';
 import { displayFileName } from './filename.js';
+import { OfferInbox } from './offer-inbox.js';
 import { offerName, push, splitOffer } from './offer-split.js';
 
 /** IncomingOffer — what the receiver is asked to accept. */
 export interface IncomingOffer {
+  /** This tab's own id for the offer (what the page's buttons name). */
   id: string;
+  /** The sender's id for it: only sent back, or looked up together with the sender's user id. */
+  offerId: string;
   /** The sending tab (peer id) and who it is, per the server. */
   from: string;
   sender: Person;
@@ -57,10 +61,10 @@ const PERSIST_MS = 500;
 export class TransferManager extends Emitter<ManagerEvents> {
   readonly outgoing = new Map<string, Outgoing>();
   readonly incoming = new Map<string, Incoming>();
-  readonly debug: DebugHooks = { corrupt: 0, corruptDisk: 0 };
+  readonly debug: DebugHooks = { corrupt: 0, corruptDisk: 0, stallSender: 0 };
   readonly tuning: Tuning;
   private readonly offersOut = new Map<string, OutOffer>();
-  private readonly offersIn = new Map<string, IncomingOffer>();
+  private readonly offersIn = new OfferInbox<IncomingOffer>();
   private readonly ctx: TransferContext;
   private readonly offs: (() => void)[] = [];
   private readonly timers: ReturnType<typeof setInterval>[];
@@ -71,6 +75,7 @@ export class TransferManager extends Emitter<ManagerEvents> {
     this.tuning = { ...DEFAULT_TUNING, ...opts.tuning };
     this.ctx = {
       channels: opts.channels, store: opts.store, disk: opts.disk, tuning: this.tuning, debug: this.debug,
+      report: opts.ledger ? (r) => opts.ledger!({ transferId: r.transferId, to: null, from: r.from, name: r.name, size: r.size, sha256: r.sha256, state: r.state }) : undefined,
       changed: (id) => this.emit('change', id),
       notice: (text, kind) => this.emit('notice', text, kind),
       signal: (peer, msg) => void opts.signal.send(peer, msg),
@@ -127,7 +132,20 @@ export class TransferManager extends Emitter<ManagerEvents> {
   }
 
   pendingOffers(): IncomingOffer[] {
-    return [...this.offersIn.values()];
+    return this.offersIn.list();
+  }
+
+  /**
+   * acceptsConnection — lobby: may `peerId` set up a data connection with this tab? Only a peer
+   * whose person we accepted a transfer from (not over yet), or are sending one to (after they
+   * accepted). Anyone else's negotiation is ignored: no connection is built, no address revealed.
+   */
+  acceptsConnection(peerId: string, now = Date.now()): boolean {
+    const who = this.opts.directory.userOf(peerId);
+    if (!who || who.userId === this.opts.selfUserId) return false;
+    for (const t of this.incoming.values()) if (t.rec.peerUserId === who.userId && t.expecting(now)) return true;
+    for (const o of this.outgoing.values()) if (o.rec.peerUserId === who.userId && o.offer.answered && !o.final) return true;
+    return false;
   }
 
   // ---- sending -----------------------------------------------------------------------------
@@ -180,40 +198,49 @@ export class TransferManager extends Emitter<ManagerEvents> {
 
   // ---- receiving ---------------------------------------------------------------------------
 
-  /** accept — records the files (so a reload can resume them) and tells the sender to start. */
-  async accept(offerId: string): Promise<void> {
-    const offer = this.offersIn.get(offerId);
+  /**
+   * accept — records the files (so a reload can resume them) and tells the sender to start.
+   * `id` is this tab's id for the offer. Each file gets a random id of ours: the key of its
+   * record, its Web Lock and its stored file; the sender's id is kept only as `remoteId`.
+   */
+  async accept(id: string): Promise<void> {
+    const offer = this.offersIn.remove(id);
     if (!offer) return;
-    this.offersIn.delete(offerId);
-    this.emit('offer-closed', offerId, 'answered');
-    if (!this.canReceive) return this.decline(offerId, offer);
+    this.emit('offer-closed', id, 'answered');
+    if (!this.canReceive) return this.answerDecline(offer);
+    // The same file offered twice by one person (two offers, or a resend): one copy.
+    if (offer.files.some((f) => this.incomingFrom(offer.sender.userId, f.id))) return this.answerDecline(offer);
     const est = await navigator.storage?.estimate?.().catch(() => null);
     if (est?.quota !== undefined && est.usage !== undefined && est.quota - est.usage < offer.total) {
       this.emit('notice', `Not enough free storage space in this browser for ${offer.files.length > 1 ? 'these files' : '“' + offer.files[0]!.name + '”'}; declined.`, 'error');
-      return this.decline(offerId, offer);
+      return this.answerDecline(offer);
     }
     const now = Date.now();
     for (const [order, f] of offer.files.entries()) {
       const count = Math.ceil(f.size / f.chunkSize);
       const rec: IncomingRecord = {
-        id: f.id, offerId, order, scope: this.opts.scope, peerUserId: offer.sender.userId, peerName: offer.sender.displayName,
+        id: randomId(), remoteId: f.id, offerId: offer.offerId, order, scope: this.opts.scope, peerUserId: offer.sender.userId, peerName: offer.sender.displayName,
         name: f.name, size: f.size, chunkSize: f.chunkSize, state: 'receiving', bitmap: new Uint8Array(Math.ceil(count / 8)),
         frontier: 0, hashState: null, sha256: null, createdAt: now, updatedAt: now,
       };
-      const release = await claim(`hearth-in:${f.id}`);
+      const release = await claim(`hearth-in:${rec.id}`);
       await this.opts.store?.put('in', rec).catch(() => undefined);
-      this.incoming.set(f.id, new Incoming(this.ctx, rec, order === 0 ? 'connecting' : 'queued', release));
-      this.emit('change', f.id);
+      this.incoming.set(rec.id, new Incoming(this.ctx, rec, order === 0 ? 'connecting' : 'queued', release));
+      this.emit('change', rec.id);
     }
-    this.ctx.signal(offer.from, { t: 'accept', offerId });
+    this.ctx.signal(offer.from, { t: 'accept', offerId: offer.offerId });
   }
 
-  decline(offerId: string, known?: IncomingOffer): void {
-    const offer = known ?? this.offersIn.get(offerId);
+  /** decline — `id` is this tab's id for the offer. */
+  decline(id: string): void {
+    const offer = this.offersIn.remove(id);
     if (!offer) return;
-    this.offersIn.delete(offerId);
-    this.emit('offer-closed', offerId, 'answered');
-    this.ctx.signal(offer.from, { t: 'decline', offerId });
+    this.emit('offer-closed', id, 'answered');
+    this.answerDecline(offer);
+  }
+
+  private answerDecline(offer: IncomingOffer): void {
+    this.ctx.signal(offer.from, { t: 'decline', offerId: offer.offerId });
   }
 
   // ---- either side -------------------------------------------------------------------------
@@ -300,21 +327,40 @@ export class TransferManager extends Emitter<ManagerEvents> {
       case 'knock': return this.onKnock(from, who, m.ids);
       case 'wait': {
         for (const id of m.ids) {
-          const t = this.incoming.get(id);
-          if (t && t.rec.peerUserId === who.userId && !t.final) {
+          const t = this.incomingFrom(who.userId, id);
+          if (t && !t.final) {
             t.waitingForFile = true;
-            this.emit('change', id);
+            this.emit('change', t.id);
           }
         }
       }
     }
   }
 
-  private onOffer(from: string, sender: Person, id: string, files: FileMeta[]): void {
-    if (this.offersIn.has(id) || files.some((f) => this.incoming.has(f.id))) return;
-    const offer: IncomingOffer = { id, from, sender, files: files.map((f) => ({ ...f, name: displayFileName(f.name) })), total: files.reduce((n, f) => n + f.size, 0) };
-    this.offersIn.set(id, offer);
-    this.emit('offer', offer);
+  /**
+   * onOffer — an offer goes into the list of offers waiting for an answer (never straight to a
+   * connection), within OfferInbox's limits; beyond them it is declined, and the user told once.
+   */
+  private onOffer(from: string, sender: Person, offerId: string, files: FileMeta[]): void {
+    if (this.offersIn.find(sender.userId, offerId) || files.some((f) => this.incomingFrom(sender.userId, f.id))) return;
+    const offer: IncomingOffer = { id: randomId(), offerId, from, sender, files: files.map((f) => ({ ...f, name: displayFileName(f.name) })), total: files.reduce((n, f) => n + f.size, 0) };
+    const a = this.offersIn.admit(offer);
+    if (a.admitted) {
+      this.emit('offer', offer);
+      return;
+    }
+    if (a.answer) this.ctx.signal(from, { t: 'decline', offerId });
+    if (a.warn) {
+      this.emit('notice', a.reason === 'sender'
+        ? `${sender.displayName} is offering more files than you can answer: further offers from them are declined until you answer these.`
+        : 'Too many offers are waiting for your answer: new ones are declined until you answer some.', 'info');
+    }
+  }
+
+  /** incomingFrom — the file user `userId` calls `transferId` (ids are theirs: only ever looked up with who they are). */
+  private incomingFrom(userId: string, transferId: string): Incoming | undefined {
+    for (const t of this.incoming.values()) if (t.rec.peerUserId === userId && t.transferId === transferId) return t;
+    return undefined;
   }
 
   private async onAccept(from: string, who: Person, offerId: string): Promise<void> {
@@ -349,10 +395,10 @@ export class TransferManager extends Emitter<ManagerEvents> {
   }
 
   private onTaken(who: Person, offerId: string): void {
-    const offer = this.offersIn.get(offerId);
-    if (offer && offer.sender.userId === who.userId) {
-      this.offersIn.delete(offerId);
-      this.emit('offer-closed', offerId, 'answered');
+    const offer = this.offersIn.find(who.userId, offerId);
+    if (offer) {
+      this.offersIn.remove(offer.id);
+      this.emit('offer-closed', offer.id, 'answered');
     }
     // Both tabs accepted and the other won: this one's records go.
     for (const t of [...this.incoming.values()]) {
@@ -368,12 +414,11 @@ export class TransferManager extends Emitter<ManagerEvents> {
     for (const id of ids) {
       const o = this.outgoing.get(id);
       if (o && o.rec.peerUserId === who.userId) o.remoteCancel(reason);
-      const t = this.incoming.get(id);
-      if (t && t.rec.peerUserId === who.userId) t.remoteCancel(reason);
+      this.incomingFrom(who.userId, id)?.remoteCancel(reason);
     }
-    for (const offer of [...this.offersIn.values()]) {
+    for (const offer of this.offersIn.list()) {
       if (offer.sender.userId === who.userId && offer.files.some((f) => ids.includes(f.id))) {
-        this.offersIn.delete(offer.id);
+        this.offersIn.remove(offer.id);
         this.emit('offer-closed', offer.id, 'withdrawn');
         this.emit('notice', `${who.displayName} withdrew the offer.`, 'info');
       }
@@ -402,8 +447,10 @@ export class TransferManager extends Emitter<ManagerEvents> {
   /** onKnock — the sender can go on: answer with what we want resumed. */
   private onKnock(from: string, who: Person, ids: string[]): void {
     const want = ids.filter((id) => {
-      const t = this.incoming.get(id);
-      return t && t.rec.peerUserId === who.userId && (!t.final || t.status === 'verified') && !t.active;
+      const t = this.incomingFrom(who.userId, id);
+      if (!t || (t.final && t.status !== 'verified') || t.active) return false;
+      t.reopen(); // a verified file: the sender missed our result, let its channel in
+      return true;
     });
     if (want.length) this.ctx.signal(from, { t: 'resume', ids: want });
   }
@@ -412,9 +459,9 @@ export class TransferManager extends Emitter<ManagerEvents> {
 
   private onChannel(peer: string, dc: RTCDataChannel): void {
     if (!dc.label.startsWith(CHANNEL_PREFIX)) return;
-    const t = this.incoming.get(dc.label.slice(CHANNEL_PREFIX.length));
     const who = this.opts.directory.userOf(peer);
-    if (!t || !who || who.userId !== t.rec.peerUserId) {
+    const t = who ? this.incomingFrom(who.userId, dc.label.slice(CHANNEL_PREFIX.length)) : undefined;
+    if (!t) {
       dc.close();
       return;
     }
@@ -463,15 +510,19 @@ export class TransferManager extends Emitter<ManagerEvents> {
   }
 
   /**
-   * tick — stalled receivers ask the sender's tabs to resume; senders that can go on knock;
-   * silent sessions are dropped; progress is persisted.
+   * tick — sessions that are alive but move no bytes are dropped (the progress watchdog);
+   * stalled receivers ask the sender's tabs to resume; senders that can go on knock.
    */
   private tick(): void {
+    const now = Date.now();
+    for (const t of this.incoming.values()) t.watchdog(now);
     const asks = new Map<string, string[]>();
-    const activeOffers = new Set([...this.incoming.values()].filter((t) => t.active).map((t) => t.rec.offerId));
+    // Offer ids are the senders': one is only the same offer together with the same sender.
+    const offerKey = (t: Incoming) => `${t.rec.peerUserId}\n${t.rec.offerId}`;
+    const activeOffers = new Set([...this.incoming.values()].filter((t) => t.active).map(offerKey));
     for (const t of this.incoming.values()) {
-      if (t.final || t.active || activeOffers.has(t.rec.offerId)) continue;
-      push(asks, t.rec.peerUserId, t.id);
+      if (t.final || t.active || activeOffers.has(offerKey(t))) continue;
+      push(asks, t.rec.peerUserId, t.transferId);
     }
     for (const [userId, ids] of asks) for (const p of this.opts.directory.peersOf(userId)) this.ctx.signal(p, { t: 'resume', ids: ids.slice(0, LIMITS.idsPerMessage) });
 

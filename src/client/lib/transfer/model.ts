@@ -27,11 +27,16 @@ export interface Counters {
   rejected: number;
   /** Data channels this transfer has used (1 + number of resumes). */
   sessions: number;
+  /** Receiver: sessions the progress watchdog dropped (alive, but no bytes for `stallMs`). */
+  stalls: number;
 }
 
 /** TransferInfo — one file's row, as the UI shows it. */
 export interface TransferInfo {
+  /** This tab's key for the transfer (a receiver's own random id: never one a peer chose). */
   id: string;
+  /** The id both sides know: the sender's (on the receiving side only ever looked up with the sender's user id). */
+  transferId: string;
   direction: 'send' | 'receive';
   name: string;
   size: number;
@@ -51,12 +56,28 @@ export interface TransferInfo {
 export type NoticeKind = 'info' | 'success' | 'error';
 export type LedgerState = 'offered' | 'declined' | 'resumed' | 'verified' | 'failed' | 'cancelled';
 
+/** ReceiverReport — what a receiver says about a file in the room's ledger: its own whole-file check. */
+export interface ReceiverReport {
+  transferId: string;
+  /** The sending tab's peer id. */
+  from: string;
+  name: string;
+  size: number;
+  sha256: string;
+  state: 'verified' | 'failed';
+}
+
 /** DebugHooks — test-only levers (exposed on window.__hearth.transfers.debug). */
 export interface DebugHooks {
   /** Corrupt this many upcoming received chunks before they are checked. */
   corrupt: number;
   /** Corrupt this many chunks after their check, as they go to disk: only the final SHA-256 can notice. */
   corruptDisk: number;
+  /**
+   * The next sending session goes quiet after this many chunks: its channel stays open and keeps
+   * answering pings, so only the receiver's progress watchdog can notice (then reset to 0).
+   */
+  stallSender: number;
 }
 
 /** TransferContext — what a single transfer may use; the manager provides it. */
@@ -66,6 +87,8 @@ export interface TransferContext {
   readonly disk: Disk | null;
   readonly tuning: Tuning;
   readonly debug: DebugHooks;
+  /** Rooms: the receiver records its own check of a file in the room's chat. */
+  report?: (entry: ReceiverReport) => void;
   changed(id: string): void;
   notice(text: string, kind: NoticeKind): void;
   signal(peerId: string, msg: TransferSignal): void;

@@ -54,6 +54,10 @@ export class Outgoing extends Transfer<OutgoingRecord, SenderSession> {
     return this.bytesIn(this.acked);
   }
 
+  get transferId(): string {
+    return this.rec.id;
+  }
+
   protected sha256Shown(): string | null {
     return this.sha256;
   }
@@ -80,7 +84,9 @@ export class Outgoing extends Transfer<OutgoingRecord, SenderSession> {
     if (!dc) return this.setStatus('waiting');
     this.sessionPeer = peer;
     this.sessionAt = Date.now();
-    const session: SenderSession = new SenderSession(dc, this.src, this.acked, this.hooks(() => this.session === session), this.ctx.tuning);
+    const stallAfter = this.ctx.debug.stallSender;
+    this.ctx.debug.stallSender = 0;
+    const session: SenderSession = new SenderSession(dc, this.src, this.acked, this.hooks(() => this.session === session), this.ctx.tuning, stallAfter || null);
     this.session = session;
     this.setStatus('connecting');
     const timer = setTimeout(() => {
@@ -187,12 +193,13 @@ export class Outgoing extends Transfer<OutgoingRecord, SenderSession> {
       },
       result: (ok, theirs) => {
         if (!current()) return;
+        // The room's ledger hears "verified" (or a mismatch) from the receiver's own report, not from us.
         if (ok && theirs === this.sha256) {
-          this.ledger(this, 'verified');
           this.ctx.notice(`“${this.rec.name}” arrived intact at ${this.rec.peerName}.`, 'success');
           this.settle('verified');
         } else {
-          this.ledger(this, 'failed');
+          // A receiver that says "ok" for another hash contradicts itself: that much we can record.
+          if (ok) this.ledger(this, 'failed');
           this.settle('failed', `The copy ${this.rec.peerName} received does not match (their SHA-256 is ${theirs}).`);
         }
       },

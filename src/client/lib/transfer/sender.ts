@@ -35,8 +35,10 @@ export class SenderSession extends ChannelSession {
   private running = false;
   private wake: (() => void) | null = null;
   private readonly count: number;
+  private sentHere = 0;
 
-  constructor(dc: RTCDataChannel, private readonly src: FileSource, private readonly acked: Bitmap, private readonly hooks: SenderHooks, private readonly tune: Tuning) {
+  /** `stallAfter` (tests only, DebugHooks.stallSender): stop sending after that many chunks, channel and pings kept up. */
+  constructor(dc: RTCDataChannel, private readonly src: FileSource, private readonly acked: Bitmap, private readonly hooks: SenderHooks, private readonly tune: Tuning, private readonly stallAfter: number | null = null) {
     super(dc, () => hooks.closed());
     this.count = src.count;
     dc.bufferedAmountLowThreshold = tune.lowWater;
@@ -145,7 +147,7 @@ export class SenderSession extends ChannelSession {
           this.hooks.ended(sha256);
           return;
         }
-        if (this.inflightBytes >= this.tune.windowBytes || this.dc.bufferedAmount > this.tune.highWater) {
+        if (this.inflightBytes >= this.tune.windowBytes || this.dc.bufferedAmount > this.tune.highWater || (this.stallAfter !== null && this.sentHere >= this.stallAfter)) {
           await this.sleep();
           continue;
         }
@@ -178,6 +180,7 @@ export class SenderSession extends ChannelSession {
     this.dc.send(JSON.stringify({ t: 'c', i, h: hash }));
     for (let off = 0; off < data.byteLength; off += MESSAGE_BYTES) this.dc.send(data.subarray(off, off + MESSAGE_BYTES));
     this.alive?.sent();
+    this.sentHere++;
     this.inflight.set(i, data.byteLength);
     this.inflightBytes += data.byteLength;
     this.hooks.sent(i, data.byteLength);

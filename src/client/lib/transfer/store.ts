@@ -3,6 +3,7 @@
 /** FileRecord — what both directions store about a file in transfer. */
 export interface FileRecord {
   id: string;
+  /** The offer it came in (receiving side: the sender's id, only compared together with `peerUserId`). */
   offerId: string;
   /** Position in its offer (files of one offer go one after another). */
   order: number;
@@ -17,8 +18,15 @@ export interface FileRecord {
   updatedAt: number;
 }
 
-/** IncomingRecord — a file being (or already) received into OPFS under its `id`. */
+/**
+ * IncomingRecord — a file being (or already) received into OPFS. Its `id` is this browser's own
+ * random id: the IndexedDB key, the Web Lock name and the OPFS file name. The sender's id is only
+ * `remoteId`, looked up together with `peerUserId` — a peer cannot pick a key that reaches
+ * another transfer's record or file (room ledgers broadcast transfer ids).
+ */
 export interface IncomingRecord extends FileRecord {
+  /** The sender's id for this file (records stored before local ids had none: their `id` was it). */
+  remoteId?: string;
   state: 'receiving' | 'verified';
   /** Chunks known to be on disk (flushed) — never a chunk that is not. */
   bitmap: Uint8Array;

@@ -11,14 +11,18 @@ export abstract class Transfer<R extends FileRecord, S extends ChannelSession> {
   error: string | null = null;
   session: S | null = null;
   sessionPeer: string | null = null;
-  readonly counters: Counters = { bytes: 0, resent: 0, rejected: 0, sessions: 0 };
+  readonly counters: Counters = { bytes: 0, resent: 0, rejected: 0, sessions: 0, stalls: 0 };
   protected readonly meter = new SpeedMeter();
 
   constructor(protected readonly ctx: TransferContext, readonly rec: R, public status: TransferStatus) {}
 
+  /** id — this tab's key for the transfer (see IncomingRecord: a receiver's own, never the sender's). */
   get id(): string {
     return this.rec.id;
   }
+
+  /** transferId — the id both sides know (the sender's), used on the wire and in the room's ledger. */
+  abstract get transferId(): string;
 
   get final(): boolean {
     return FINAL.has(this.status);
@@ -29,7 +33,7 @@ export abstract class Transfer<R extends FileRecord, S extends ChannelSession> {
 
   info(): TransferInfo {
     return {
-      id: this.id, direction: this.direction, name: this.rec.name, size: this.rec.size, peerName: this.rec.peerName,
+      id: this.id, transferId: this.transferId, direction: this.direction, name: this.rec.name, size: this.rec.size, peerName: this.rec.peerName,
       status: this.status, done: this.done, speed: this.status === 'active' ? this.meter.speed() : 0,
       sha256: this.sha256Shown(), error: this.error, waitingForFile: this.needsFileAgain(), counters: { ...this.counters },
     };

@@ -32,8 +32,12 @@ export interface SignalPort {
   on(fn: (from: string, data: unknown) => void): () => void;
 }
 
-/** LedgerPost — records a transfer's state in the room's chat (rooms only). */
-export type LedgerPost = (entry: { transferId: string; to: string | null; name: string; size: number; sha256: string | null; state: 'offered' | 'declined' | 'resumed' | 'verified' | 'failed' | 'cancelled' }) => void;
+/**
+ * LedgerPost — records a transfer's state in the room's chat (rooms only). The sender reports
+ * with `to`; the receiver reports its own check with `from` (the sending peer) and `to: null`:
+ * only that can say `verified`.
+ */
+export type LedgerPost = (entry: { transferId: string; to: string | null; from?: string; name: string; size: number; sha256: string | null; state: 'offered' | 'declined' | 'resumed' | 'verified' | 'failed' | 'cancelled' }) => void;
 
 /** CHANNEL_PREFIX — data channels of file transfers are labelled `hf:<transferId>`. */
 export const CHANNEL_PREFIX = 'hf:';

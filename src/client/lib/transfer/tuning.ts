@@ -34,6 +34,12 @@ export interface Tuning {
   highWater: number;
   /** Resume when the buffer drains to this (`bufferedAmountLowThreshold`). */
   lowWater: number;
+  /**
+   * Receiver: a session that is alive (pings flow) but brings no bytes this long is dropped and
+   * resumed on a new channel. Far above a healthy gap (a 256 KiB chunk over a 1 Mbit/s link
+   * takes 2 s; the sender re-reading a 1 GiB file to finish its hash, ~4 s).
+   */
+  stallMs: number;
 }
 
 export const DEFAULT_TUNING: Tuning = {
@@ -41,6 +47,7 @@ export const DEFAULT_TUNING: Tuning = {
   windowBytes: 4 * 1024 * 1024,
   highWater: 4 * 1024 * 1024,
   lowWater: 1024 * 1024,
+  stallMs: 15_000,
 };
 
 /** MESSAGE_BYTES — binary message size on the wire; a chunk spans several (interoperable limit: 64 KiB). */
