@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CloseCode, ErrorCode, MAX_PAYLOAD } from '../../src/shared/protocol.js';
 import { startTestHearth, testTls, type TestHearth } from '../helpers/hearth.js';
 import { HttpClient } from '../helpers/http-client.js';
+import { rawConnect } from '../helpers/raw-ws.js';
 import { rawUpgrade, TestSocket } from '../helpers/ws-client.js';
 
 describe('signaling channel /ws (real HTTPS, ws, Redis)', function () {
@@ -34,7 +35,7 @@ describe('signaling channel /ws (real HTTPS, ws, Redis)', function () {
   }
 
   before(async () => {
-    hearth = await startTestHearth({}, { heartbeatMs: 500, signalingLimits: { messagesPerSecond: 2_000, strikesPer10s: 5_000 } });
+    hearth = await startTestHearth({}, { heartbeatMs: 500, signalingLimits: { messagesPerSecond: 2_000, strikesPer10s: 5_000, socketsPerUser: 100, socketsPerAddress: 1_000, pendingFrames: 5_000 } });
     ca = (await testTls()).ca;
   });
   afterEach(() => {
@@ -46,8 +47,9 @@ describe('signaling channel /ws (real HTTPS, ws, Redis)', function () {
   });
 
   describe('upgrade', () => {
-    it('answers 401 without a session, before upgrading', async () => {
-      expect(await rawUpgrade(hearth.origin, ca, { origin: hearth.origin })).to.equal(401);
+    it('closes a socket without a session with 4401 (the page goes to sign-in), and a wrong path with 404', async () => {
+      expect(await rawConnect(hearth.origin, ca, {}).ended).to.deep.equal({ status: 101, closeCode: CloseCode.SessionEnded });
+      expect((await rawConnect(hearth.origin, ca, { path: '/wss' }).ended).status).to.equal(404);
     });
     it('answers 403 to a foreign Origin (cross-site WebSocket hijacking)', async () => {
       const c = await user('olga');

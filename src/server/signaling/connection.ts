@@ -17,12 +17,11 @@ export interface ConnectionLimits {
   socketsPerUser: number;
   /** Open signaling sockets per device address, on one instance. */
   socketsPerAddress: number;
+  /** Frames received but not yet handled; a client that outruns the server this far is cut off (4008). */
+  pendingFrames: number;
 }
 
-export const DEFAULT_LIMITS: ConnectionLimits = { messagesPerSecond: 200, strikesPer10s: 50, socketsPerUser: 12, socketsPerAddress: 24 };
-
-/** Frames received but not yet handled; a client that outruns the server this far is cut off. */
-const MAX_PENDING_FRAMES = 512;
+export const DEFAULT_LIMITS: ConnectionLimits = { messagesPerSecond: 200, strikesPer10s: 50, socketsPerUser: 12, socketsPerAddress: 24, pendingFrames: 512 };
 /** Bytes queued for a client that does not read; beyond this it is dropped, not buffered for ever. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
@@ -49,6 +48,7 @@ export class Connection implements LocalPeer {
   private pending = 0;
   private readonly budget: RateLimiterMemory;
   private readonly strikes: RateLimiterMemory;
+  private readonly maxPending: number;
   closed = false;
   /** Its tab reconnected and resumed this peer id on a new socket. */
   superseded = false;
@@ -67,6 +67,7 @@ export class Connection implements LocalPeer {
   ) {
     this.budget = new RateLimiterMemory({ points: limits.messagesPerSecond, duration: 1 });
     this.strikes = new RateLimiterMemory({ points: limits.strikesPer10s, duration: 10 });
+    this.maxPending = limits.pendingFrames;
     ws.on('pong', () => {
       this.alive = true;
     });
@@ -122,7 +123,7 @@ export class Connection implements LocalPeer {
    */
   receive(data: Buffer, isBinary: boolean): void {
     if (this.closed) return;
-    if (++this.pending > MAX_PENDING_FRAMES) {
+    if (++this.pending > this.maxPending) {
       this.log.warn({ peerId: this.peerId, userId: this.userId }, 'closing a signaling connection that floods faster than it is served');
       this.closed = true;
       this.close(CloseCode.PolicyViolation, 'too many messages');

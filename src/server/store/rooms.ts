@@ -42,6 +42,23 @@ const PRESENCE = 'presence';
 /** Private call rooms, scored by when they were last seen in use. */
 const PRIVATE_ROOMS = 'rooms:private';
 
+// One tab's heartbeat: rewrites its record (unless another instance owns it now), its presence
+// and, if its room still exists, its seat. 0 = owned elsewhere, 1 = refreshed, 2 = refreshed
+// and put back into its room (its seat had lapsed).
+const REFRESH_PEER = `
+local owner = redis.call('HGET', KEYS[1], 'instance')
+if owner and owner ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'peerId', ARGV[1], 'userId', ARGV[3], 'displayName', ARGV[4], 'instance', ARGV[2],
+  'room', ARGV[5], 'muted', ARGV[6], 'cameraOff', ARGV[7])
+redis.call('PEXPIRE', KEYS[1], ARGV[8])
+redis.call('ZADD', KEYS[2], ARGV[9], ARGV[1])
+if ARGV[5] ~= '' and redis.call('EXISTS', KEYS[5]) == 1 then
+  local added = redis.call('ZADD', KEYS[3], ARGV[9], ARGV[1])
+  redis.call('SADD', KEYS[4], ARGV[5])
+  if added == 1 then return 2 end
+end
+return 1`;
+
 /** PRIVATE_ROOM_GRACE_MS — a private call room empty this long has ended and is deleted. */
 export const PRIVATE_ROOM_GRACE_MS = 3 * 60_000;
 
@@ -229,32 +246,23 @@ export class RoomStore {
   /**
    * refresh — heartbeat for this instance's live tabs. Each tab's record is written whole, not
    * just extended: after a Redis outage longer than the TTL (or a Redis that lost its data)
-   * the records are gone, and the instances that hold the sockets put presence back.
+   * the records are gone, and the instances that hold the sockets put presence back. A record
+   * another instance owns (the tab resumed there) is left alone.
    * Returns the tabs that had to be put back into their room (others were told they left).
    */
   async refresh(peers: readonly PresenceRecord[], instance: string): Promise<{ room: string; peerId: string }[]> {
     if (peers.length === 0) return [];
-    const expires = Date.now() + this.ttlMs;
+    const expires = String(Date.now() + this.ttlMs);
     const multi = this.redis.multi();
-    const rejoined: { room: string; peerId: string; at: number }[] = [];
-    let n = 0;
     for (const p of peers) {
-      multi.hSet(peerKey(p.peerId), {
-        peerId: p.peerId, userId: p.userId, displayName: p.displayName, instance,
-        room: p.room ?? '', muted: p.muted ? '1' : '0', cameraOff: p.cameraOff ? '1' : '0',
+      const room = p.room ?? '';
+      multi.eval(REFRESH_PEER, {
+        keys: [peerKey(p.peerId), PRESENCE, room ? membersKey(room) : peerKey(p.peerId), LIVE_ROOMS, room ? roomKey(room) : peerKey(p.peerId)],
+        arguments: [p.peerId, instance, p.userId, p.displayName, room, p.muted ? '1' : '0', p.cameraOff ? '1' : '0', String(this.ttlMs), expires],
       });
-      multi.pExpire(peerKey(p.peerId), this.ttlMs);
-      multi.zAdd(PRESENCE, { score: expires, value: p.peerId });
-      n += 3;
-      if (p.room) {
-        multi.zAdd(membersKey(p.room), { score: expires, value: p.peerId });
-        rejoined.push({ room: p.room, peerId: p.peerId, at: n });
-        multi.sAdd(LIVE_ROOMS, p.room);
-        n += 2;
-      }
     }
     const replies = (await multi.exec()) as unknown as number[];
-    return rejoined.filter((r) => replies[r.at] === 1).map(({ room, peerId }) => ({ room, peerId }));
+    return peers.flatMap((p, i) => (replies[i] === 2 && p.room ? [{ room: p.room, peerId: p.peerId }] : []));
   }
 
   async join(slug: string, peerId: string): Promise<JoinResult> {
