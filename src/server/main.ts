@@ -7,7 +7,7 @@ import { acquireDataDirLock, DataDirInUseError, type DataDirLock } from './data-
 import { assertPortFree, PortInUseError, startHearth, within, type RunningHearth } from './hearth.js';
 import { createLogger } from './log.js';
 import { ManagedRedisError, startManagedRedis, type ManagedRedis } from './managed-redis.js';
-import { ensureCertificates, lanAddresses } from './tls/certs.js';
+import { ensureCertificates, lanAddresses, type TlsMaterial } from './tls/certs.js';
 
 // Shutdown budget (a supervisor's stop timeout is often 5 s): every step is bounded, and the
 // managed Redis is stopped in every outcome, so no orphan ever blocks the next start.
@@ -21,10 +21,13 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-function banner(config: Config, port: number, caFingerprint: string | null): string {
+function banner(config: Config, port: number, tls: TlsMaterial): string {
+  const { caFingerprint } = tls;
   const host = os.hostname().toLowerCase().replace(/\.local$/, '');
   const fmt = (h: string) => `https://${h.includes(':') ? `[${h}]` : h}:${port}/`;
-  const urls = [...lanAddresses().map(fmt), fmt(`${host}.local`), fmt('localhost')];
+  // Only addresses the certificate covers: the others would only show a browser warning.
+  const covered = (a: string) => caFingerprint === null || tls.sans.includes(`IP:${a}`);
+  const urls = [...lanAddresses().filter(covered).map(fmt), fmt(`${host}.local`), fmt('localhost')];
   const lines = [
     '',
     `Hearth is running. Open one of these addresses in a browser on your network:`,
@@ -61,6 +64,12 @@ async function main(): Promise<void> {
     fail(`could not prepare TLS certificates: ${(err as Error).message.split('\n')[0]}`);
   }
   if (tls.issued) log.info({ dir: config.certsDir }, 'issued a server certificate for this machine');
+  if (tls.issued && tls.notCovered.length) {
+    log.warn({ left_out: tls.notCovered }, 'the local CA may sign only local names and private addresses: the certificate leaves these out (use a .local name or a private address)');
+  }
+  if (tls.caUnconstrained) {
+    log.warn({ dir: config.certsDir }, 'the local CA has no name constraints (made by an older Hearth): devices that trust it would accept it for any site. To re-issue: stop Hearth, delete ca.crt and ca.key in CERTS_DIR, start again, then trust the new CA on each device');
+  }
 
   let lock: DataDirLock | null = null;
   let managed: ManagedRedis | null = null;
@@ -131,7 +140,7 @@ async function main(): Promise<void> {
   }
 
   log.info({ port: running.port, host: config.host, redis: managed ? 'managed' : 'external' }, 'hearth listening');
-  process.stdout.write(banner(config, running.port, tls.caFingerprint) + '\n');
+  process.stdout.write(banner(config, running.port, tls) + '\n');
 }
 
 main().catch((err: Error) => fail(`unexpected start-up error: ${err.message}`));

@@ -50,7 +50,7 @@ async function connect(port: number, localAddress?: string): Promise<net.Socket>
 
 /** tlsConnect — a finished TLS handshake with Hearth's test certificate. */
 async function tlsConnect(port: number, localAddress?: string): Promise<tls.TLSSocket> {
-  const s = tls.connect({ port, host: '127.0.0.1', localAddress, servername: 'localhost', ca: (await testTls()).ca });
+  const s = tls.connect({ socket: await connect(port, localAddress), servername: 'localhost', ca: (await testTls()).ca });
   s.on('error', () => {});
   await once(s, 'secureConnect');
   return s;
@@ -179,7 +179,7 @@ describe('HTTP transport hardening (raw sockets against the real front server)',
         wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (m) => ws.send(`echo ${m}`)));
       front.server.https.on('upgrade', onUpgrade);
       try {
-        const ws = new WebSocket(`wss://127.0.0.1:${front.port}/ws`, { ca: (await testTls()).ca, servername: 'localhost' });
+        const ws = new WebSocket(`wss://127.0.0.1:${front.port}/ws`, { ca: (await testTls()).ca });
         await once(ws, 'open');
         await sleep(3 * SHORT.requestMs!);
         expect(ws.readyState).to.equal(WebSocket.OPEN);

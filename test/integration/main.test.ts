@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT_DIR } from '../../src/server/paths.js';
@@ -224,6 +224,27 @@ describe('npm start (the built server as a process)', function () {
     } finally {
       for (const t of sockets) t.ws.terminate();
       await Promise.all(clients.map((c) => c.close()));
+      await stopChild(s.child);
+      killPid(redisPid);
+    }
+  });
+
+  it('keeps a local CA made before name constraints and says once, at start-up, how to re-issue it', async () => {
+    const certsDir = tempDir('old-ca');
+    const key = path.join(certsDir, 'ca.key');
+    execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
+    execFileSync('openssl', ['req', '-x509', '-new', '-key', key, '-sha256', '-days', '30', '-subj', '/CN=Hearth local CA (old)',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', path.join(certsDir, 'ca.crt')], { stdio: 'ignore' });
+    const before = readFileSync(path.join(certsDir, 'ca.crt'));
+    const s = npmStart({ PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: tempDir('old-ca-data'), CERTS_DIR: certsDir });
+    let redisPid = 0;
+    try {
+      redisPid = await started(s);
+      const warnings = s.out().split('\n').filter((l) => l.includes('no name constraints'));
+      expect(warnings).to.have.lengthOf(1);
+      expect(warnings[0]).to.match(/delete ca\.crt and ca\.key in CERTS_DIR, start again, then trust the new CA/);
+      expect(readFileSync(path.join(certsDir, 'ca.crt')).equals(before), 'the CA is kept').to.equal(true);
+    } finally {
       await stopChild(s.child);
       killPid(redisPid);
     }

@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +18,18 @@ export interface TlsMaterial {
   caFingerprint: string | null;
   /** Whether the certificate was (re)issued during this call. */
   issued: boolean;
+  /** The certificate's names and addresses ("DNS:…", "IP:…"), sorted. */
+  sans: string[];
+  /** Names and addresses of this machine the local CA may not sign for, so the certificate leaves them out. */
+  notCovered: string[];
+  /** The local CA predates name constraints: devices that trust it would trust it for any site. */
+  caUnconstrained: boolean;
+}
+
+/** NameConstraints — what the local CA may sign for (permitted subtrees only; Hearth's CA has no excluded ones). */
+export interface NameConstraints {
+  dns: string[];
+  ips: net.BlockList;
 }
 
 /** lanAddresses — the machine's non-internal IPv4 and IPv6 addresses (no link-local IPv6). */
@@ -62,26 +75,118 @@ function normalizeIp(ip: string): string {
 
 const RENEW_BEFORE_MS = 30 * 24 * 3600_000;
 
+// Just enough DER to read one extension: a TLV is a tag, a length (short or long form), a value.
+interface Tlv { tag: number; start: number; end: number }
+function tlv(der: Buffer, at: number): Tlv {
+  let length = der[at + 1]!;
+  let start = at + 2;
+  if (length & 0x80) {
+    const bytes = length & 0x7f;
+    length = 0;
+    for (let i = 0; i < bytes; i++) length = length * 256 + der[start + i]!;
+    start += bytes;
+  }
+  if (start + length > der.length) throw new Error('truncated DER');
+  return { tag: der[at]!, start, end: start + length };
+}
+function children(der: Buffer, parent: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  for (let at = parent.start; at < parent.end; at = out.at(-1)!.end) out.push(tlv(der, at));
+  return out;
+}
+
+const NAME_CONSTRAINTS_OID = Buffer.from([0x55, 0x1d, 0x1e]); // 2.5.29.30
+const SEQUENCE = 0x30;
+const EXTENSIONS = 0xa3;
+const PERMITTED = 0xa0;
+const DNS_NAME = 0x82;
+const IP_ADDRESS = 0x87;
+
+/**
+ * nameConstraintsOf — the permitted subtrees of a CA certificate (DER), or null when it has no
+ * name constraints. Read in-process: start-up needs no openssl once the certificates exist.
+ */
+export function nameConstraintsOf(der: Buffer): NameConstraints | null {
+  const tbs = children(der, tlv(der, 0))[0]!;
+  const extensions = children(der, tbs).find((t) => t.tag === EXTENSIONS);
+  if (!extensions) return null;
+  for (const ext of children(der, children(der, extensions)[0]!)) {
+    const [oid, ...rest] = children(der, ext);
+    if (!oid || !der.subarray(oid.start, oid.end).equals(NAME_CONSTRAINTS_OID)) continue;
+    const value = rest.at(-1)!; // OCTET STRING after the optional "critical" BOOLEAN
+    const dns: string[] = [];
+    const ips = new net.BlockList();
+    const permitted = children(der, tlv(der, value.start)).find((t) => t.tag === PERMITTED);
+    for (const subtree of permitted ? children(der, permitted) : []) {
+      if (subtree.tag !== SEQUENCE) continue;
+      const base = children(der, subtree)[0];
+      if (!base) continue;
+      const bytes = der.subarray(base.start, base.end);
+      if (base.tag === DNS_NAME) dns.push(bytes.toString('latin1').toLowerCase());
+      if (base.tag === IP_ADDRESS && (bytes.length === 8 || bytes.length === 32)) {
+        const half = bytes.length / 2;
+        const family = half === 4 ? 'ipv4' : 'ipv6';
+        const addr = half === 4 ? [...bytes.subarray(0, 4)].join('.')
+          : Array.from({ length: 8 }, (_, i) => bytes.readUInt16BE(i * 2).toString(16)).join(':');
+        const prefix = [...bytes.subarray(half)].map((b) => b.toString(2).padStart(8, '0')).join('').indexOf('0');
+        ips.addSubnet(addr, prefix === -1 ? half * 8 : prefix, family);
+      }
+    }
+    return { dns, ips };
+  }
+  return null;
+}
+
+/** coveredBy — whether a CA with these constraints may sign for `san` (RFC 5280: a name or any name under it). */
+export function coveredBy(constraints: NameConstraints | null, san: string): boolean {
+  if (!constraints) return true;
+  if (san.startsWith('DNS:')) {
+    const name = san.slice(4).toLowerCase();
+    return constraints.dns.some((c) => (c.startsWith('.') ? name.endsWith(c) : name === c || name.endsWith(`.${c}`)));
+  }
+  const ip = san.slice(3);
+  return net.isIP(ip) !== 0 && constraints.ips.check(ip, net.isIPv4(ip) ? 'ipv4' : 'ipv6');
+}
+
 /**
  * ensureCertificates — the user's TLS_CERT/TLS_KEY if given (never touched), else the
  * generated server certificate, reissued when this machine's names or addresses changed
- * or it is about to expire.
+ * or it is about to expire. The local CA is made once and kept: a CA made before name
+ * constraints is reported (caUnconstrained), never silently replaced, since every device
+ * would have to trust a new one.
  */
 export async function ensureCertificates(opts: { certsDir: string; tlsCert: string | null; tlsKey: string | null; sans?: string[] }): Promise<TlsMaterial> {
   if (opts.tlsCert && opts.tlsKey) {
-    return { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey), caFingerprint: null, issued: false };
+    const cert = readFileSync(opts.tlsCert);
+    return { cert, key: readFileSync(opts.tlsKey), caFingerprint: null, issued: false, sans: sansOf(cert), notCovered: [], caUnconstrained: false };
   }
   const dir = opts.certsDir;
+  const script = path.join(SCRIPTS_DIR, 'gen-certs.sh');
+  const caFile = path.join(dir, 'ca.crt');
   const certFile = path.join(dir, 'server.crt');
   const keyFile = path.join(dir, 'server.key');
-  const wanted = (opts.sans ?? wantedSubjectAltNames()).map((s) => (s.startsWith('IP:') ? `IP:${normalizeIp(s.slice(3))}` : s)).sort();
+  if (!existsSync(caFile) || !existsSync(path.join(dir, 'ca.key'))) await run(script, [dir]);
+  const ca = new X509Certificate(readFileSync(caFile));
+  const constraints = nameConstraintsOf(ca.raw);
+  const all = (opts.sans ?? wantedSubjectAltNames()).map((s) => (s.startsWith('IP:') ? `IP:${normalizeIp(s.slice(3))}` : s));
+  // A name outside the CA's constraints would make browsers reject the whole certificate.
+  const wanted = [...new Set(all.filter((s) => coveredBy(constraints, s)))].sort();
+  const notCovered = [...new Set(all.filter((s) => !coveredBy(constraints, s)))].sort();
   let issued = false;
-  if (!existsSync(path.join(dir, 'ca.crt')) || !existsSync(certFile) || !existsSync(keyFile) || needsReissue(readFileSync(certFile), wanted)) {
-    await run(path.join(SCRIPTS_DIR, 'gen-certs.sh'), [dir, ...wanted]);
+  if (!existsSync(certFile) || !existsSync(keyFile) || needsReissue(readFileSync(certFile), wanted)) {
+    await run(script, [dir, ...wanted]);
     issued = true;
   }
-  const ca = new X509Certificate(readFileSync(path.join(dir, 'ca.crt')));
-  return { cert: readFileSync(certFile), key: readFileSync(keyFile), caFingerprint: ca.fingerprint256, issued };
+  const cert = readFileSync(certFile);
+  return { cert, key: readFileSync(keyFile), caFingerprint: ca.fingerprint256, issued, sans: sansOf(cert), notCovered, caUnconstrained: constraints === null };
+}
+
+function sansOf(pem: Buffer): string[] {
+  try {
+    return certSubjectAltNames(new X509Certificate(pem));
+  } catch {
+    return [];
+  }
 }
 
 function needsReissue(pem: Buffer, wanted: string[]): boolean {
