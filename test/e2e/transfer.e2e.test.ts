@@ -563,6 +563,25 @@ describe('file transfer in real browsers', function () {
     await bob.page.waitForFunction(() => (window as any).__hearth.transfers.pendingOffers().length === 0, { polling: 100, timeout: 5_000 });
     expect((await rows(bob.page)).filter((r) => r.name.includes('money'))).to.deep.equal([]);
     expect(await bob.page.$(OFFERS), 'the empty list hides').to.equal(null);
+
+    // Offering and withdrawing in a loop: one "withdrew" notice, not one per offer.
+    const sync = await mallory.page.evaluate(`(() => {
+      const m = window.__mallory;
+      const to = ${JSON.stringify(bobPeer)};
+      const offer = (offerId, id) => m.send(to, 'transfer', { t: 'offer', offerId, files: [{ id, name: 'bait.exe', size: 1, chunkSize: 262144 }] });
+      for (let i = 0; i < 5; i++) {
+        const id = m.id();
+        offer(m.id(), id);
+        m.send(to, 'transfer', { t: 'cancel', ids: [id] });
+      }
+      const offers = [m.id(), m.id(), m.id(), m.id()];
+      const files = offers.map((o) => { const id = m.id(); offer(o, id); return id; });
+      m.send(to, 'transfer', { t: 'cancel', ids: files });
+      return offers[3];
+    })()`) as string;
+    await mallory.page.waitForFunction(`window.__mallory.declinesFrom(${JSON.stringify(bobPeer)}).includes(${JSON.stringify(sync)})`, { polling: 100, timeout: 10_000 });
+    await bob.page.waitForFunction(() => (window as any).__hearth.transfers.pendingOffers().length === 0, { polling: 100, timeout: 5_000 });
+    expect(await bob.page.evaluate(() => ((window as any).__toasts as string[]).filter((t) => t === 'Mallory withdrew the offer.').length)).to.equal(1);
   });
 
   it('a second sender reusing a transfer id cannot touch the first transfer\'s record or stored file', async () => {
@@ -644,6 +663,8 @@ describe('file transfer in real browsers', function () {
       expect(await ada.page.$eval('#transfer-to', (s) => [...(s as HTMLSelectElement).options].map((o) => o.text))).to.deep.equal(['Everyone in the room', 'Bob 山田']);
       await ((await ada.page.$('#transfer-files')) as ElementHandle<HTMLInputElement>).uploadFile(file);
       await ada.page.locator('dialog.transfer-send ::-p-aria(Send)').click();
+      await bob.page.waitForSelector(`${OFFERS} ::-p-aria(Accept room.bin from Ada Lovelace)`, { timeout: 10_000 });
+      await screenshot(bob.page, 'transfer-room-offer');
       await answer(bob.page, 'Accept', 'room.bin');
       const [id] = (await rows(ada.page)).filter((r) => r.name === 'room.bin').map((r) => r.id);
       await waitRow(bob.page, `${same(id)} && t.done >= t.size / 2`);

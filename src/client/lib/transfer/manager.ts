@@ -49,6 +49,8 @@ export interface ManagerOptions {
 }
 
 const TICK_MS = 2_000;
+// "<Name> withdrew the offer" at most this often per person: offering and withdrawing in a loop must not stack up notices.
+const WITHDRAWN_NOTICE_MS = 30_000;
 /** How often a receiver records its on-disk bitmap: a reload re-fetches at most this much. */
 const PERSIST_MS = 500;
 
@@ -69,6 +71,7 @@ export class TransferManager extends Emitter<ManagerEvents> {
   private readonly offs: (() => void)[] = [];
   private readonly timers: ReturnType<typeof setInterval>[];
   private soon: ReturnType<typeof setTimeout> | null = null;
+  private readonly withdrawnNoticeAt = new Map<string, number>();
 
   constructor(private readonly opts: ManagerOptions) {
     super();
@@ -420,6 +423,9 @@ export class TransferManager extends Emitter<ManagerEvents> {
       if (offer.sender.userId === who.userId && offer.files.some((f) => ids.includes(f.id))) {
         this.offersIn.remove(offer.id);
         this.emit('offer-closed', offer.id, 'withdrawn');
+        const now = Date.now();
+        if (now - (this.withdrawnNoticeAt.get(who.userId) ?? -Infinity) < WITHDRAWN_NOTICE_MS) continue;
+        this.withdrawnNoticeAt.set(who.userId, now);
         this.emit('notice', `${who.displayName} withdrew the offer.`, 'info');
       }
     }
