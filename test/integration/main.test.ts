@@ -2,10 +2,12 @@
 import { expect } from 'chai';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { acquireDataDirLock, DataDirInUseError, LOCK_FILE, type LockRecord } from '../../src/server/data-dir-lock.js';
 import { ROOT_DIR } from '../../src/server/paths.js';
+import { processIdentity } from '../../src/server/process-info.js';
 import { testTls } from '../helpers/hearth.js';
 import { HttpClient } from '../helpers/http-client.js';
 import { childPid, freePort, killPid, running, stopChild, tempDir, track } from '../helpers/processes.js';
@@ -260,5 +262,59 @@ describe('npm start (the built server as a process)', function () {
     const [code] = await once(s.child, 'exit');
     expect(code).to.equal(1);
     expect(s.err().trim()).to.match(/^hearth: redis-server is not installed\. Run \.\/install\.sh/);
+  });
+});
+
+describe('the DATA_DIR lock (real processes)', function () {
+  this.timeout(30_000);
+  const sleepers: ChildProcess[] = [];
+  /** sleeper — a live process that is not Hearth. */
+  const sleeper = async (): Promise<number> => {
+    const c = track(spawn('sleep', ['60'], { stdio: 'ignore' }));
+    sleepers.push(c);
+    await once(c, 'spawn');
+    return c.pid!;
+  };
+  afterEach(async () => {
+    await Promise.all(sleepers.splice(0).map((c) => stopChild(c)));
+  });
+  const writeLock = (dir: string, record: LockRecord) => writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify(record));
+
+  it('refuses while the process it names runs, and is stale once that PID is another program or another start', async () => {
+    const pid = await sleeper();
+    const who = processIdentity(pid)!;
+    const dir = tempDir('lock');
+    writeLock(dir, { pid, startTime: who.startTime, cmdline: who.cmdline, redisPid: null });
+    expect(() => acquireDataDirLock(dir)).to.throw(DataDirInUseError, `Another Hearth (PID ${pid}) is already running with DATA_DIR=${dir}.`);
+
+    // The PID now runs something else (PIDs are reused), or the same command started later (a reboot).
+    for (const stale of [{ cmdline: `${process.execPath}\0/srv/hearth/dist/server/main.js` }, { startTime: String(Number(who.startTime) - 1) }]) {
+      const record: LockRecord = { pid, startTime: who.startTime, cmdline: who.cmdline, redisPid: 4242, ...stale };
+      writeLock(dir, record);
+      const lock = acquireDataDirLock(dir);
+      expect(lock.stale).to.deep.equal(record);
+      expect(JSON.parse(readFileSync(path.join(dir, LOCK_FILE), 'utf8')).pid).to.equal(process.pid);
+      lock.release();
+      expect(existsSync(path.join(dir, LOCK_FILE))).to.equal(false);
+    }
+  });
+
+  it('lets exactly one of several starts racing for a stale lock take it', async () => {
+    const dir = tempDir('lock-race');
+    writeLock(dir, { pid: 999_999, startTime: '1', cmdline: 'gone', redisPid: null });
+    const script = `
+      import { acquireDataDirLock } from ${JSON.stringify(path.join(ROOT_DIR, 'src', 'server', 'data-dir-lock.ts'))};
+      try { acquireDataDirLock(${JSON.stringify(dir)}); console.log('took'); setTimeout(() => {}, 3000); }
+      catch (err) { console.log(err.name); }`;
+    const racers = Array.from({ length: 4 }, () => track(spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'inherit'] })));
+    const said = await Promise.all(racers.map(async (c) => {
+      let out = '';
+      c.stdout!.on('data', (d) => (out += d));
+      await waitFor(() => out.includes('\n'), 20_000, 'a racer to decide');
+      return out.trim();
+    }));
+    await Promise.all(racers.map((c) => stopChild(c)));
+    expect(said.filter((s) => s === 'took'), said.join(', ')).to.have.lengthOf(1);
+    expect(said.filter((s) => s === 'DataDirInUseError')).to.have.lengthOf(3);
   });
 });
