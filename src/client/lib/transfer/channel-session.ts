@@ -72,8 +72,12 @@ export abstract class ChannelSession {
     this.onClosed();
   }
 
-  /** die — the peer went silent: give up on this channel now (its close may take until SCTP times out). */
-  protected die(): void {
+  /**
+   * die — give up on this channel now, and have the transfer resume on a fresh one: the peer went
+   * silent, or (the progress watchdog) it answers pings but moves nothing. Its close event may
+   * take until SCTP times out; the transfer must not wait for it.
+   */
+  die(): void {
     this.stop(true);
     this.dc.close();
   }

@@ -65,7 +65,7 @@ export class Incoming extends Transfer<IncomingRecord, ReceiverSession> {
     const s = this.session;
     if (this.status !== 'active' || !s || s.closed || now - this.lastProgress <= this.ctx.tuning.stallMs) return false;
     this.counters.stalls++;
-    s.drop();
+    s.die();
     return true;
   }
 
