@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { newUser, registerInBrowser, screenshot } from '../helpers/browser.js';
-import { useHearthAndBrowser } from '../helpers/hearth.js';
+import { launchBrowser } from '../helpers/browser.js';
+import { startTestHearth, useHearthAndBrowser } from '../helpers/hearth.js';
 
 describe('accounts in a real browser', function () {
   this.timeout(60_000);
@@ -48,5 +49,49 @@ describe('accounts in a real browser', function () {
     expect(overflow, 'no horizontal scrolling on a phone').to.equal(false);
     expect(user.errors).to.deep.equal([]);
     await user.ctx.close();
+  });
+
+  it('a tab whose session ends elsewhere (Sign out in another tab) goes to the sign-in page within 2 s and stops retrying', async () => {
+    const user = await newUser(env.browser, 'bea');
+    await registerInBrowser(user, env.hearth.origin, 'bea', 'Bea');
+    const other = await user.ctx.newPage();
+    await other.goto(`${env.hearth.origin}/`);
+    await other.waitForFunction(() => (window as unknown as { __hearth?: { signaling: { state: string } } }).__hearth?.signaling.state === 'open', { timeout: 10_000 });
+    const moved = other.waitForNavigation({ timeout: 5_000 });
+    await user.page.bringToFront();
+    const t0 = Date.now();
+    await Promise.all([user.page.waitForNavigation(), user.page.locator('::-p-aria(Sign out)').click()]);
+    await moved;
+    expect(Date.now() - t0).to.be.below(2_000);
+    const url = new URL(other.url());
+    expect(url.pathname).to.equal('/login');
+    expect(url.searchParams.get('next')).to.equal('/');
+    await other.waitForSelector('::-p-text(Your session has ended. Sign in again to continue.)');
+    // The tab that clicked Sign out shows its own notice.
+    await user.page.waitForSelector('::-p-text(You have signed out.)');
+    await screenshot(other, 'session-ended');
+    expect(user.errors).to.deep.equal([]);
+    await user.ctx.close();
+  });
+});
+
+describe('too many tabs in a real browser', function () {
+  this.timeout(60_000);
+  it('says "Too many Hearth tabs open" instead of retrying for ever', async () => {
+    const hearth = await startTestHearth({}, { signalingLimits: { socketsPerUser: 1 } });
+    const browser = await launchBrowser();
+    try {
+      const user = await newUser(browser, 'cyrus');
+      await registerInBrowser(user, hearth.origin, 'cyrus', 'Cyrus');
+      await user.page.waitForFunction(() => (window as unknown as { __hearth?: { signaling: { state: string } } }).__hearth?.signaling.state === 'open', { timeout: 10_000 });
+      const second = await user.ctx.newPage();
+      await second.goto(`${hearth.origin}/`);
+      await second.waitForSelector('::-p-text(Too many Hearth tabs open. Close some of them, then reload this page.)', { timeout: 10_000 });
+      expect(await second.evaluate(() => (window as unknown as { __hearth: { signaling: { state: string } } }).__hearth.signaling.state)).to.equal('closed');
+      await screenshot(second, 'too-many-tabs');
+    } finally {
+      await browser.close();
+      await hearth.close();
+    }
   });
 });

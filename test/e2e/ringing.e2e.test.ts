@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Browser, Page } from 'puppeteer';
 import { launchBrowser, newUser, registerInBrowser, screenshot, type TestUser } from '../helpers/browser.js';
 import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
-import { PC_HOOK, waitDecoding } from '../helpers/call.js';
+import { createRoom, PC_HOOK, waitDecoding } from '../helpers/call.js';
 
 const OPTS = { timeout: 10_000, polling: 100 } as const;
 
@@ -45,6 +45,12 @@ describe('ringing in real browsers', function () {
     await bob.page.waitForSelector('::-p-aria(Incoming call from Ada)', OPTS);
     const role = await bob.page.$eval('dialog[open]', (d) => d.getAttribute('role'));
     expect(role).to.equal('alertdialog');
+    // The focus is on the dialog, not on Accept: a stray key while typing must not answer.
+    expect(await bob.page.evaluate(() => document.activeElement?.tagName)).to.equal('DIALOG');
+    await bob.page.keyboard.press('Enter');
+    await bob.page.keyboard.press('Space');
+    expect(await bob.page.$('dialog[open]'), 'still ringing after stray keys').to.not.equal(null);
+    expect(new URL(bob.page.url()).pathname).to.equal('/');
     await screenshot(bob.page, 'ring-incoming');
     await screenshot(ada.page, 'ring-outgoing');
     await bob.page.locator('::-p-aria(Decline)').click();
@@ -74,5 +80,15 @@ describe('ringing in real browsers', function () {
     for (const p of [ada.page, bob.page]) await waitDecoding(p, 1);
     await screenshot(ada.page, 'ring-accepted-call');
     expect([...ada.errors, ...bob.errors]).to.deep.equal([]);
+  });
+
+  it('a plain link with ?join=1 opens the room without joining (no camera without a click)', async () => {
+    const slug = await createRoom(hearth, 'ada', 'Trap');
+    await ada.page.goto(`${hearth.origin}/r/${slug}?join=1`);
+    await ada.page.waitForSelector('::-p-aria(Join)', OPTS);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await ada.page.$eval('#call', (el) => (el as HTMLElement).hidden)).to.equal(true);
+    expect(await ada.page.evaluate(() => window.__hearth?.session?.phase)).to.equal('idle');
+    expect(new URL(ada.page.url()).search).to.equal('');
   });
 });

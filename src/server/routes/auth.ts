@@ -94,7 +94,9 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
   router.get('/login', (req, res) => {
     const next = safeNext(req.query.next);
     if (res.locals.user) return res.redirect(303, next);
-    renderLogin(res, 200, { next, notice: req.query.signedOut === '1' ? 'You have signed out.' : null });
+    const notice = req.query.signedOut === '1' ? 'You have signed out.'
+      : req.query.expired === '1' ? 'Your session has ended. Sign in again to continue.' : null;
+    renderLogin(res, 200, { next, notice });
   });
 
   router.post('/login', csrfProtection, async (req, res) => {
