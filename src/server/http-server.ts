@@ -166,7 +166,6 @@ export function createHearthServer(app: RequestListener, tls: { cert: Buffer; ke
         if (deadline.active === 0 && !deadline.upgraded) deadline.set(limits.headersMs);
       });
     });
-    server.on('error', (err) => logServerError({ err: err.message }));
   };
   track(httpsServer);
   track(plain);
@@ -228,13 +227,11 @@ export function createHearthServer(app: RequestListener, tls: { cert: Buffer; ke
     redirectOnly.on('drop', (data) => logRefusedTotal({ address: addressKey(data?.remoteAddress), cap: limits.maxConnections }));
     track(redirectOnly);
   }
-  // A listening server keeps an error listener for life: EMFILE on accept must not crash Hearth.
+  // Every server keeps an error listener for life: EMFILE on accept must not crash Hearth.
   // (While listen() is still failing, its caller reports the error.)
-  for (const server of [front, redirectOnly]) {
-    server?.on('error', (err: NodeJS.ErrnoException) => {
-      if (server.listening) logServerError({ err: err.message, code: err.code });
-    });
-  }
+  const logError = (err: NodeJS.ErrnoException) => logServerError({ err: err.message, code: err.code });
+  for (const server of [httpsServer, plain]) server.on('error', logError);
+  for (const server of [front, redirectOnly]) server?.on('error', (err: NodeJS.ErrnoException) => server.listening && logError(err));
 
   const closing: Promise<void>[] = [];
   const stopAccepting = () => {
