@@ -118,6 +118,21 @@ describe('faults and abuse between users (real HTTPS, ws, Redis)', function () {
     });
   });
 
+  describe('names people see follow one unsafe-text rule', () => {
+    it('refuses room names with zero-width, direction or control characters, and keeps emoji and joined scripts', async () => {
+      const ada = await person('namer');
+      for (const name of ['Ad\u200Bmin', 'Team\u202Eevil', 'Line\u2028break', '\u200DStaff']) {
+        const r = await ada.http.postForm('/rooms', { _csrf: await ada.http.csrfToken('/'), name, capacity: '6' });
+        expect(r.status, JSON.stringify(name)).to.equal(400);
+        expect(r.body).to.include('invisible or control characters');
+      }
+      for (const name of ['👩‍💻 Coders', 'می‌خواهم', '山田の部屋']) {
+        const r = await ada.http.postForm('/rooms', { _csrf: await ada.http.csrfToken('/'), name, capacity: '6' });
+        expect(r.status, name).to.equal(303);
+      }
+    });
+  });
+
   describe('the file-transfer ledger tells the truth', () => {
     it('only the receiver can say "verified"; names lose their disguises', async () => {
       const [ada, bob] = [await person('ada'), await person('bob')];

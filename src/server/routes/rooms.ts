@@ -39,12 +39,14 @@ const str = (x: unknown): string => (typeof x === 'string' ? x : '');
 
 /** validateNewRoom — the room form's values, or messages per field. */
 export function validateNewRoom(body: Record<string, unknown>): { ok: true; name: string; capacity: number; passcode: string } | { ok: false; form: NewRoomForm } {
-  const name = str(body.name).normalize('NFC').trim().replace(/\s+/g, ' ');
+  const typed = str(body.name).normalize('NFC');
+  const name = typed.trim().replace(/\s+/g, ' ');
   const capRaw = str(body.capacity).trim() || '6';
   const passcode = str(body.passcode);
   const errors: NewRoomForm['errors'] = {};
   if (codePointLength(name) < 1 || codePointLength(name) > ROOM_NAME_MAX) errors.name = `Give the room a name of 1–${ROOM_NAME_MAX} characters.`;
-  else if (hasUnsafeText(name)) errors.name = 'The name contains invisible or control characters; remove them.';
+  // Judged as typed: tidying white space first would turn a line separator into a space.
+  else if (hasUnsafeText(typed.trim())) errors.name = 'The name contains invisible or control characters; remove them.';
   const capacity = Number(capRaw);
   if (!/^\d+$/.test(capRaw) || capacity < CAPACITY_MIN || capacity > CAPACITY_MAX) errors.capacity = `Choose from ${CAPACITY_MIN} to ${CAPACITY_MAX} people.`;
   if (passcode.length > PASSCODE_MAX) errors.passcode = `Use at most ${PASSCODE_MAX} characters.`;
