@@ -537,6 +537,9 @@ describe('file transfer in real browsers', function () {
     const [id] = await sendFiles(ada.page, 'Bob 山田', [gift.file]);
     await bob.page.waitForSelector(`${OFFERS} ::-p-aria(Accept gift.bin from Ada Lovelace)`, { timeout: 10_000 });
     await screenshot(bob.page, 'transfer-offers');
+    await bob.page.setViewport({ width: 390, height: 844 });
+    await screenshot(bob.page, 'transfer-offers-phone');
+    await bob.page.setViewport({ width: 1280, height: 900 });
     expect(await pcCount(bob.page)).to.equal(0);
     await answer(bob.page, 'Accept', 'gift.bin');
     const got = await waitRow(bob.page, `${same(id)} && t.status === 'verified'`, 20_000);
