@@ -64,6 +64,15 @@ async function closedWithin(s: net.Socket, ms = GENEROUS_MS): Promise<void> {
   expect(outcome, 'the connection was closed').to.equal('closed');
 }
 
+/** until — polls `cond` until it holds (a server counts a connection a moment after the client sees it open). */
+async function until(cond: () => boolean, what: string, ms = GENEROUS_MS): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
 /** trickle — writes `bytes` one at a time, `everyMs` apart, until done or the socket closes. */
 function trickle(s: net.Socket, bytes: Buffer, everyMs: number): void {
   let i = 0;
@@ -167,7 +176,7 @@ describe('HTTP transport hardening (raw sockets against the real front server)',
       let reply = '';
       s.on('data', (d) => (reply += d));
       s.write('GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n');
-      await sleep(SHORT.headersMs! / 2);
+      await sleep(SHORT.headersMs! / 3);
       s.write('GET /b HTTP/1.1\r\nHost: localhost\r\n\r\n');
       while ((reply.match(/200 OK/g) ?? []).length < 2) {
         expect(s.destroyed, reply).to.equal(false);
@@ -200,8 +209,7 @@ describe('HTTP transport hardening (raw sockets against the real front server)',
       const front = await listenFront({ handshakeMs: 60_000, headersMs: 60_000, maxConnectionsPerAddress: 4, maxConnections: 6 });
       try {
         for (let i = 0; i < 4; i++) keep(await connect(front.port));
-        await sleep(100);
-        expect(front.server.openConnections('127.0.0.1')).to.equal(4);
+        await until(() => front.server.openConnections('127.0.0.1') === 4, 'four connections counted');
         const fifth = keep(await connect(front.port));
         await closedWithin(fifth, 2_000);
         // Another address (a second loopback source) is not affected by the first one's cap.
@@ -209,13 +217,13 @@ describe('HTTP transport hardening (raw sockets against the real front server)',
         // The total cap: 4 + 2 open, the seventh is refused whatever its address.
         keep(await connect(front.port, '127.0.0.2'));
         keep(await connect(front.port, '127.0.0.3'));
-        await sleep(100);
+        await until(() => front.server.openConnections() === 6, 'six connections counted');
         const seventh = keep(await connect(front.port, '127.0.0.4'));
         await closedWithin(seventh, 2_000);
         // A closed connection frees its place.
         opened[0]!.destroy();
         opened[1]!.destroy();
-        await sleep(200);
+        await until(() => front.server.openConnections() === 4, 'two places freed');
         expect(await httpsGet(front.port)).to.equal(200);
       } finally {
         await front.close();
@@ -237,7 +245,7 @@ describe('HTTP transport hardening (raw sockets against the real front server)',
         };
         await open();
         await open();
-        await sleep(100);
+        await until(() => server.openConnections('::1') === 2, 'two connections counted');
         expect(server.openConnections('::2'), '::1 and ::2 are one /64').to.equal(2);
         await closedWithin(await open(), 2_000);
       } finally {
