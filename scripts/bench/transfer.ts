@@ -1,6 +1,7 @@
 // File-transfer benchmark: Hearth (256 MiB, 1 GiB) beside a raw data-channel blast in the same browser,
 // peak receiver memory, and hashing cost. Run: node --import tsx scripts/bench/transfer.ts [--sizes 256,1024] [--chunks 64,256,1024]
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
 import type { Browser, Page } from 'puppeteer';
@@ -152,21 +153,25 @@ async function hearthTransfer(ada: Page, bob: Page, file: string, sha256: string
   await ada.waitForFunction((n) => (window as any).__hearth.transfers.list().length > n, { polling: 50 }, before);
   const id = await ada.evaluate(() => (window as any).__hearth.transfers.list().at(-1).id);
   const stopHeap = await heapSampler(bob);
-  const accept = await bob.waitForSelector('dialog.transfer-offer ::-p-aria(Accept)');
+  const name = path.basename(file);
+  const accept = await bob.waitForSelector(`::-p-aria([name="Files offered to you"][role="region"]) ::-p-aria(Accept ${name} from Ada)`);
   const t0 = performance.now();
   const c0 = cpuSeconds(ada.browser());
   await accept!.click();
+  // The receiver keys its row by an id of its own; the id both sides know is `transferId`.
+  await bob.waitForFunction((i) => (window as any).__hearth.transfers.list().some((t: any) => t.transferId === i), { polling: 20 }, id);
+  const bobId: string = await bob.evaluate((i) => (window as any).__hearth.transfers.list().find((t: any) => t.transferId === i).id, id);
   // When the last byte is on disk (before the final comparison), and when both sides say Verified.
-  await bob.waitForFunction((i) => (window as any).__hearth.transfers.info(i)?.status === 'verifying' || (window as any).__hearth.transfers.info(i)?.status === 'verified', { polling: 20, timeout: 900_000 }, id);
+  await bob.waitForFunction((i) => (window as any).__hearth.transfers.info(i)?.status === 'verifying' || (window as any).__hearth.transfers.info(i)?.status === 'verified', { polling: 20, timeout: 900_000 }, bobId);
   const tData = performance.now();
-  await bob.waitForFunction((i) => (window as any).__hearth.transfers.info(i)?.status === 'verified', { polling: 20, timeout: 900_000 }, id);
+  await bob.waitForFunction((i) => (window as any).__hearth.transfers.info(i)?.status === 'verified', { polling: 20, timeout: 900_000 }, bobId);
   await ada.waitForFunction((i) => (window as any).__hearth.transfers.info(i)?.status === 'verified', { polling: 20, timeout: 60_000 }, id);
   const t1 = performance.now();
   const c1 = cpuSeconds(ada.browser());
   const peak = await stopHeap();
-  const [sent, got] = await Promise.all([ada, bob].map((p) => p.evaluate((i) => (window as any).__hearth.transfers.info(i), id)));
+  const [sent, got] = await Promise.all([[ada, id], [bob, bobId]].map(([p, i]) => (p as Page).evaluate((x) => (window as any).__hearth.transfers.info(x), i)));
   if (got.sha256 !== sha256 || sent.sha256 !== sha256) throw new Error(`hash mismatch: ${got.sha256} / ${sent.sha256} / ${sha256}`);
-  await bob.evaluate((i) => (window as any).__hearth.transfers.remove(i), id);
+  await bob.evaluate((i) => (window as any).__hearth.transfers.remove(i), bobId);
   await ada.evaluate((i) => (window as any).__hearth.transfers.remove(i), id);
   return { mibps: got.size / MiB / ((t1 - t0) / 1000), cpu: (c1 - c0) / (got.size / MiB / 1024), peak, verifyMs: t1 - tData, resent: sent.counters.resent };
 }
