@@ -133,14 +133,14 @@ class Client {
   room: string | null = null;
   closed = false;
   private waiter: ((m: ServerMessage) => void) | null = null;
-  onLobby: ((m: LobbyMessage) => void) | null = null;
+  onLobby: ((m: LobbyMessage, bytes: number) => void) | null = null;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer) => {
       if (data.subarray(0, LOBBY_PREFIX.length).equals(LOBBY_PREFIX)) {
         this.lobbyBytes += data.length;
         this.lobbyMessages++;
-        if (this.onLobby) this.onLobby(JSON.parse(data.toString()) as LobbyMessage);
+        if (this.onLobby) this.onLobby(JSON.parse(data.toString()) as LobbyMessage, data.length);
         return;
       }
       const m = JSON.parse(data.toString()) as ServerMessage;
@@ -211,6 +211,8 @@ interface Result {
   buildMs: number;
   dropped: number;
   appear: number[];
+  /** Size of one whole lobby message (what full snapshots send every socket on every change). */
+  snapshot: number;
   rss: number;
 }
 
@@ -223,7 +225,9 @@ async function measure(server: Server, mode: LobbyFeedMode, clients: Client[], s
   const lobby = new LobbyState();
   let expect: { where: string; since: number } | null = null;
   const appear: number[] = [];
-  watcher.onLobby = (m) => {
+  let snapshot = 0;
+  watcher.onLobby = (m, size) => {
+    if (m.type === 'lobby') snapshot = size;
     lobby.apply(m);
     if (!expect) return;
     const p = lobby.person(probeUserId);
@@ -290,6 +294,7 @@ async function measure(server: Server, mode: LobbyFeedMode, clients: Client[], s
     buildMs: usage1.buildMs - usage0.buildMs,
     dropped: clients.filter((c) => c.closed).length,
     appear,
+    snapshot,
     rss: usage1.rss,
   };
   watcher.onLobby = null;
@@ -370,6 +375,10 @@ export async function main(): Promise<void> {
     for (const s of sizes) {
       const [d, f] = [pick(s, 'delta'), pick(s, 'full')];
       if (d && f) console.log(`${s.toLocaleString('en')} sockets: the feed sends ${fmt((d.bytes / d.seconds) / (f.bytes / f.seconds) * 100, 2)} % of the bytes of full snapshots, with ${fmt(d.serverCpu / f.serverCpu * 100, 0)} % of the server CPU`);
+    }
+    for (const s of sizes) {
+      const f = pick(s, 'full');
+      if (f?.snapshot) console.log(`${s.toLocaleString('en')} sockets: one whole lobby is ${bytes(f.snapshot)}; full snapshots send every socket one per update: ${bytes(f.snapshot * f.sockets)} per update, ${bytes(f.snapshot * f.sockets * 2)}/s to show every change within 500 ms`);
     }
     if (sizes.length === 2) {
       const [a, b] = sizes as [number, number];

@@ -30,7 +30,7 @@ export class LobbyView {
   renderOnline(online: OnlineEntry[], changed: ReadonlySet<string> | null = null): void {
     const list = this.root.querySelector<HTMLUListElement>('#online-list');
     if (!list) return;
-    reconcile(list, this.people, online, (p) => p.userId, changed, (p) => this.row(p));
+    reconcile(list, this.people, online, (p) => p.userId, changed, (p) => this.row(p), 'data-user-id');
     this.toggleEmpty('#online-empty', online.some((p) => p.userId !== this.selfId));
   }
 
@@ -53,7 +53,7 @@ export class LobbyView {
   renderLiveRooms(rooms: LiveRoom[], changed: ReadonlySet<string> | null = null): void {
     const list = this.root.querySelector<HTMLUListElement>('#live-rooms');
     if (!list) return;
-    reconcile(list, this.liveRooms, rooms, (r) => r.slug, changed, (r) => this.roomRow(r));
+    reconcile(list, this.liveRooms, rooms, (r) => r.slug, changed, (r) => this.roomRow(r), 'data-slug');
     this.toggleEmpty('#live-empty', rooms.length > 0);
     this.updateMyRoomCounts(rooms);
   }
@@ -96,11 +96,12 @@ export class LobbyView {
 /**
  * reconcile — makes `list` show `items` in order, reusing the row of every item whose data is
  * unchanged (only ids in `changed` are compared; null compares all). A focused button or link
- * in a row that had to be rebuilt gets the focus back in the new row.
+ * in a row that had to be rebuilt gets the focus back in the new row. `keyAttr` names the
+ * row attribute holding the id (server-rendered rows have it too).
  */
-function reconcile<T>(list: HTMLUListElement, rows: Rows<T>, items: readonly T[], key: (item: T) => string, changed: ReadonlySet<string> | null, build: (item: T) => HTMLLIElement): void {
+function reconcile<T>(list: HTMLUListElement, rows: Rows<T>, items: readonly T[], key: (item: T) => string, changed: ReadonlySet<string> | null, build: (item: T) => HTMLLIElement, keyAttr: string): void {
   const focused = document.activeElement instanceof HTMLElement && list.contains(document.activeElement) ? document.activeElement : null;
-  const focusedKey = focused ? [...rows].find(([, r]) => r.li.contains(focused))?.[0] : undefined;
+  const focusedKey = focused?.closest('li')?.getAttribute(keyAttr) ?? undefined;
   const focusedName = focused ? label(focused) : '';
   const seen = new Set<string>();
   const lis = items.map((item) => {
