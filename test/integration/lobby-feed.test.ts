@@ -1,6 +1,7 @@
 // The lobby feed over real sockets: deltas, one message per window, late sockets catch up, bytes per change independent of idle sockets.
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LobbyState } from '../../src/shared/lobby.js';
 import type { ServerMessage, ServerMessageOf } from '../../src/shared/protocol.js';
 import { buildLobbySnapshot } from '../../src/server/signaling/lobby-view.js';
 import type { LobbyFeed } from '../../src/server/signaling/lobby-feed.js';
@@ -109,6 +110,13 @@ describe('lobby feed (real HTTPS, ws, Redis)', function () {
     expect(all.slice(1).every((m) => m.type === 'lobby-delta')).to.equal(true);
     expect(all.map((m) => m.seq - all[0]!.seq)).to.deep.equal(all.map((_, i) => i));
     expect(seenLobby(w)).to.deep.equal(await pageLobby());
+
+    // A browser that missed a delta knows it (and reconnects for a whole lobby): it never applies the next one.
+    const browser = new LobbyState();
+    browser.apply(all[0]!);
+    expect(browser.apply(all[2]!)).to.equal('gap');
+    expect(browser.apply(all[3]!)).to.equal(null);
+    expect(browser.apply(all[0]!)).to.deep.include({ full: true });
   });
 
   it('coalesces a burst of changes in one window into one message per socket', async () => {
