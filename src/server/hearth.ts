@@ -106,8 +106,16 @@ export async function startHearth(opts: StartOptions): Promise<RunningHearth> {
       app.ringing.stop();
       await within(STEP_MS, app.hub.stop());
       await within(STEP_MS, server.closeAll());
-      if (redis.isOpen) await within(STEP_MS, redis.close(), () => redis.destroy());
-      else redis.destroy();
+      // destroy() throws on a client that is already closed (e.g. while it was reconnecting).
+      const drop = () => {
+        try {
+          redis.destroy();
+        } catch {
+          // already closed
+        }
+      };
+      if (redis.isOpen) await within(STEP_MS, redis.close().catch(drop), drop);
+      else drop();
     },
   };
 }

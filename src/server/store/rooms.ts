@@ -334,11 +334,9 @@ export class RoomStore {
   async liveRooms(): Promise<{ room: Room; members: PeerRecord[] }[]> {
     const slugs = await this.redis.sMembers(LIVE_ROOMS);
     const rooms = await this.getMany(slugs);
-    const out: { room: Room; members: PeerRecord[] }[] = [];
-    for (const room of rooms) {
-      const members = await this.members(room.slug);
-      if (members.length > 0) out.push({ room, members });
-    }
+    // One round trip per room, all in flight at once (the lobby feed builds this every window).
+    const memberLists = await Promise.all(rooms.map((room) => this.members(room.slug)));
+    const out = rooms.flatMap((room, i) => (memberLists[i]!.length > 0 ? [{ room, members: memberLists[i]! }] : []));
     return out.sort((a, b) => a.room.name.localeCompare(b.room.name));
   }
 
