@@ -3,6 +3,7 @@
 // CPU per peer and received frame rates. Run: node --import tsx scripts/bench/call.ts [2 4 6]
 import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
+import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'puppeteer';
 import { launchBrowser } from '../../test/helpers/browser.js';
@@ -225,7 +226,10 @@ function mostCommon(xs: string[]): string {
 /** Repetitions per room size (the figures are medians); steady-state numbers come from the last run. */
 const RUNS: Record<number, number> = { 2: 5, 3: 3, 4: 3, 5: 2, 6: 2 };
 
-export async function main(sizes = [2, 4, 6]): Promise<void> {
+/** main — npm run bench -- call [--sizes 2,4,6] */
+export async function main(argv: string[] = []): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { sizes: { type: 'string', default: '2,4,6' } } });
+  const sizes = values.sizes.split(',').map(Number).filter((n) => n >= 2);
   const redis = await startRedis();
   const hearth = await startTestHearth({}, { redisUrl: redis.url });
   const browser = await launchBrowser();
@@ -292,7 +296,6 @@ export async function main(sizes = [2, 4, 6]): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const sizes = process.argv.slice(2).map(Number).filter((n) => n >= 2);
-  await main(sizes.length ? sizes : undefined);
+  await main(process.argv.slice(2));
   process.exit(0);
 }

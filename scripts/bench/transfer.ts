@@ -11,15 +11,17 @@ import { startRedis, tempDir } from '../../test/helpers/processes.js';
 import { randomFile } from '../../test/helpers/files.js';
 
 const MiB = 1024 * 1024;
-const { values: args } = parseArgs({ options: {
-  sizes: { type: 'string', default: '256,1024' },
-  chunks: { type: 'string', default: '' },
-  windows: { type: 'string', default: '' },
-  runs: { type: 'string', default: '1' },
-  'tune-size': { type: 'string', default: '256' },
-} });
-const sizes = args.sizes.split(',').map(Number);
-const runs = Number(args.runs);
+/** options — this benchmark's command line (from npm run bench -- transfer --sizes 256, or run directly). */
+function options(argv: string[]) {
+  const { values } = parseArgs({ args: argv, options: {
+    sizes: { type: 'string', default: '256,1024' },
+    chunks: { type: 'string', default: '' },
+    windows: { type: 'string', default: '' },
+    runs: { type: 'string', default: '1' },
+    'tune-size': { type: 'string', default: '256' },
+  } });
+  return { ...values, sizes: values.sizes.split(',').map(Number), runs: Number(values.runs) };
+}
 
 /**
  * user — a registered user. The receiver uses the browser's default (on-disk) profile: in an
@@ -205,7 +207,9 @@ async function hashCost(browser: Browser, origin: string): Promise<{ chunk: numb
 
 const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
-async function main(): Promise<void> {
+export async function main(argv: string[] = []): Promise<void> {
+  const args = options(argv);
+  const { sizes, runs } = args;
   const redis = await startRedis();
   const hearth = await startTestHearth({}, { redisUrl: redis.url, heartbeatMs: 1_000 });
   const browser = await launchBrowser();
@@ -271,4 +275,7 @@ function table(head: string[], rows: string[][]): void {
   for (const r of rows) console.log(line(r));
 }
 
-await main();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await main(process.argv.slice(2));
+  process.exit(0);
+}
