@@ -3,9 +3,9 @@ import * as v from 'valibot';
 
 /** MAX_PAYLOAD — largest WebSocket message either side accepts, in bytes (ws closes with 1009 beyond). */
 export const MAX_PAYLOAD = 64 * 1024;
-export const MAX_SDP = 60_000;
+const MAX_SDP = 60_000;
 export const MAX_CHAT = 2_000;
-export const MAX_APP_DATA = 32 * 1024;
+const MAX_APP_DATA = 32 * 1024;
 
 /** CloseCode — WebSocket close codes Hearth uses, beside the standard 1000/1001/1009. */
 export const CloseCode = {
@@ -42,10 +42,17 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 // ---- building blocks -------------------------------------------------------------------
 
-export const PeerIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,32}$/));
+const PeerIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,32}$/));
 export const SlugSchema = v.pipe(v.string(), v.regex(/^[a-z0-9-]{3,64}$/));
 const RefSchema = v.optional(v.pipe(v.string(), v.maxLength(64)));
-export const CallIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,32}$/));
+const CallIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,32}$/));
+const UserIdSchema = v.pipe(v.string(), v.uuid());
+const TransferIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/));
+const Sha256Schema = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/));
+
+/** TransferState — a file transfer's state as the room's ledger records it (the browser's ledger reports use this type too). */
+const TransferStateSchema = v.picklist(['offered', 'declined', 'resumed', 'verified', 'failed', 'cancelled']);
+export type TransferState = v.InferOutput<typeof TransferStateSchema>;
 
 const DescriptionSchema = v.strictObject({
   type: v.picklist(['offer', 'answer', 'pranswer', 'rollback']),
@@ -82,9 +89,6 @@ function jsonSize(d: unknown): number {
 
 // ---- client → server -------------------------------------------------------------------
 
-export const TRANSFER_STATES = ['offered', 'declined', 'resumed', 'verified', 'failed', 'cancelled'] as const;
-export type TransferState = (typeof TRANSFER_STATES)[number];
-
 export const ClientMessageSchema = v.variant('type', [
   /** join — enter a room (leaving any other room first). */
   v.strictObject({ type: v.literal('join'), room: SlugSchema, ref: RefSchema }),
@@ -101,7 +105,7 @@ export const ClientMessageSchema = v.variant('type', [
     ref: RefSchema,
   }),
   /** ring — ring a person by user id, into a new private call or into the sender's `room`. */
-  v.strictObject({ type: v.literal('ring'), userId: v.pipe(v.string(), v.uuid()), room: v.optional(SlugSchema), ref: RefSchema }),
+  v.strictObject({ type: v.literal('ring'), userId: UserIdSchema, room: v.optional(SlugSchema), ref: RefSchema }),
   /** ring-cancel — the caller hangs up before an answer. */
   v.strictObject({ type: v.literal('ring-cancel'), callId: CallIdSchema, ref: RefSchema }),
   /** ring-answer — the callee accepts or declines (the first answer from any tab wins). */
@@ -117,126 +121,172 @@ export const ClientMessageSchema = v.variant('type', [
    */
   v.strictObject({
     type: v.literal('ledger'),
-    transferId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/)),
+    transferId: TransferIdSchema,
     /** Sender's report: the receiver's peer id, or null for "everyone in the room". Receiver's report: null. */
     to: v.nullable(PeerIdSchema),
     /** Receiver's report: the sending peer's id. */
     from: v.optional(PeerIdSchema),
     name: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
     size: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER)),
-    sha256: v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))),
-    state: v.picklist(TRANSFER_STATES),
+    sha256: v.nullable(Sha256Schema),
+    state: TransferStateSchema,
     ref: RefSchema,
   }),
 ]);
 export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
-export type ClientMessageType = ClientMessage['type'];
-export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ['join', 'leave', 'signal', 'media', 'chat', 'ring', 'ring-cancel', 'ring-answer', 'dnd', 'dismiss-missed', 'ledger'];
+type ClientMessageType = ClientMessage['type'];
+/** CLIENT_MESSAGE_TYPES — every `type` a browser may send, read from the schema. */
+export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ClientMessageSchema.options.map((o) => o.entries.type.literal);
 
-// ---- server → client (types only: the server builds them, the browser trusts its server) --
+// ---- server → client -------------------------------------------------------------------
+// The server builds these and the browser trusts its server, so nothing validates them at run
+// time; the schemas give the types, and let PROTOCOL.md's examples be checked (test/unit/protocol-doc.test.ts).
 
-export interface UserRef {
-  id: string;
-  displayName: string;
-}
+const UserNameSchema = v.string();
+const TimestampSchema = v.pipe(v.number(), v.integer(), v.minValue(0));
+const CountSchema = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+/** UserRef — a person, as ringing names them. */
+export const UserRefSchema = v.strictObject({ id: UserIdSchema, displayName: UserNameSchema });
+export type UserRef = v.InferOutput<typeof UserRefSchema>;
 
 /** Peer — one tab in a room. */
-export interface Peer {
-  peerId: string;
-  userId: string;
-  displayName: string;
-  muted: boolean;
-  cameraOff: boolean;
-}
+const PeerSchema = v.strictObject({
+  peerId: PeerIdSchema,
+  userId: UserIdSchema,
+  displayName: UserNameSchema,
+  muted: v.boolean(),
+  cameraOff: v.boolean(),
+});
+export type Peer = v.InferOutput<typeof PeerSchema>;
 
 /** Whereabouts — where a person is; private calls are not named. */
-export type Whereabouts = { kind: 'lobby' } | { kind: 'room'; slug: string; name: string } | { kind: 'call' };
+const WhereaboutsSchema = v.variant('kind', [
+  v.strictObject({ kind: v.literal('lobby') }),
+  v.strictObject({ kind: v.literal('room'), slug: SlugSchema, name: v.string() }),
+  v.strictObject({ kind: v.literal('call') }),
+]);
 
 /** OnlineEntry — one person in Online now (several tabs are one entry). */
-export interface OnlineEntry {
-  userId: string;
-  displayName: string;
-  where: Whereabouts;
+const OnlineEntrySchema = v.strictObject({
+  userId: UserIdSchema,
+  displayName: UserNameSchema,
+  where: WhereaboutsSchema,
   /** The person's tabs that are in the lobby (not in a room): lobby peers may signal each other. */
-  lobbyPeers: string[];
-}
+  lobbyPeers: v.array(PeerIdSchema),
+});
+export type OnlineEntry = v.InferOutput<typeof OnlineEntrySchema>;
 
 /** LiveRoom — a room with people in it, as the lobby shows it. */
-export interface LiveRoom {
-  slug: string;
-  name: string;
-  capacity: number;
-  count: number;
-  hasPasscode: boolean;
-  members: { userId: string; displayName: string }[];
-}
-
-export interface ChatMessage {
-  id: string;
-  userId: string;
-  displayName: string;
-  text: string;
-  /** Milliseconds since the epoch (server clock). */
-  ts: number;
-  /** Present on file-transfer ledger entries (then `text` is a plain-language summary). */
-  transfer?: LedgerEntry;
-}
+const LiveRoomSchema = v.strictObject({
+  slug: SlugSchema,
+  name: v.string(),
+  capacity: CountSchema,
+  count: CountSchema,
+  hasPasscode: v.boolean(),
+  members: v.array(v.strictObject({ userId: UserIdSchema, displayName: UserNameSchema })),
+});
+export type LiveRoom = v.InferOutput<typeof LiveRoomSchema>;
 
 /** LedgerEntry — one file transfer's state as the room's chat records it. */
-export interface LedgerEntry {
-  transferId: string;
-  fromName: string;
+const LedgerEntrySchema = v.strictObject({
+  transferId: TransferIdSchema,
+  fromName: UserNameSchema,
   /** Receiver's display name, or null for everyone in the room. */
-  toName: string | null;
-  name: string;
-  size: number;
-  sha256: string | null;
-  state: TransferState;
+  toName: v.nullable(UserNameSchema),
+  name: v.string(),
+  size: CountSchema,
+  sha256: v.nullable(Sha256Schema),
+  state: TransferStateSchema,
   /** Set when the receiver reported this entry (its own check): only such entries say "verified". */
-  by?: 'receiver';
-}
+  by: v.optional(v.literal('receiver')),
+});
+export type LedgerEntry = v.InferOutput<typeof LedgerEntrySchema>;
 
-/** CallOutcome — how a ring ended (or `ringing` while it has not). */
-export type CallState = 'ringing' | 'accepted' | 'declined' | 'no-answer' | 'busy' | 'cancelled' | 'offline' | 'dnd' | 'answered-elsewhere';
+/** ChatMessage — one line of a room's chat. */
+const ChatMessageSchema = v.strictObject({
+  id: v.string(),
+  userId: UserIdSchema,
+  displayName: UserNameSchema,
+  text: v.string(),
+  /** Milliseconds since the epoch (server clock). */
+  ts: TimestampSchema,
+  /** Present on file-transfer ledger entries (then `text` is a plain-language summary). */
+  transfer: v.optional(LedgerEntrySchema),
+});
+export type ChatMessage = v.InferOutput<typeof ChatMessageSchema>;
+
+/** CallState — how a ring ended (or `ringing` while it has not). */
+const CallStateSchema = v.picklist(['ringing', 'accepted', 'declined', 'no-answer', 'busy', 'cancelled', 'offline', 'dnd', 'answered-elsewhere']);
+export type CallState = v.InferOutput<typeof CallStateSchema>;
 
 /** MissedCall — a ring nobody answered, kept until dismissed. */
-export interface MissedCall {
-  id: string;
-  from: UserRef;
-  ts: number;
-}
+const MissedCallSchema = v.strictObject({ id: CallIdSchema, from: UserRefSchema, ts: TimestampSchema });
+export type MissedCall = v.InferOutput<typeof MissedCallSchema>;
 
-export interface RoomInfo {
-  slug: string;
-  name: string;
-  capacity: number;
-}
+/** RoomInfo — a room's name and size, as `joined` and `ring-incoming` give it. */
+const RoomInfoSchema = v.strictObject({ slug: SlugSchema, name: v.string(), capacity: CountSchema });
 
-export type ServerMessage =
-  | { type: 'welcome'; peerId: string; user: UserRef; iceServers: { urls: string | string[]; username?: string; credential?: string }[]; maxPayload: number; resume: string }
+/** IceServer — one STUN/TURN server (the `ICE_SERVERS` setting), as RTCPeerConnection takes it. */
+const IceUrlSchema = v.pipe(v.string(), v.regex(/^(stun|stuns|turn|turns):/, 'an ICE server URL starts with stun:, stuns:, turn: or turns:'));
+export const IceServerSchema = v.strictObject({
+  urls: v.union([IceUrlSchema, v.pipe(v.array(IceUrlSchema), v.minLength(1))]),
+  username: v.optional(v.string()),
+  credential: v.optional(v.string()),
+});
+export type IceServer = v.InferOutput<typeof IceServerSchema>;
+
+const ServerRefSchema = v.optional(v.string());
+
+export const ServerMessageSchema = v.variant('type', [
+  /** welcome — the first message on every socket: who you are, and how to come back (`resume`). */
+  v.strictObject({
+    type: v.literal('welcome'),
+    peerId: PeerIdSchema,
+    user: UserRefSchema,
+    iceServers: v.array(IceServerSchema),
+    maxPayload: CountSchema,
+    resume: v.string(),
+  }),
   /** lobby — the whole lobby: a socket's first lobby message. `seq` numbers this server instance's lobby feed. */
-  | { type: 'lobby'; seq: number; online: OnlineEntry[]; rooms: LiveRoom[] }
+  v.strictObject({ type: v.literal('lobby'), seq: CountSchema, online: v.array(OnlineEntrySchema), rooms: v.array(LiveRoomSchema) }),
   /** lobby-delta — what changed since message `seq - 1`: entries to add or replace (`set`), userIds and slugs to drop (`remove`). */
-  | { type: 'lobby-delta'; seq: number; online: { set: OnlineEntry[]; remove: string[] }; rooms: { set: LiveRoom[]; remove: string[] } }
-  | { type: 'joined'; room: RoomInfo; self: Peer; peers: Peer[]; ref?: string }
-  | { type: 'left'; room: string; ref?: string }
-  | { type: 'peer-joined'; room: string; peer: Peer }
-  | { type: 'peer-updated'; room: string; peer: Peer }
-  /** reason: 'left' (Leave, or the tab closed), 'timeout' (heartbeat lapsed), 'dropped' (its connection broke; it may come back with the same peerId). */
-  | { type: 'peer-left'; room: string; peerId: string; reason: 'left' | 'timeout' | 'dropped' }
-  | { type: 'room-closed'; room: string; reason: 'deleted' }
-  | { type: 'signal'; from: string; payload: SignalPayload }
-  | { type: 'chat'; room: string; message: ChatMessage }
-  | { type: 'ring-incoming'; callId: string; from: UserRef; room: RoomInfo | null; expiresAt: number }
-  /** `join` (with `accepted`): a one-time token; `/r/<room>?join=<token>` takes the seat on arrival. */
-  | { type: 'ring-update'; callId: string; state: CallState; peer: UserRef; room?: string; join?: string; ref?: string }
-  | { type: 'ring-notice'; from: UserRef; reason: 'busy' | 'dnd' }
-  | { type: 'missed-calls'; calls: MissedCall[] }
-  | { type: 'dnd'; on: boolean }
-  | { type: 'error'; code: ErrorCode; message: string; ref?: string };
-
+  v.strictObject({
+    type: v.literal('lobby-delta'),
+    seq: CountSchema,
+    online: v.strictObject({ set: v.array(OnlineEntrySchema), remove: v.array(UserIdSchema) }),
+    rooms: v.strictObject({ set: v.array(LiveRoomSchema), remove: v.array(SlugSchema) }),
+  }),
+  v.strictObject({ type: v.literal('joined'), room: RoomInfoSchema, self: PeerSchema, peers: v.array(PeerSchema), ref: ServerRefSchema }),
+  v.strictObject({ type: v.literal('left'), room: SlugSchema, ref: ServerRefSchema }),
+  v.strictObject({ type: v.literal('peer-joined'), room: SlugSchema, peer: PeerSchema }),
+  v.strictObject({ type: v.literal('peer-updated'), room: SlugSchema, peer: PeerSchema }),
+  /** peer-left — reason: 'left' (Leave, or the tab closed), 'timeout' (heartbeat lapsed), 'dropped' (its connection broke; it may come back with the same peerId). */
+  v.strictObject({ type: v.literal('peer-left'), room: SlugSchema, peerId: PeerIdSchema, reason: v.picklist(['left', 'timeout', 'dropped']) }),
+  v.strictObject({ type: v.literal('room-closed'), room: SlugSchema, reason: v.literal('deleted') }),
+  v.strictObject({ type: v.literal('signal'), from: PeerIdSchema, payload: SignalPayloadSchema }),
+  v.strictObject({ type: v.literal('chat'), room: SlugSchema, message: ChatMessageSchema }),
+  v.strictObject({ type: v.literal('ring-incoming'), callId: CallIdSchema, from: UserRefSchema, room: v.nullable(RoomInfoSchema), expiresAt: TimestampSchema }),
+  /** ring-update — `join` (with `accepted`): a one-time token; `/r/<room>?join=<token>` takes the seat on arrival. */
+  v.strictObject({
+    type: v.literal('ring-update'),
+    callId: CallIdSchema,
+    state: CallStateSchema,
+    peer: UserRefSchema,
+    room: v.optional(SlugSchema),
+    join: v.optional(v.string()),
+    ref: ServerRefSchema,
+  }),
+  v.strictObject({ type: v.literal('ring-notice'), from: UserRefSchema, reason: v.picklist(['busy', 'dnd']) }),
+  v.strictObject({ type: v.literal('missed-calls'), calls: v.array(MissedCallSchema) }),
+  v.strictObject({ type: v.literal('dnd'), on: v.boolean() }),
+  v.strictObject({ type: v.literal('error'), code: v.picklist(Object.values(ErrorCode)), message: v.string(), ref: ServerRefSchema }),
+]);
+export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;
 export type ServerMessageType = ServerMessage['type'];
 export type ServerMessageOf<T extends ServerMessageType> = Extract<ServerMessage, { type: T }>;
+/** SERVER_MESSAGE_TYPES — every `type` the server sends, read from the schema. */
+export const SERVER_MESSAGE_TYPES: readonly ServerMessageType[] = ServerMessageSchema.options.map((o) => o.entries.type.literal);
 
 /** ParseResult — a validated message, or the typed error to answer with. */
 export type ParseResult =
