@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { capFor, captureFor } from '../../src/client/lib/bitrate.js';
-import { withOpusDtx } from '../../src/client/lib/peer-link.js';
-import { loudness, SpeakerDetector } from '../../src/client/lib/speaker.js';
+import { capFor, captureFor } from '../../src/client/call/lib/bitrate.js';
+import { withOpusDtx } from '../../src/client/shared/lib/peer-link.js';
+import { loudness, SpeakerDetector } from '../../src/client/call/lib/speaker.js';
 
 describe('call logic (no browser)', () => {
   describe('capFor', () => {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { Bitmap, chunkCount, chunkLength, validRanges } from '../../src/client/lib/transfer/bitmap.js';
-import { displayFileName, safeFileName } from '../../src/client/lib/transfer/filename.js';
-import { parseChannel, parseRtc, parseSignal, randomId } from '../../src/client/lib/transfer/messages.js';
-import { OfferInbox, type InboxLimits } from '../../src/client/lib/transfer/offer-inbox.js';
+import { Bitmap, chunkCount, chunkLength, validRanges } from '../../src/client/transfer/lib/bitmap.js';
+import { displayFileName, safeFileName } from '../../src/client/transfer/lib/filename.js';
+import { parseChannel, parseRtc, parseSignal, randomId } from '../../src/client/transfer/lib/messages.js';
+import { OfferInbox, type InboxLimits } from '../../src/client/transfer/lib/offer-inbox.js';
 
 describe('transfer: safeFileName', () => {
   const cases: [string, string][] = [

@@ -1,16 +1,16 @@
 // Lobby island: keeps Online now, Live rooms and Your rooms live, and rings people by name.
-import { followLobby } from '../lib/lobby-feed.js';
-import { SignalingClient } from '../lib/signaling-client.js';
-import { h, icon } from '../ui/dom.js';
-import { LobbyView } from '../ui/lobby-view.js';
-import { mountLobbyTransfers } from '../ui/transfer-mount.js';
-import { mountRinging } from '../ui/ringing.js';
-import { watchConnection } from '../ui/connection-status.js';
+import { followLobby } from '../shared/lib/lobby-feed.js';
+import { SignalingClient } from '../shared/lib/signaling-client.js';
+import { h, icon } from '../shared/ui/dom.js';
+import { LobbyLists } from '../lobby/ui/lobby-lists.js';
+import { mountLobbyTransfers } from '../transfer/ui/mount.js';
+import { mountRinging } from '../ringing/ui/ringing.js';
+import { watchConnection } from '../shared/ui/connection-status.js';
 
 /** mount — attaches live updates to the server-rendered lobby; returns the teardown. */
 export function mount(root: HTMLElement): () => void {
   const selfId = document.querySelector<HTMLMetaElement>('meta[name="hearth-user"]')?.content ?? '';
-  const view = new LobbyView(root, selfId);
+  const view = new LobbyLists(root, selfId);
   const signaling = new SignalingClient();
   const ringing = mountRinging(signaling);
   const stopWatching = watchConnection(signaling);

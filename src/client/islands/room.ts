@@ -1,22 +1,22 @@
 // Room page island: wires signaling, local media, pre-join, the call, members and chat together.
 import type { ChatMessage } from '../../shared/protocol.js';
-import { LocalMedia } from '../lib/media.js';
-import { followLobby } from '../lib/lobby-feed.js';
-import { Mesh } from '../lib/mesh.js';
-import { SignalingClient } from '../lib/signaling-client.js';
-import { MicLevel } from '../lib/speaker.js';
-import { CallSession, type Phase } from '../ui/call-session.js';
-import { ChatPanel } from '../ui/chat.js';
-import { DevicePicker } from '../ui/devices.js';
-import { h } from '../ui/dom.js';
-import { renderMembers, type Member } from '../ui/members.js';
-import { Prejoin } from '../ui/prejoin.js';
-import { SeatWatcher } from '../ui/seat.js';
-import { toast } from '../ui/toasts.js';
-import { mountInvite } from '../ui/invite.js';
-import { mountRinging } from '../ui/ringing.js';
-import { watchConnection } from '../ui/connection-status.js';
-import { mountRoomTransfers } from '../ui/transfer-mount.js';
+import { LocalMedia } from '../call/lib/media.js';
+import { followLobby } from '../shared/lib/lobby-feed.js';
+import { Mesh } from '../call/lib/mesh.js';
+import { SignalingClient } from '../shared/lib/signaling-client.js';
+import { MicLevel } from '../call/lib/speaker.js';
+import { CallSession, type Phase } from '../call/ui/call-session.js';
+import { ChatPanel } from '../chat/ui/chat-panel.js';
+import { DevicePicker } from '../call/ui/devices.js';
+import { h } from '../shared/ui/dom.js';
+import { renderMembers, type Member } from '../call/ui/members.js';
+import { Prejoin } from '../call/ui/prejoin.js';
+import { SeatWatcher } from '../call/lib/seat-watcher.js';
+import { toast } from '../shared/ui/toasts.js';
+import { mountInvite } from '../ringing/ui/invite.js';
+import { mountRinging } from '../ringing/ui/ringing.js';
+import { watchConnection } from '../shared/ui/connection-status.js';
+import { mountRoomTransfers } from '../transfer/ui/mount.js';
 
 declare global {
   interface Window {

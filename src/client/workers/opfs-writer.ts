@@ -1,8 +1,8 @@
 // OPFS writer worker: checks each received chunk's SHA-256, writes it through a sync access handle,
 // and hashes the file back from disk as it fills, so the final SHA-256 is of the bytes really stored.
 import { createSHA256, type IHasher } from 'hash-wasm';
-import type { DiskReply, DiskRequest, DiskSnapshot } from '../lib/transfer/disk.js';
-import { OPFS_DIR } from '../lib/transfer/disk.js';
+import type { DiskReply, DiskRequest, DiskSnapshot } from '../transfer/lib/disk.js';
+import { OPFS_DIR } from '../transfer/lib/disk.js';
 
 // Not in TypeScript's DOM library (sync access handles exist only in workers).
 interface SyncAccessHandle {
