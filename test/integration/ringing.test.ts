@@ -55,7 +55,7 @@ describe('ringing a named person (real ws + Redis state machine)', function () {
     const ringing = await ring(a, bob.id);
     expect(ringing.state).to.equal('ringing');
     const inc = await incoming;
-    expect(inc.from).to.deep.equal({ id: ada.id, displayName: ada.name });
+    expect(inc.from).to.deep.equal({ userId: ada.id, displayName: ada.name });
     expect(inc.callId).to.equal(ringing.callId);
 
     const callerSees = a.next('ring-update', (m) => m.state === 'accepted');
@@ -107,7 +107,7 @@ describe('ringing a named person (real ws + Redis state machine)', function () {
     const missed = b.next('missed-calls');
     a.send({ type: 'ring-cancel', callId: ringing.callId });
     expect((await stop).callId).to.equal(ringing.callId);
-    expect((await missed).calls[0]?.from.id).to.equal(ada.id);
+    expect((await missed).calls[0]?.from.userId).to.equal(ada.id);
   });
 
   it('busy: a callee in a call is not rung, the caller hears "busy", the callee gets a notice', async () => {
@@ -130,7 +130,7 @@ describe('ringing a named person (real ws + Redis state machine)', function () {
     await incoming;
     const gone = a.next('ring-update', (m) => m.state === 'offline');
     b.close();
-    expect((await gone).peer.id).to.equal(bob.id);
+    expect((await gone).peer.userId).to.equal(bob.id);
   });
 
   it('two tabs of the callee both ring; the first answer wins and the other stops at once', async () => {
@@ -192,7 +192,7 @@ describe('ringing a named person (real ws + Redis state machine)', function () {
     expect((await echoed).on).to.equal(true);
     expect((await ring(a, bob.id)).state).to.equal('dnd');
     expect(b.received.some((m) => m.type === 'ring-incoming')).to.equal(false);
-    expect((await hearth.app.calls.missed(bob.id))[0]?.from.id).to.equal(ada.id);
+    expect((await hearth.app.calls.missed(bob.id))[0]?.from.userId).to.equal(ada.id);
     b.send({ type: 'dnd', on: false });
     await b.next('dnd');
     expect((await ring(a, bob.id)).state).to.equal('ringing');

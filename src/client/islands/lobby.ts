@@ -17,7 +17,7 @@ export function mount(root: HTMLElement): () => void {
   view.personActions.push((entry, actions) => {
     const label = `Call ${entry.displayName}`;
     const btn = h('button', { type: 'button', class: 'btn btn--secondary btn--small', 'aria-label': label, title: label }, icon('phone'), h('span', { 'aria-hidden': 'true' }, 'Call'));
-    btn.addEventListener('click', () => ringing.call({ id: entry.userId, displayName: entry.displayName }));
+    btn.addEventListener('click', () => ringing.call({ userId: entry.userId, displayName: entry.displayName }));
     actions.append(btn);
   });
   const off = followLobby(signaling, (lobby, change) => view.update(lobby, change));

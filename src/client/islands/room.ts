@@ -40,7 +40,7 @@ function mount(page: HTMLElement): void {
   const showMembers = (members: Member[]) => memberList && renderMembers(memberList, membersEmpty, members, selfUserId);
 
   signaling.on('welcome', (m) => {
-    selfUserId = m.user.id;
+    selfUserId = m.user.userId;
     chat?.markSelf();
   });
   // Before joining (and after leaving) the lobby feed keeps "In the room now" live.

@@ -62,7 +62,7 @@ export class Ringing {
       if (err instanceof RateLimiterRes) throw new HandlerError(ErrorCode.RateLimited, 'You are ringing too often; wait a minute.');
       throw err;
     }
-    const peer: UserRef = { id: callee.id, displayName: callee.displayName };
+    const peer: UserRef = { userId: callee.id, displayName: callee.displayName };
     const base = { callerPeerId: conn.peerId, callerId: conn.userId, callerName: conn.displayName, calleeId: callee.id, calleeName: callee.displayName, room: msg.room ?? null };
     const reply = (state: CallState, callId: string) => conn.send({ type: 'ring-update', callId, state, peer, ...(msg.ref ? { ref: msg.ref } : {}) });
 
@@ -72,7 +72,7 @@ export class Ringing {
       const call: Call = { ...base, callId: `x${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`, state, expiresAt: 0 };
       reply(state, call.callId);
       await this.recordMissed(call);
-      if (state !== 'offline') await hub.toUser(callee.id, { type: 'ring-notice', from: { id: conn.userId, displayName: conn.displayName }, reason: state });
+      if (state !== 'offline') await hub.toUser(callee.id, { type: 'ring-notice', from: { userId: conn.userId, displayName: conn.displayName }, reason: state });
     };
     if (tabs.length === 0) return settled('offline');
     if (await calls.dnd(callee.id)) return settled('dnd');
@@ -87,7 +87,7 @@ export class Ringing {
     await hub.toUser(callee.id, {
       type: 'ring-incoming',
       callId: call.callId,
-      from: { id: conn.userId, displayName: conn.displayName },
+      from: { userId: conn.userId, displayName: conn.displayName },
       room: room ? { slug: room.slug, name: room.name, capacity: room.capacity } : null,
       expiresAt: call.expiresAt,
     });
@@ -120,8 +120,8 @@ export class Ringing {
       });
       slug = room.slug;
     }
-    const callee: UserRef = { id: call.calleeId, displayName: call.calleeName };
-    const caller: UserRef = { id: call.callerId, displayName: call.callerName };
+    const callee: UserRef = { userId: call.calleeId, displayName: call.calleeName };
+    const caller: UserRef = { userId: call.callerId, displayName: call.callerName };
     // The answering tab goes to the room; the callee's other tabs stop ringing. Each side gets
     // its own one-time token to take its seat on arrival (a plain link never joins by itself).
     const [calleeJoin, callerJoin] = await Promise.all([calls.grantJoin(call.calleeId, slug), calls.grantJoin(call.callerId, slug)]);
@@ -157,8 +157,8 @@ export class Ringing {
     if (!(await this.deps.calls.finish(call, state))) return false;
     this.clearTimer(call.callId);
     const { hub } = this.deps;
-    const callee: UserRef = { id: call.calleeId, displayName: call.calleeName };
-    const caller: UserRef = { id: call.callerId, displayName: call.callerName };
+    const callee: UserRef = { userId: call.calleeId, displayName: call.calleeName };
+    const caller: UserRef = { userId: call.callerId, displayName: call.callerName };
     await hub.toPeer(call.callerPeerId, { type: 'ring-update', callId: call.callId, state, peer: callee });
     await hub.toUser(call.calleeId, { type: 'ring-update', callId: call.callId, state: state === 'declined' ? 'answered-elsewhere' : state, peer: caller });
     if (state !== 'declined') await this.recordMissed(call);

@@ -163,7 +163,7 @@ export class SignalingServer {
       try {
         hub.add(conn);
         await rooms.connect({ peerId, userId: a.userId, displayName: a.displayName, instance: hub.instanceId, room: null, muted: false, cameraOff: false });
-        conn.send({ type: 'welcome', peerId, user: { id: a.userId, displayName: a.displayName }, iceServers: [...config.iceServers], maxPayload: MAX_PAYLOAD, resume: resumeToken(this.deps.resumeSecret, a.userId, peerId) });
+        conn.send({ type: 'welcome', peerId, user: { userId: a.userId, displayName: a.displayName }, iceServers: [...config.iceServers], maxPayload: MAX_PAYLOAD, resume: resumeToken(this.deps.resumeSecret, a.userId, peerId) });
         await hub.sendLobby(conn);
         await hub.lobbyChanged();
       } catch (err) {

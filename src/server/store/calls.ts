@@ -129,7 +129,7 @@ export class CallStore {
   // ---- missed calls and Do not disturb ---------------------------------------------------
 
   async addMissed(userId: string, call: Call): Promise<void> {
-    const entry: MissedCall = { id: call.callId, from: { id: call.callerId, displayName: call.callerName }, ts: Date.now() };
+    const entry: MissedCall = { id: call.callId, from: { userId: call.callerId, displayName: call.callerName }, ts: Date.now() };
     await this.redis.multi().lPush(missedKey(userId), JSON.stringify(entry)).lTrim(missedKey(userId), 0, MISSED_MAX - 1).exec();
   }
 
@@ -137,7 +137,9 @@ export class CallStore {
     const rows = await this.redis.lRange(missedKey(userId), 0, -1);
     return rows.flatMap((r) => {
       try {
-        return [JSON.parse(r) as MissedCall];
+        const m = JSON.parse(r) as MissedCall & { from: { id?: string } };
+        // Entries stored by an older Hearth name the caller `from.id`.
+        return [m.from.userId ? m : { ...m, from: { userId: m.from.id ?? '', displayName: m.from.displayName } }];
       } catch {
         return [];
       }

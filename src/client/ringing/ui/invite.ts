@@ -30,7 +30,7 @@ export function mountInvite(container: HTMLElement, opts: InviteOptions): () => 
     list.replaceChildren(...others.map((p) => {
       const label = `Ring ${p.displayName}`;
       const ring = h('button', { type: 'button', class: 'btn btn--primary btn--small', 'aria-label': label }, icon('phone'), h('span', { 'aria-hidden': 'true' }, 'Ring'));
-      ring.addEventListener('click', () => opts.ring({ id: p.userId, displayName: p.displayName }));
+      ring.addEventListener('click', () => opts.ring({ userId: p.userId, displayName: p.displayName }));
       return h('li', { class: 'person', 'data-user-id': p.userId },
         avatar(p.displayName),
         h('div', { class: 'person__body' },

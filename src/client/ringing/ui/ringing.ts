@@ -146,7 +146,7 @@ export function mountRinging(signaling: SignalingClient, opts: RingingOptions = 
     });
     document.body.append(panel);
     outgoing = { callId: null, panel, peer: user, ...(room ? { room } : {}) };
-    signaling.send({ type: 'ring', userId: user.id, ...(room ? { room } : {}), ref: 'ring' });
+    signaling.send({ type: 'ring', userId: user.userId, ...(room ? { room } : {}), ref: 'ring' });
   };
   if (missedList) {
     const wire = () => {
@@ -155,7 +155,7 @@ export function mountRinging(signaling: SignalingClient, opts: RingingOptions = 
         for (const btn of li.querySelectorAll<HTMLButtonElement>('button[data-action]')) {
           btn.hidden = false;
           btn.onclick = () => {
-            if (btn.dataset.action === 'call-back') call({ id: li.dataset.userId!, displayName: name });
+            if (btn.dataset.action === 'call-back') call({ userId: li.dataset.userId!, displayName: name });
             else signaling.send({ type: 'dismiss-missed', id: li.dataset.callId! });
           };
         }
@@ -179,7 +179,7 @@ export function mountRinging(signaling: SignalingClient, opts: RingingOptions = 
 }
 
 function renderMissed(list: HTMLElement, calls: MissedCall[]): void {
-  list.replaceChildren(...calls.map((m) => h('li', { class: 'person', 'data-call-id': m.id, 'data-user-id': m.from.id },
+  list.replaceChildren(...calls.map((m) => h('li', { class: 'person', 'data-call-id': m.id, 'data-user-id': m.from.userId },
     avatar(m.from.displayName),
     h('div', { class: 'person__body' },
       h('span', { class: 'person__name' }, m.from.displayName),
