@@ -315,8 +315,8 @@ describe('the call in a real browser', function () {
     await grace.page.evaluate(() => {
       const w = window as unknown as { rejoined: boolean };
       w.rejoined = false;
-      window.__hearth!.signaling.on('joined', () => (w.rejoined = true));
-      window.__hearth!.signaling.drop();
+      window.__hearth!.signaling!.on('joined', () => (w.rejoined = true));
+      window.__hearth!.signaling!.drop();
     });
     await grace.page.waitForFunction(() => (window as unknown as { rejoined: boolean }).rejoined, { timeout: 10_000 });
     expect(await peerIdOf(grace.page)).to.equal(graceId);
@@ -336,7 +336,7 @@ describe('the call in a real browser', function () {
     const before = await peerIdOf(grace.page);
     await grace.page.evaluate(() => {
       (window.__hearth!.signaling as unknown as { resume: string | null }).resume = null;
-      window.__hearth!.signaling.drop();
+      window.__hearth!.signaling!.drop();
     });
     await grace.page.waitForFunction((old) => {
       const id = window.__hearth!.session!.self?.peerId;
@@ -478,8 +478,8 @@ describe('a server restart during a call', function () {
       (window.__hearth!.mesh!.connection(o) as RTCPeerConnection & { mark?: boolean }).mark = true;
       w.rejoins = 0;
       w.closes = 0;
-      window.__hearth!.signaling.on('joined', () => w.rejoins++);
-      window.__hearth!.signaling.onState((s) => { if (s === 'reconnecting') w.closes++; });
+      window.__hearth!.signaling!.on('joined', () => w.rejoins++);
+      window.__hearth!.signaling!.onState((s) => { if (s === 'reconnecting') w.closes++; });
     }, other);
     await watch(ada.page, ids.grace);
     await watch(grace.page, ids.ada);

@@ -45,7 +45,7 @@ const MALLORY_TOOLS = `(() => {
       return btoa(String.fromCharCode(...b)).replace(/\\+/g, '-').replace(/\\//g, '_');
     },
     send(to, app, data) {
-      return window.__hearth.signaling.signal(to, { kind: 'app', app, data });
+      return window.__hearth.signaling.sendSignal(to, { kind: 'app', app, data });
     },
     listen() {
       if (this.listening) return;

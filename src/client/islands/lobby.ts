@@ -1,6 +1,6 @@
 // Lobby island: keeps Online now, Live rooms and Your rooms live, and rings people by name.
 import { followLobby } from '../shared/lib/lobby-feed.js';
-import { SignalingClient } from '../shared/lib/signaling-client.js';
+import { expose, pageSignaling, selfUserId } from '../shared/ui/page.js';
 import { h, icon } from '../shared/ui/dom.js';
 import { LobbyLists } from '../lobby/ui/lobby-lists.js';
 import { mountLobbyTransfers } from '../transfer/ui/mount.js';
@@ -9,9 +9,8 @@ import { watchConnection } from '../shared/ui/connection-status.js';
 
 /** mount — attaches live updates to the server-rendered lobby; returns the teardown. */
 export function mount(root: HTMLElement): () => void {
-  const selfId = document.querySelector<HTMLMetaElement>('meta[name="hearth-user"]')?.content ?? '';
-  const view = new LobbyLists(root, selfId);
-  const signaling = new SignalingClient();
+  const view = new LobbyLists(root, selfUserId());
+  const { signaling, dispose } = pageSignaling();
   const ringing = mountRinging(signaling);
   const stopWatching = watchConnection(signaling);
   view.personActions.push((entry, actions) => {
@@ -22,14 +21,14 @@ export function mount(root: HTMLElement): () => void {
   });
   const off = followLobby(signaling, (lobby, change) => view.update(lobby, change));
   signaling.connect();
-  (window as unknown as { __hearth?: object }).__hearth = { signaling, view, ringing };
+  expose({ signaling, ringing });
   const transfers = mountLobbyTransfers({ signaling, view });
   return () => {
     off();
     ringing.teardown();
     stopWatching();
     transfers.dispose();
-    signaling.close();
+    dispose();
   };
 }
 

@@ -3,7 +3,8 @@ import type { ChatMessage } from '../../shared/protocol.js';
 import { LocalMedia } from '../call/lib/media.js';
 import { followLobby } from '../shared/lib/lobby-feed.js';
 import { Mesh } from '../call/lib/mesh.js';
-import { SignalingClient } from '../shared/lib/signaling-client.js';
+import type { SignalingClient } from '../shared/lib/signaling-client.js';
+import { expose, pageSignaling, selfUserId as pageUserId } from '../shared/ui/page.js';
 import { MicLevel } from '../call/lib/speaker.js';
 import { CallSession, type Phase } from '../call/ui/call-session.js';
 import { ChatPanel } from '../chat/ui/chat-panel.js';
@@ -19,19 +20,27 @@ import { watchConnection } from '../shared/ui/connection-status.js';
 import { mountRoomTransfers } from '../transfer/ui/mount.js';
 
 declare global {
-  interface Window {
-    /** __hearth — the page's live objects, for tests and for debugging from the console. */
-    __hearth?: { signaling: SignalingClient; session: CallSession | null; mesh: CallSession['mesh'] | null; media: LocalMedia | null; [more: string]: unknown };
+  interface HearthHandle {
+    session?: CallSession | null;
+    mesh?: CallSession['mesh'] | null;
+    media?: LocalMedia | null;
+    ringing?: unknown;
   }
 }
+
+// Refusals nobody waits for that are not worth a word: a candidate for someone who just left.
+const QUIET_ERRORS = new Set(['peer-not-found', 'not-in-room']);
 
 const page = document.querySelector<HTMLElement>('.room-page');
 if (page && page.dataset.state !== 'passcode') mount(page);
 
 function mount(page: HTMLElement): void {
   const slug = page.dataset.slug!;
-  const signaling = new SignalingClient();
+  const { signaling } = pageSignaling();
   watchConnection(signaling);
+  signaling.on('error', (m) => {
+    if (!QUIET_ERRORS.has(m.code)) toast(m.message, 'error');
+  });
   const seats = new SeatWatcher(signaling, slug, Number(page.dataset.capacity) || 0);
   const memberList = document.getElementById('room-members');
   const membersEmpty = document.getElementById('members-empty');
@@ -49,22 +58,20 @@ function mount(page: HTMLElement): void {
   });
 
   // Chat goes over the socket while in the call; otherwise the form posts (the no-JS path).
-  let pending: { ref: string; text: string } | null = null;
-  let refs = 0;
   const chatRoot = document.getElementById('chat');
   const chat = chatRoot ? new ChatPanel(chatRoot, {
     selfUserId: () => selfUserId,
     send: (text) => {
       if (session?.phase !== 'in-call' || !signaling.isOpen) return false;
-      pending = { ref: `chat-${++refs}`, text };
-      return signaling.send({ type: 'chat', text, ref: pending.ref });
+      // Refused (too fast, say): the text comes back into the box, and the reason is shown.
+      return signaling.sendChat(text, (err) => {
+        chat?.restore(text);
+        toast(err.message, 'error');
+      });
     },
   }) : null;
   signaling.on('chat', (m) => {
     if (m.room === slug) chat?.append(m.message as ChatMessage);
-  });
-  signaling.on('error', (m) => {
-    if (pending && m.ref === pending.ref) chat?.restore(pending.text);
   });
 
   if (page.dataset.state === 'full') {
@@ -85,8 +92,7 @@ function mount(page: HTMLElement): void {
   // Ringing works on every page: incoming calls, Do not disturb, and ringing people into this room.
   const ringing = mountRinging(signaling, { currentRoom: () => (session?.phase === 'in-call' ? slug : null) });
   const side = page.querySelector<HTMLElement>('.room-side');
-  const selfId = document.querySelector<HTMLMetaElement>('meta[name="hearth-user"]')?.content ?? '';
-  if (side && session) mountInvite(side.appendChild(h('div', { class: 'room-invite' })), { signaling, slug, selfId, ring: (user) => ringing.call(user, slug) });
+  if (side && session) mountInvite(side.appendChild(h('div', { class: 'room-invite' })), { signaling, slug, selfUserId: pageUserId(), ring: (user) => ringing.call(user, slug) });
   if (session) {
     const call = session;
     mountRoomTransfers({
@@ -105,7 +111,7 @@ function mount(page: HTMLElement): void {
       });
     }
   }
-  window.__hearth = Object.assign(window.__hearth ?? {}, { signaling, session, mesh: session?.mesh ?? null, media, ringing });
+  expose({ signaling, session, mesh: session?.mesh ?? null, media, ringing });
   signaling.connect();
 }
 

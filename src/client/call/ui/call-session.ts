@@ -3,7 +3,7 @@ import type { Peer, ServerMessageOf, UserRef } from '../../../shared/protocol.js
 import { captureFor } from '../lib/bitrate.js';
 import type { LocalMedia } from '../lib/media.js';
 import { Mesh, type RemoteStream } from '../lib/mesh.js';
-import type { SignalingClient } from '../../shared/lib/signaling-client.js';
+import { SignalingError, type SignalingClient } from '../../shared/lib/signaling-client.js';
 import { loudness, SpeakerDetector } from '../lib/speaker.js';
 import { CallControls } from './call-controls.js';
 import { CallGrid } from './call-grid.js';
@@ -29,7 +29,6 @@ const LEFT_TOAST_DELAY_MS = 1_500;
 // Someone whose signaling connection broke (not a Leave) keeps their tile and peer connection
 // this long, media still flowing browser to browser, while their tab reconnects.
 const RECONNECT_GRACE_MS = 20_000;
-const QUIET_ERRORS = new Set(['peer-not-found', 'not-in-room']);
 
 /** CallSession — everything between Join and Leave. */
 export class CallSession {
@@ -57,7 +56,7 @@ export class CallSession {
 
   constructor(private readonly d: SessionDeps) {
     const { signaling, media } = d;
-    this.mesh = new Mesh({ send: (to, payload) => void signaling.signal(to, payload) });
+    this.mesh = new Mesh({ send: (to, payload) => void signaling.sendSignal(to, payload) });
     this.grid = new CallGrid(d.call.querySelector<HTMLElement>('#call-grid')!);
     const actions = {
       mic: () => void media.setMuted(media.sendsAudio).catch((e: Error) => toast(e.message, 'error')),
@@ -78,7 +77,6 @@ export class CallSession {
     this.speaker = new SpeakerDetector(() => this.levels(), (key) => this.grid.setSpeaking(key));
 
     signaling.on('welcome', (m) => this.onWelcome(m));
-    signaling.on('joined', (m) => this.onJoined(m));
     signaling.on('peer-joined', (m) => this.onPeerJoined(m.peer));
     signaling.on('peer-updated', (m) => this.onPeerUpdated(m.peer));
     signaling.on('peer-left', (m) => this.onPeerLeft(m.peerId, m.reason));
@@ -86,7 +84,6 @@ export class CallSession {
       if (this.phase === 'in-call') this.mesh.handleSignal(m.from, m.payload);
     });
     signaling.on('room-closed', () => this.end('The owner deleted this room, so the call has ended.'));
-    signaling.on('error', (m) => this.onError(m));
     signaling.onState((s) => {
       if (s === 'closed' && this.phase !== 'idle') this.end('Your session has ended. Sign in again to rejoin.');
     });
@@ -113,7 +110,7 @@ export class CallSession {
   /** leave — the Leave button: tell the server, release camera and microphone, back to pre-join. */
   leave(): void {
     if (this.phase !== 'in-call' && this.phase !== 'joining') return;
-    this.d.signaling.leave();
+    void this.d.signaling.leave();
     this.teardown();
     this.d.media.stop();
     this.setPhase('idle', 'You left the call. Join again whenever you like.');
@@ -149,8 +146,12 @@ export class CallSession {
    * settled: before `welcome` the server has not registered this tab yet, and onWelcome retries.
    */
   private requestJoin(): void {
-    if (!this.d.signaling.peerId || !this.mediaReady || this.joinSentFor === this.welcomes) return;
-    if (this.d.signaling.join(this.d.slug)) this.joinSentFor = this.welcomes;
+    if (!this.d.signaling.isOpen || !this.d.signaling.peerId || !this.mediaReady || this.joinSentFor === this.welcomes) return;
+    this.joinSentFor = this.welcomes;
+    void this.d.signaling.join(this.d.slug).then((reply) => {
+      if (reply instanceof SignalingError) this.onJoinRefused(reply);
+      else this.onJoined(reply);
+    });
   }
 
   private onJoined(m: ServerMessageOf<'joined'>): void {
@@ -254,21 +255,19 @@ export class CallSession {
     }, LEFT_TOAST_DELAY_MS));
   }
 
-  private onError(m: ServerMessageOf<'error'>): void {
-    // While joining, the only message in flight is the join itself.
-    if (this.phase === 'joining' && !QUIET_ERRORS.has(m.code)) {
-      this.setPhase('idle', m.message, m.code);
-      return;
-    }
-    if (this.phase === 'in-call' && m.code === 'room-full') {
+  /** onJoinRefused — the server said no to a join (or the socket closed first: the next welcome retries). */
+  private onJoinRefused(err: SignalingError): void {
+    if (err.code === 'disconnected') return;
+    if (this.phase === 'joining') return this.setPhase('idle', err.message, err.code);
+    if (this.phase !== 'in-call') return;
+    if (err.code === 'room-full') {
       // Rejoining after a reconnect, and the seat went to someone else meanwhile.
       this.teardown();
-      this.setPhase('idle', m.message, m.code);
+      this.setPhase('idle', err.message, err.code);
       return;
     }
-    if (m.code === 'room-not-found' && this.phase === 'in-call') return this.end('This room no longer exists.');
-    if (QUIET_ERRORS.has(m.code) && !m.ref?.startsWith('chat')) return; // a candidate for someone who just left
-    toast(m.message, 'error');
+    if (err.code === 'room-not-found') return this.end('This room no longer exists.');
+    toast(err.message, 'error');
   }
 
   // ---- tiles -------------------------------------------------------------------------------
@@ -329,7 +328,7 @@ export class CallSession {
     this.grid.setCameraOff('self', !media.sendsVideo);
     const state = `${!media.sendsAudio}|${!media.sendsVideo}`;
     // The server starts every connection unmuted with the camera on; say otherwise once per change.
-    if (state !== this.lastMedia && this.d.signaling.media(!media.sendsAudio, !media.sendsVideo)) this.lastMedia = state;
+    if (state !== this.lastMedia && this.d.signaling.sendMedia(!media.sendsAudio, !media.sendsVideo)) this.lastMedia = state;
   }
 
   /** levels — loudness per tile key, for the active-speaker highlight. */

@@ -15,7 +15,7 @@ export class LobbyLists {
   private readonly people: Rows<OnlineEntry> = new Map();
   private readonly liveRooms: Rows<LiveRoom> = new Map();
 
-  constructor(private readonly root: HTMLElement, private readonly selfId: string) {}
+  constructor(private readonly root: HTMLElement, private readonly selfUserId: string) {}
 
   /** personActions — hook for features that add per-person buttons (call, send file). */
   personActions: ((entry: OnlineEntry, container: HTMLElement) => void)[] = [];
@@ -31,11 +31,11 @@ export class LobbyLists {
     const list = this.root.querySelector<HTMLUListElement>('#online-list');
     if (!list) return;
     reconcile(list, this.people, online, (p) => p.userId, changed, (p) => this.row(p), 'data-user-id');
-    this.toggleEmpty('#online-empty', online.some((p) => p.userId !== this.selfId));
+    this.toggleEmpty('#online-empty', online.some((p) => p.userId !== this.selfUserId));
   }
 
   private row(p: OnlineEntry): HTMLLIElement {
-    const isSelf = p.userId === this.selfId;
+    const isSelf = p.userId === this.selfUserId;
     const where = p.where.kind === 'room'
       ? el('span', { class: 'person__where' }, 'In ', el('a', { href: `/r/${encodeURIComponent(p.where.slug)}` }, p.where.name))
       : el('span', { class: 'person__where' }, p.where.kind === 'call' ? 'In a call' : 'In the lobby');

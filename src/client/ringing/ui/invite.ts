@@ -8,7 +8,7 @@ export interface InviteOptions {
   signaling: SignalingClient;
   /** The room being shown (people already in it are not listed). */
   slug: string;
-  selfId: string;
+  selfUserId: string;
   ring: (user: UserRef) => void;
 }
 
@@ -26,7 +26,7 @@ export function mountInvite(container: HTMLElement, opts: InviteOptions): () => 
   container.append(toggle, panel);
 
   const render = (online: OnlineEntry[]) => {
-    const others = online.filter((p) => p.userId !== opts.selfId && !(p.where.kind === 'room' && p.where.slug === opts.slug));
+    const others = online.filter((p) => p.userId !== opts.selfUserId && !(p.where.kind === 'room' && p.where.slug === opts.slug));
     list.replaceChildren(...others.map((p) => {
       const label = `Ring ${p.displayName}`;
       const ring = h('button', { type: 'button', class: 'btn btn--primary btn--small', 'aria-label': label }, icon('phone'), h('span', { 'aria-hidden': 'true' }, 'Ring'));

@@ -1,7 +1,7 @@
 // Ringing on every page: the incoming-call dialog, the caller's "Ringing…" panel, Do not disturb, missed calls.
 import type { CallState, MissedCall, ServerMessageOf, UserRef } from '../../../shared/protocol.js';
 import { Ringtone } from '../lib/ringtone.js';
-import type { SignalingClient } from '../../shared/lib/signaling-client.js';
+import { SignalingError, type SignalingClient } from '../../shared/lib/signaling-client.js';
 import { avatar, h, icon, setIcon } from '../../shared/ui/dom.js';
 import { toast } from '../../shared/ui/toasts.js';
 
@@ -39,7 +39,7 @@ export function mountRinging(signaling: SignalingClient, opts: RingingOptions = 
   const dnd = document.getElementById('dnd-toggle') as HTMLButtonElement | null;
   if (dnd) {
     dnd.hidden = false;
-    dnd.addEventListener('click', () => signaling.send({ type: 'dnd', on: dnd.getAttribute('aria-pressed') !== 'true' }));
+    dnd.addEventListener('click', () => signaling.sendDnd(dnd.getAttribute('aria-pressed') !== 'true'));
     offs.push(signaling.on('dnd', (m) => {
       dnd.setAttribute('aria-pressed', String(m.on));
       const svg = dnd.querySelector('svg');
@@ -57,7 +57,7 @@ export function mountRinging(signaling: SignalingClient, opts: RingingOptions = 
   };
   const answer = (accept: boolean) => {
     if (!incoming) return;
-    signaling.send({ type: 'ring-answer', callId: incoming.callId, accept });
+    signaling.sendRingAnswer(incoming.callId, accept);
     if (!accept) closeIncoming();
   };
   offs.push(signaling.on('ring-incoming', (m) => {
@@ -115,9 +115,7 @@ export function mountRinging(signaling: SignalingClient, opts: RingingOptions = 
       }
       return;
     }
-    if (!outgoing) return;
-    if (outgoing.callId === null && m.state !== 'answered-elsewhere') outgoing.callId = m.callId;
-    if (outgoing.callId !== m.callId) return;
+    if (!outgoing || outgoing.callId !== m.callId) return;
     if (m.state === 'ringing') return;
     if (m.state === 'accepted' && m.room) {
       closeOutgoing();
@@ -130,9 +128,6 @@ export function mountRinging(signaling: SignalingClient, opts: RingingOptions = 
   }
 
   offs.push(signaling.on('ring-notice', (m) => toast(`${m.from.displayName} tried to call`)));
-  offs.push(signaling.on('error', (m) => {
-    if (outgoing && outgoing.callId === null && m.ref === 'ring') showOutcome(m.message);
-  }));
 
   // ---- missed calls (lobby) ----------------------------------------------------------------
   const missedList = document.getElementById('missed-calls');
@@ -140,13 +135,22 @@ export function mountRinging(signaling: SignalingClient, opts: RingingOptions = 
     closeOutgoing();
     const cancel = h('button', { type: 'button', class: 'btn btn--danger btn--small' }, icon('phone-off'), 'Cancel');
     const panel = h('div', { class: 'ring-panel', role: 'status' }, avatar(user.displayName), h('p', { class: 'ring-panel__text' }, `Ringing ${user.displayName}…`), cancel);
+    let cancelled = false;
     cancel.addEventListener('click', () => {
-      if (outgoing?.callId) signaling.send({ type: 'ring-cancel', callId: outgoing.callId });
+      cancelled = true;
+      if (outgoing?.callId) signaling.sendRingCancel(outgoing.callId);
       closeOutgoing();
     });
     document.body.append(panel);
     outgoing = { callId: null, panel, peer: user, ...(room ? { room } : {}) };
-    signaling.send({ type: 'ring', userId: user.userId, ...(room ? { room } : {}), ref: 'ring' });
+    void signaling.ring(user.userId, room).then((reply) => {
+      // Cancelled before the server answered: hang up the call it may have started.
+      if (cancelled && !(reply instanceof SignalingError) && reply.state === 'ringing') signaling.sendRingCancel(reply.callId);
+      if (outgoing?.panel !== panel) return;
+      if (reply instanceof SignalingError) return showOutcome(reply.message);
+      outgoing.callId = reply.callId;
+      onUpdate(reply);
+    });
   };
   if (missedList) {
     const wire = () => {
@@ -156,7 +160,7 @@ export function mountRinging(signaling: SignalingClient, opts: RingingOptions = 
           btn.hidden = false;
           btn.onclick = () => {
             if (btn.dataset.action === 'call-back') call({ userId: li.dataset.userId!, displayName: name });
-            else signaling.send({ type: 'dismiss-missed', id: li.dataset.callId! });
+            else signaling.sendDismissMissed(li.dataset.callId!);
           };
         }
       }

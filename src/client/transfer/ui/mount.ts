@@ -10,6 +10,7 @@ import type { ChannelTransport, Directory, LedgerPost, Person, SignalPort } from
 import { followLobby } from '../../shared/lib/lobby-feed.js';
 import type { SignalingClient } from '../../shared/lib/signaling-client.js';
 import { h, icon } from '../../shared/ui/dom.js';
+import { expose } from '../../shared/ui/page.js';
 import type { LobbyLists } from '../../lobby/ui/lobby-lists.js';
 import { OffersPanel } from './offers-panel.js';
 import { chooseFiles, dropTarget } from './pick-files.js';
@@ -20,6 +21,12 @@ import { toast } from '../../shared/ui/toasts.js';
 
 export type { PeerConnectionSource } from '../lib/room-links.js';
 export type { RoomMember } from '../lib/directory.js';
+
+declare global {
+  interface HearthHandle {
+    transfers?: TransferManager;
+  }
+}
 
 /** TransfersHandle — `ready` resolves once stored transfers are restored; `dispose` unmounts. */
 export interface TransfersHandle {
@@ -38,7 +45,7 @@ export function mountLobbyTransfers({ signaling, view }: { signaling: SignalingC
   let ice: RTCIceServer[] = [];
   let manager: TransferManager | null = null;
   const links = new LobbyLinks({
-    send: (to, data) => void signaling.signal(to, { kind: 'app', app: RTC_APP, data }),
+    send: (to, data) => void signaling.sendSignal(to, { kind: 'app', app: RTC_APP, data }),
     selfId: () => signaling.peerId,
     iceServers: () => ice,
     // Nobody may make this browser build a connection (and reveal its addresses) before a transfer is accepted.
@@ -115,7 +122,7 @@ export function mountRoomTransfers(o: RoomTransfersOptions): TransfersHandle {
   const changed = () => setTimeout(() => directory.changed(), 0);
   const offs = (['welcome', 'joined', 'peer-joined', 'peer-left'] as const).map((t) => o.signaling.on(t, changed));
   const links = new RoomLinks(o.connections, () => o.members().map((m) => m.peerId));
-  const ledger: LedgerPost = (e) => void o.signaling.ledger(e);
+  const ledger: LedgerPost = (e) => void o.signaling.sendLedger(e);
   const selfUserId = currentUserId();
   const box = h('div', { class: 'transfer-room' });
   const mounted = start({ signaling: o.signaling, channels: links, directory, scope: `room:${o.slug}`, ledger, place: (panel) => box.append(panel) });
@@ -209,8 +216,7 @@ function start(o: StartOptions): TransfersHandle {
     m.on('offer-closed', (id) => offers.close(id));
     m.on('notice', (text, kind) => toast(text, kind));
     await m.restore();
-    const w = window as unknown as { __hearth?: Record<string, unknown> };
-    w.__hearth = Object.assign(w.__hearth ?? {}, { transfers: m });
+    expose({ transfers: m });
     return m;
   })();
   ready.catch((err: unknown) => console.error('file transfer could not start', err));
@@ -223,7 +229,7 @@ function start(o: StartOptions): TransfersHandle {
 
 function signalPort(signaling: SignalingClient): SignalPort {
   return {
-    send: (to, msg) => signaling.signal(to, { kind: 'app', app: TRANSFER_APP, data: msg }),
+    send: (to, msg) => signaling.sendSignal(to, { kind: 'app', app: TRANSFER_APP, data: msg }),
     on: (fn) => signaling.on('signal', (m) => {
       if (m.payload.kind === 'app' && m.payload.app === TRANSFER_APP) fn(m.from, m.payload.data);
     }),
