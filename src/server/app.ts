@@ -6,20 +6,19 @@ import type { Assets } from './assets.js';
 import { csrfTokens, isCsrfError } from './auth/csrf.js';
 import { PasswordHasher } from './auth/passwords.js';
 import { createSessions, enforceAbsoluteLifetime } from './auth/session.js';
-import type { ThrottleLimits } from './auth/throttle.js';
-import type { Config } from './config.js';
+import type { Config, ConnectionLimits, ThrottleLimits } from './config.js';
 import { HttpError, notFound } from './http-error.js';
 import type { Logger } from './log.js';
 import { PUBLIC_DIR, VIEWS_DIR } from './paths.js';
 import { authRoutes, passwordBusyToHttp } from './routes/auth.js';
 import { pageRoutes } from './routes/pages.js';
 import { roomRoutes } from './routes/rooms.js';
-import type { ConnectionLimits } from './signaling/connection.js';
 import { SignalingHub } from './signaling/hub.js';
 import { SignalingServer } from './signaling/server.js';
 import { Ringing } from './signaling/ringing.js';
 import { CallStore } from './store/calls.js';
 import { ChatStore } from './store/chat.js';
+import { createRateLimits } from './store/limits.js';
 import type { RedisClient } from './store/redis.js';
 import { isRedisRefusingWrites, isRedisUnavailable } from './store/redis-errors.js';
 import { RoomStore } from './store/rooms.js';
@@ -33,12 +32,10 @@ export interface AppDeps {
   sessionSecret: string;
   assets: Assets;
   hasher?: PasswordHasher;
-  throttle?: ThrottleLimits;
-  /** Signaling heartbeat interval (a dead socket is gone within two of these); default 10 s. */
+  // Tests and benchmarks tighten or loosen config's limits here (the defaults live in config.ts).
+  throttle?: Partial<ThrottleLimits>;
   heartbeatMs?: number;
   signalingLimits?: Partial<ConnectionLimits>;
-  /** Rings one caller may start per minute (default 10). */
-  ringsPerMinute?: number;
 }
 
 /** HearthApp — the Express app plus the signaling side that shares its sessions and stores. */
@@ -64,23 +61,27 @@ const BODY_LIMIT = '16kb';
 
 /** createApp — the whole HTTP side of Hearth, without `listen`. */
 export function createApp(deps: AppDeps): HearthApp {
-  const { config, redis, log, assets } = deps;
+  const { redis, log, assets } = deps;
+  const config = withOverrides(deps);
+  const { heartbeatMs, limits } = config;
+  const rateLimits = createRateLimits(redis, limits);
   const users = new UserStore(redis);
-  const heartbeatMs = deps.heartbeatMs ?? 10_000;
   // A tab's presence lives three heartbeats: a dead connection fades within 30 s by default.
   const rooms = new RoomStore(redis, heartbeatMs * 3);
-  const chat = new ChatStore(redis);
+  const chat = new ChatStore(redis, rateLimits.chat);
   const hasher = deps.hasher ?? new PasswordHasher();
-  const hub = new SignalingHub(redis, rooms, log, { heartbeatMs, lobbyDebounceMs: 100 });
+  const hub = new SignalingHub(redis, rooms, log, { heartbeatMs });
   // A session destroyed anywhere (sign-out, the absolute lifetime) closes its sockets everywhere.
   const sessions = createSessions(config, redis, deps.sessionSecret, (sid) => {
     hub.sessionEnded(sid).catch((err: Error) => log.warn({ err: err.message }, 'could not announce an ended session; its sockets end at their next check'));
   });
   const sessionParser = sessions.parser;
   const calls = new CallStore(redis);
-  const ringing = new Ringing({ redis, calls, rooms, users, hub, log, timeoutMs: config.ringTimeoutSeconds * 1000, ringsPerMinute: deps.ringsPerMinute });
+  const ringing = new Ringing({
+    redis, calls, rooms, users, hub, log, timeoutMs: config.ringTimeoutSeconds * 1000, rings: rateLimits.rings, callCapacity: config.rooms.callCapacity,
+  });
   const signaling = new SignalingServer({
-    config, log, redis, rooms, chat, hub, users, ringing, sessionParser, sessionStore: sessions.store, limits: deps.signalingLimits, resumeSecret: deps.sessionSecret,
+    config, log, redis, rooms, chat, hub, users, ringing, sessionParser, sessionStore: sessions.store, resumeSecret: deps.sessionSecret,
   });
   const app = express();
 
@@ -156,19 +157,34 @@ export function createApp(deps: AppDeps): HearthApp {
     }
   });
 
-  app.use(authRoutes({ config, redis, log, users, hasher, throttle: deps.throttle }));
+  app.use(authRoutes({ config, log, users, hasher, guesses: rateLimits.login, registrations: rateLimits.registrations }));
   // Every route after this point needs a signed-in user.
   app.use((req, res, next) => {
     if (res.locals.user) return next();
     if (req.method !== 'GET' && req.method !== 'HEAD') return next(new HttpError(401, 'Signed out', 'Your session has ended. Sign in again.'));
     res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
   });
-  app.use(pageRoutes({ assets, rooms, calls }));
-  app.use(roomRoutes({ assets, rooms, chat, hub, hasher, redis, users, calls }));
+  app.use(pageRoutes({ assets, rooms, calls, defaultCapacity: config.rooms.defaultCapacity }));
+  app.use(roomRoutes({
+    assets, rooms, chat, hub, hasher, users, calls, guesses: rateLimits.passcode, creations: rateLimits.roomCreations, defaultCapacity: config.rooms.defaultCapacity,
+  }));
 
   app.use((_req, _res, next) => next(notFound()));
   app.use(errorHandler(log));
   return { express: app, sessionParser, users, rooms, chat, hub, signaling, calls, ringing };
+}
+
+/** withOverrides — config with the test and benchmark overrides of {@link AppDeps} applied. */
+function withOverrides({ config, throttle, heartbeatMs, signalingLimits }: AppDeps): Config {
+  return {
+    ...config,
+    heartbeatMs: heartbeatMs ?? config.heartbeatMs,
+    limits: {
+      ...config.limits,
+      throttle: { ...config.limits.throttle, ...throttle },
+      signaling: { ...config.limits.signaling, ...signalingLimits },
+    },
+  };
 }
 
 const databaseDown = () => new HttpError(503, "Hearth's database is unavailable",

@@ -1,7 +1,9 @@
-// Reads and validates Hearth's configuration from environment variables, once, at start-up.
+// Hearth's configuration, once: every default, and the environment variables validated (valibot) at start-up.
 import path from 'node:path';
+import * as v from 'valibot';
+import { IceServerSchema, type IceServer } from '../shared/protocol.js';
 
-/** Config — every setting Hearth runs with; defaults live only in {@link DEFAULTS}. */
+/** Config — every setting Hearth runs with; defaults live only in this file ({@link DEFAULTS}, {@link LIMITS}, {@link ROOMS}). */
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -14,12 +16,14 @@ export interface Config {
   readonly registration: 'open' | 'closed';
   readonly tlsCert: string | null;
   readonly tlsKey: string | null;
-  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly logLevel: LogLevel;
   /** Session ends after this long without a request. */
   readonly sessionIdleMinutes: number;
   /** Session ends this long after sign-in, however active. */
   readonly sessionMaxDays: number;
-  /** Extra ICE servers (JSON array of RTCIceServer); none by default: a LAN needs none. */
+  /** SESSION_SECRET when it is long enough; null means a random secret kept in DATA_DIR. */
+  readonly sessionSecret: string | null;
+  /** Extra ICE servers; none by default: a LAN needs none. */
   readonly iceServers: readonly IceServer[];
   /** How long a ring lasts before it counts as "No answer". */
   readonly ringTimeoutSeconds: number;
@@ -28,14 +32,66 @@ export interface Config {
   /** Open connections Hearth accepts in total, and from one address (IPv6: one /64). */
   readonly maxConnections: number;
   readonly maxConnectionsPerAddress: number;
+  /** Signaling ping interval: a socket that misses one pong is dropped at the next, and a tab's presence lives three. */
+  readonly heartbeatMs: number;
+  /** What one person, device or address may use (README: "What is limited, and how much"). */
+  readonly limits: Limits;
+  readonly rooms: RoomDefaults;
 }
 
-export interface IceServer {
-  urls: string | string[];
-  username?: string;
-  credential?: string;
+type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** ThrottleLimits — guesses (sign-in, room passcodes) and new accounts, counted in Redis per address. */
+export interface ThrottleLimits {
+  /** Consecutive failures for one username (or room) from one address, then a pause. */
+  readonly perUserAndIp: number;
+  /** Failures from one address across all usernames per day. */
+  readonly perIpPerDay: number;
+  /** How long the pause lasts, in seconds. */
+  readonly blockSeconds: number;
+  /** New accounts from one address per hour (each costs a password hash). */
+  readonly registrationsPerHour: number;
 }
 
+/** ConnectionLimits — per-socket message budgets, and how many sockets one account or address may hold. */
+export interface ConnectionLimits {
+  /** Messages allowed per second, text or binary (ICE bursts fit comfortably). */
+  readonly messagesPerSecond: number;
+  /** Refused or invalid messages tolerated per 10 s before the socket is closed (4008). */
+  readonly strikesPer10s: number;
+  /** Open signaling sockets (tabs) per account, on one instance. */
+  readonly socketsPerUser: number;
+  /** Open signaling sockets per device address, on one instance. */
+  readonly socketsPerAddress: number;
+  /** Frames received but not yet handled; a client that outruns the server this far is cut off (4008). */
+  readonly pendingFrames: number;
+  /** Bytes queued for a client that does not read; beyond this it is dropped, not buffered for ever. */
+  readonly maxBufferedBytes: number;
+}
+
+/** Limits — rate limits and socket budgets. */
+export interface Limits {
+  readonly throttle: ThrottleLimits;
+  /** New rooms one person may create per hour. */
+  readonly roomsPerHour: number;
+  /** Rings one caller may start per minute. */
+  readonly ringsPerMinute: number;
+  /** Chat messages and file-ledger entries one person may send per 10 seconds (socket and no-JS form alike). */
+  readonly chatPer10s: number;
+  readonly signaling: ConnectionLimits;
+  /** How long a connection may take to finish its TLS handshake, send its request headers, and get its answer. */
+  readonly transport: { readonly handshakeMs: number; readonly headersMs: number; readonly requestMs: number };
+}
+
+/** RoomDefaults — how big rooms are unless someone says otherwise. */
+export interface RoomDefaults {
+  /** The capacity the New room form suggests. */
+  readonly defaultCapacity: number;
+  /** Capacity of the private call room an accepted ring creates. */
+  readonly callCapacity: number;
+}
+
+/** DEFAULTS — the value of each environment variable when it is unset or empty (README's Configuration table). */
 export const DEFAULTS = {
   PORT: '8443',
   HOST: '::',
@@ -49,6 +105,7 @@ export const DEFAULTS = {
   LOG_LEVEL: 'info',
   SESSION_IDLE_MINUTES: '720',
   SESSION_MAX_DAYS: '30',
+  SESSION_SECRET: '',
   ICE_SERVERS: '[]',
   RING_TIMEOUT_SECONDS: '30',
   REDIS_MAXMEMORY: '256mb',
@@ -56,95 +113,151 @@ export const DEFAULTS = {
   MAX_CONNECTIONS_PER_ADDRESS: '256',
 } as const;
 
-export type EnvName = keyof typeof DEFAULTS;
+type EnvName = keyof typeof DEFAULTS;
+
+/** LIMITS — the limits Hearth runs with (no environment variable sets them; tests and benchmarks override them). */
+export const LIMITS: Limits = {
+  throttle: { perUserAndIp: 5, perIpPerDay: 100, blockSeconds: 15 * 60, registrationsPerHour: 20 },
+  roomsPerHour: 30,
+  ringsPerMinute: 10,
+  chatPer10s: 10,
+  signaling: { messagesPerSecond: 200, strikesPer10s: 50, socketsPerUser: 12, socketsPerAddress: 24, pendingFrames: 512, maxBufferedBytes: 4 * 1024 * 1024 },
+  transport: { handshakeMs: 10_000, headersMs: 20_000, requestMs: 60_000 },
+};
+
+/** ROOMS — room sizes unless someone says otherwise. */
+export const ROOMS: RoomDefaults = { defaultCapacity: 6, callCapacity: 6 };
+
+/** HEARTBEAT_MS — the signaling ping interval (a dead tab is gone within 30 s). */
+const HEARTBEAT_MS = 10_000;
 
 /** ConfigError — a bad setting; its message names the variable and what would be accepted. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function integer(name: EnvName, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: use a whole number from ${min} to ${max}.`);
-  }
-  return n;
+// ---- one schema per environment variable ---------------------------------------------------
+// Each message names the variable, the value as given and what is accepted, in one line.
+
+const notValid = (name: EnvName, accepted: string) => (issue: v.BaseIssue<unknown>) =>
+  `${name}=${JSON.stringify(issue.input)} is not valid: ${accepted}.`;
+
+function wholeNumber(name: EnvName, min: number, max: number) {
+  return v.pipe(
+    v.string(),
+    v.check((raw) => /^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max, notValid(name, `use a whole number from ${min} to ${max}`)),
+    v.transform(Number),
+  );
 }
 
-function oneOf<T extends string>(name: EnvName, raw: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: use one of ${allowed.join(', ')}.`);
-  }
-  return raw as T;
+function oneOf<const T extends readonly [string, ...string[]]>(name: EnvName, allowed: T) {
+  return v.picklist(allowed, notValid(name, `use one of ${allowed.join(', ')}`));
+}
+
+/** orNone — an empty value means "not set" (null). */
+function orNone<T>(schema: v.GenericSchema<string, T>) {
+  return v.pipe(v.string(), v.transform((s) => s || null), v.nullable(schema));
 }
 
 const MEMORY_UNITS = { '': 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 } as const;
 const MIN_REDIS_MEMORY = 32 * 1024 ** 2;
 const MAX_REDIS_MEMORY = 1024 ** 4;
 
-/** memorySize — "256mb", "1gb", "524288kb" or plain bytes, as redis-server's own config reads them (1024-based). */
-function memorySize(name: EnvName, raw: string): number {
+/** memoryBytes — "256mb", "1gb", "524288kb" or plain bytes, as redis-server's own config reads them (1024-based). */
+function memoryBytes(raw: string): number {
   const m = /^(\d+)\s*(kb|mb|gb)?$/i.exec(raw);
-  const bytes = m ? Number(m[1]) * MEMORY_UNITS[(m[2]?.toLowerCase() ?? '') as keyof typeof MEMORY_UNITS] : NaN;
-  // No "0 = unlimited": an unbounded Redis is how a flood fills the disk.
-  if (!Number.isSafeInteger(bytes) || bytes < MIN_REDIS_MEMORY || bytes > MAX_REDIS_MEMORY) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: use a size from 32mb to 1024gb, e.g. 256mb or 1gb.`);
-  }
-  return bytes;
+  return m ? Number(m[1]) * MEMORY_UNITS[(m[2]?.toLowerCase() ?? '') as keyof typeof MEMORY_UNITS] : NaN;
 }
 
-function iceServers(raw: string): IceServer[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ConfigError('ICE_SERVERS is not valid JSON: use e.g. [{"urls":"stun:192.168.1.2:3478"}].');
-  }
-  const ok = Array.isArray(parsed) && parsed.every((s) => {
-    if (typeof s !== 'object' || s === null) return false;
-    const urls = (s as IceServer).urls;
-    const list = Array.isArray(urls) ? urls : [urls];
-    return list.length > 0 && list.every((u) => typeof u === 'string' && /^(stun|stuns|turn|turns):/.test(u));
-  });
-  if (!ok) throw new ConfigError('ICE_SERVERS must be a JSON array of {"urls": "stun:…" | "turn:…", "username"?, "credential"?}.');
-  return parsed as IceServer[];
-}
+const RedisMaxmemory = v.pipe(
+  v.string(),
+  // No "0 = unlimited": an unbounded Redis is how a flood fills the disk.
+  v.check((raw) => Number.isSafeInteger(memoryBytes(raw)) && memoryBytes(raw) >= MIN_REDIS_MEMORY && memoryBytes(raw) <= MAX_REDIS_MEMORY,
+    notValid('REDIS_MAXMEMORY', 'use a size from 32mb to 1024gb, e.g. 256mb or 1gb')),
+  v.transform(memoryBytes),
+);
+
+const ICE_SHAPE = 'ICE_SERVERS must be a JSON array of {"urls": "stun:…" | "turn:…", "username"?, "credential"?}.';
+
+// The protocol's own ICE server schema, without its strictness: fields browsers know but Hearth
+// does not name are left out rather than refused, as before.
+const IceServerList = v.array(v.object(IceServerSchema.entries));
+
+const IceServers = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(dataset.value);
+    } catch {
+      addIssue({ message: 'ICE_SERVERS is not valid JSON: use e.g. [{"urls":"stun:192.168.1.2:3478"}].' });
+      return NEVER;
+    }
+    const list = v.safeParse(IceServerList, json);
+    if (list.success) return list.output;
+    addIssue({ message: ICE_SHAPE });
+    return NEVER;
+  }),
+);
+
+const EnvSchema = v.pipe(
+  v.object({
+    PORT: wholeNumber('PORT', 0, 65535),
+    HOST: v.string(),
+    HTTP_PORT: orNone(wholeNumber('HTTP_PORT', 1, 65535)),
+    DATA_DIR: v.string(),
+    CERTS_DIR: v.string(),
+    REDIS_URL: orNone(v.pipe(v.string(), v.regex(/^rediss?:\/\/|^unix:\/\//, notValid('REDIS_URL', 'use redis://host:port, rediss://… or unix:///path/redis.sock')))),
+    REGISTRATION: oneOf('REGISTRATION', ['open', 'closed']),
+    TLS_CERT: orNone(v.string()),
+    TLS_KEY: orNone(v.string()),
+    LOG_LEVEL: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    SESSION_IDLE_MINUTES: wholeNumber('SESSION_IDLE_MINUTES', 5, 60 * 24 * 30),
+    SESSION_MAX_DAYS: wholeNumber('SESSION_MAX_DAYS', 1, 365),
+    // A secret shorter than 32 characters is not used: Hearth keeps its own in DATA_DIR instead.
+    SESSION_SECRET: v.pipe(v.string(), v.transform((s) => (s.length >= 32 ? s : null))),
+    ICE_SERVERS: IceServers,
+    RING_TIMEOUT_SECONDS: wholeNumber('RING_TIMEOUT_SECONDS', 2, 300),
+    REDIS_MAXMEMORY: RedisMaxmemory,
+    MAX_CONNECTIONS: wholeNumber('MAX_CONNECTIONS', 16, 1_000_000),
+    MAX_CONNECTIONS_PER_ADDRESS: wholeNumber('MAX_CONNECTIONS_PER_ADDRESS', 8, 1_000_000),
+  }),
+  v.check((e) => e.HTTP_PORT === null || e.HTTP_PORT !== e.PORT, 'HTTP_PORT must differ from PORT (PORT already redirects plain HTTP).'),
+  v.check((e) => (e.TLS_CERT === null) === (e.TLS_KEY === null), 'TLS_CERT and TLS_KEY go together: set both or neither.'),
+);
 
 /** loadConfig — builds a {@link Config} from `env`, throwing {@link ConfigError} on the first bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
-  const get = (name: EnvName): string => {
-    const v = env[name];
-    return v === undefined || v.trim() === '' ? DEFAULTS[name] : v.trim();
-  };
-  const port = integer('PORT', get('PORT'), 0, 65535);
-  const httpPortRaw = get('HTTP_PORT');
-  const httpPort = httpPortRaw === '' ? null : integer('HTTP_PORT', httpPortRaw, 1, 65535);
-  if (httpPort !== null && httpPort === port) throw new ConfigError('HTTP_PORT must differ from PORT (PORT already redirects plain HTTP).');
-  const host = get('HOST');
-  const redisUrl = get('REDIS_URL') || null;
-  if (redisUrl !== null && !/^rediss?:\/\/|^unix:\/\//.test(redisUrl)) {
-    throw new ConfigError(`REDIS_URL=${JSON.stringify(redisUrl)} is not valid: use redis://host:port, rediss://… or unix:///path/redis.sock.`);
-  }
-  const tlsCert = get('TLS_CERT') || null;
-  const tlsKey = get('TLS_KEY') || null;
-  if ((tlsCert === null) !== (tlsKey === null)) throw new ConfigError('TLS_CERT and TLS_KEY go together: set both or neither.');
+  const raw = Object.fromEntries(Object.entries(DEFAULTS).map(([name, fallback]) => {
+    // The secret is used exactly as given; every other value is trimmed, and empty means unset.
+    if (name === 'SESSION_SECRET') return [name, env[name] ?? fallback];
+    const given = env[name]?.trim();
+    return [name, given ? given : fallback];
+  }));
+  const parsed = v.safeParse(EnvSchema, raw, { abortEarly: true });
+  if (!parsed.success) throw new ConfigError(parsed.issues[0].message);
+  const e = parsed.output;
   return {
-    port,
-    host,
-    httpPort,
-    dataDir: path.resolve(cwd, get('DATA_DIR')),
-    certsDir: path.resolve(cwd, get('CERTS_DIR')),
-    redisUrl,
-    registration: oneOf('REGISTRATION', get('REGISTRATION'), ['open', 'closed'] as const),
-    tlsCert: tlsCert && path.resolve(cwd, tlsCert),
-    tlsKey: tlsKey && path.resolve(cwd, tlsKey),
-    logLevel: oneOf('LOG_LEVEL', get('LOG_LEVEL'), ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
-    sessionIdleMinutes: integer('SESSION_IDLE_MINUTES', get('SESSION_IDLE_MINUTES'), 5, 60 * 24 * 30),
-    sessionMaxDays: integer('SESSION_MAX_DAYS', get('SESSION_MAX_DAYS'), 1, 365),
-    iceServers: iceServers(get('ICE_SERVERS')),
-    ringTimeoutSeconds: integer('RING_TIMEOUT_SECONDS', get('RING_TIMEOUT_SECONDS'), 2, 300),
-    redisMaxmemoryBytes: memorySize('REDIS_MAXMEMORY', get('REDIS_MAXMEMORY')),
-    maxConnections: integer('MAX_CONNECTIONS', get('MAX_CONNECTIONS'), 16, 1_000_000),
-    maxConnectionsPerAddress: integer('MAX_CONNECTIONS_PER_ADDRESS', get('MAX_CONNECTIONS_PER_ADDRESS'), 8, 1_000_000),
+    port: e.PORT,
+    host: e.HOST,
+    httpPort: e.HTTP_PORT,
+    dataDir: path.resolve(cwd, e.DATA_DIR),
+    certsDir: path.resolve(cwd, e.CERTS_DIR),
+    redisUrl: e.REDIS_URL,
+    registration: e.REGISTRATION,
+    tlsCert: e.TLS_CERT && path.resolve(cwd, e.TLS_CERT),
+    tlsKey: e.TLS_KEY && path.resolve(cwd, e.TLS_KEY),
+    logLevel: e.LOG_LEVEL,
+    sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
+    sessionMaxDays: e.SESSION_MAX_DAYS,
+    sessionSecret: e.SESSION_SECRET,
+    iceServers: e.ICE_SERVERS,
+    ringTimeoutSeconds: e.RING_TIMEOUT_SECONDS,
+    redisMaxmemoryBytes: e.REDIS_MAXMEMORY,
+    maxConnections: e.MAX_CONNECTIONS,
+    maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
+    heartbeatMs: HEARTBEAT_MS,
+    limits: LIMITS,
+    rooms: ROOMS,
   };
 }

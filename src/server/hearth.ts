@@ -79,7 +79,7 @@ export async function startHearth(opts: StartOptions): Promise<RunningHearth> {
   const server = createHearthServer(app.express, opts.tls, {
     httpPort: config.httpPort,
     log,
-    limits: { maxConnections: config.maxConnections, maxConnectionsPerAddress: config.maxConnectionsPerAddress, ...opts.transport },
+    limits: { ...config.limits.transport, maxConnections: config.maxConnections, maxConnectionsPerAddress: config.maxConnectionsPerAddress, ...opts.transport },
   });
   server.https.on('upgrade', app.signaling.handleUpgrade);
 

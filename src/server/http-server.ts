@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { DEFAULTS } from './config.js';
+import { DEFAULTS, LIMITS } from './config.js';
 import type { Logger } from './log.js';
 import { addressKey } from './net/address.js';
 
@@ -39,11 +39,9 @@ export interface TransportLimits {
   maxConnectionsPerAddress: number;
 }
 
-/** DEFAULT_TRANSPORT_LIMITS — production values (the caps are config's defaults). */
-export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
-  handshakeMs: 10_000,
-  headersMs: 20_000,
-  requestMs: 60_000,
+/** Config's defaults, for whatever the caller leaves out. */
+const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
+  ...LIMITS.transport,
   maxConnections: Number(DEFAULTS.MAX_CONNECTIONS),
   maxConnectionsPerAddress: Number(DEFAULTS.MAX_CONNECTIONS_PER_ADDRESS),
 };
@@ -53,7 +51,7 @@ const TLS_HANDSHAKE = 0x16;
 const LOG_EVERY_MS = 60_000;
 
 /** redirectToHttps — a request handler sending plain-HTTP visitors to the HTTPS address. */
-export function redirectToHttps(httpsPort: () => number): RequestListener {
+function redirectToHttps(httpsPort: () => number): RequestListener {
   return (req, res) => {
     const hostHeader = req.headers.host ?? 'localhost';
     // Keep only a syntactically plain host so the Location header cannot be bent elsewhere.

@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     running = await startHearth({
       config, log, assets, tls,
       redisUrl: config.redisUrl ?? managed!.url,
-      sessionSecret: await loadSessionSecret(config.dataDir),
+      sessionSecret: await loadSessionSecret(config.dataDir, config.sessionSecret),
     });
   } catch (err) {
     await stopRedis();

@@ -4,12 +4,10 @@ import path from 'node:path';
 import type { Browser } from 'puppeteer';
 import { createClient } from 'redis';
 import { loadAssets } from '../../src/server/assets.js';
-import { loadConfig, type Config } from '../../src/server/config.js';
+import { loadConfig, type Config, type ConnectionLimits, type ThrottleLimits } from '../../src/server/config.js';
 import { startHearth, type RunningHearth } from '../../src/server/hearth.js';
 import { createLogger } from '../../src/server/log.js';
 import { ensureCertificates, type TlsMaterial } from '../../src/server/tls/certs.js';
-import { DEFAULT_THROTTLE, type ThrottleLimits } from '../../src/server/auth/throttle.js';
-import type { ConnectionLimits } from '../../src/server/signaling/connection.js';
 import { launchBrowser } from './browser.js';
 import { sharedRedis } from './root-hooks.js';
 import { tempDir } from './processes.js';
@@ -54,7 +52,7 @@ export async function startTestHearth(env: Record<string, string> = {}, extra: {
     redisUrl,
     sessionSecret: 'test-secret-test-secret-test-secret-0123456789',
     // Tests register many accounts from 127.0.0.1; the registration cap has its own test.
-    throttle: { ...DEFAULT_THROTTLE, registrationsPerHour: 10_000, ...extra.throttle },
+    throttle: { registrationsPerHour: 10_000, ...extra.throttle },
     heartbeatMs: extra.heartbeatMs ?? (process.env.HEARTBEAT_MS ? Number(process.env.HEARTBEAT_MS) : undefined),
     signalingLimits: extra.signalingLimits,
   });

@@ -2,8 +2,7 @@
 import { expect } from 'chai';
 import { loadAssets } from '../../src/server/assets.js';
 import { PasswordHasher } from '../../src/server/auth/passwords.js';
-import { DEFAULT_THROTTLE, type ThrottleLimits } from '../../src/server/auth/throttle.js';
-import { loadConfig } from '../../src/server/config.js';
+import { loadConfig, type ThrottleLimits } from '../../src/server/config.js';
 import { startHearth, type RunningHearth } from '../../src/server/hearth.js';
 import { createLogger } from '../../src/server/log.js';
 import { testTls } from '../helpers/hearth.js';
@@ -51,7 +50,7 @@ async function start(opts: { hasher?: PasswordHasher; throttle?: Partial<Throttl
     config, log: createLogger(config.logLevel), assets: loadAssets(), tls: material, redisUrl,
     sessionSecret: 'test-secret-test-secret-test-secret-0123456789',
     hasher: opts.hasher,
-    throttle: { ...DEFAULT_THROTTLE, registrationsPerHour: 10_000, ...opts.throttle },
+    throttle: { registrationsPerHour: 10_000, ...opts.throttle },
   });
   await running.redis.flushAll();
   const clients: HttpClient[] = [];

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../src/server/config.js';
+import { ConfigError, LIMITS, loadConfig } from '../../src/server/config.js';
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -15,6 +15,32 @@ describe('loadConfig', () => {
     expect(c.redisMaxmemoryBytes).to.equal(256 * 1024 ** 2);
     expect(c.maxConnections).to.equal(2048);
     expect(c.maxConnectionsPerAddress).to.equal(256);
+    expect(c.sessionSecret).to.equal(null);
+  });
+
+  it('holds every default that no environment variable sets (README: "What is limited, and how much")', () => {
+    const c = loadConfig({});
+    expect(c.heartbeatMs).to.equal(10_000);
+    expect(c.rooms).to.deep.equal({ defaultCapacity: 6, callCapacity: 6 });
+    expect(c.limits).to.equal(LIMITS);
+    expect(c.limits.throttle).to.deep.equal({ perUserAndIp: 5, perIpPerDay: 100, blockSeconds: 900, registrationsPerHour: 20 });
+    expect(c.limits).to.include({ roomsPerHour: 30, ringsPerMinute: 10, chatPer10s: 10 });
+    expect(c.limits.signaling).to.deep.equal({ messagesPerSecond: 200, strikesPer10s: 50, socketsPerUser: 12, socketsPerAddress: 24, pendingFrames: 512, maxBufferedBytes: 4 * 1024 * 1024 });
+    expect(c.limits.transport).to.deep.equal({ handshakeMs: 10_000, headersMs: 20_000, requestMs: 60_000 });
+  });
+
+  it('reads ICE_SERVERS as the protocol\'s ICE server schema does, leaving out fields it does not name', () => {
+    const c = loadConfig({ ICE_SERVERS: '[{"urls":["stun:192.168.1.2:3478","turns:[fd00::2]:5349"],"username":"u","credential":"p","credentialType":"password"},{"urls":"turn:10.0.0.2"}]' });
+    expect(c.iceServers).to.deep.equal([
+      { urls: ['stun:192.168.1.2:3478', 'turns:[fd00::2]:5349'], username: 'u', credential: 'p' },
+      { urls: 'turn:10.0.0.2' },
+    ]);
+  });
+
+  it('uses SESSION_SECRET exactly as given when it has 32 characters or more, and ignores a shorter one', () => {
+    const long = ` ${'s'.repeat(40)}`;
+    expect(loadConfig({ SESSION_SECRET: long }).sessionSecret).to.equal(long);
+    expect(loadConfig({ SESSION_SECRET: 'short' }).sessionSecret).to.equal(null);
   });
 
   it('reads REDIS_MAXMEMORY in the units redis-server uses', () => {
@@ -39,6 +65,13 @@ describe('loadConfig', () => {
     ['TLS_CERT without TLS_KEY', { TLS_CERT: '/a.pem' }, /TLS_CERT and TLS_KEY go together/],
     ['ICE_SERVERS that is not JSON', { ICE_SERVERS: '[' }, /ICE_SERVERS is not valid JSON/],
     ['ICE_SERVERS with a bad URL', { ICE_SERVERS: '[{"urls":"http://x"}]' }, /ICE_SERVERS must be/],
+    ['ICE_SERVERS that is not an array', { ICE_SERVERS: '{"urls":"stun:x"}' }, /ICE_SERVERS must be/],
+    ['ICE_SERVERS with an empty list of URLs', { ICE_SERVERS: '[{"urls":[]}]' }, /ICE_SERVERS must be/],
+    ['ICE_SERVERS without urls', { ICE_SERVERS: '[{"username":"u"}]' }, /ICE_SERVERS must be/],
+    ['ICE_SERVERS with a username that is not text', { ICE_SERVERS: '[{"urls":"turn:x","username":5}]' }, /ICE_SERVERS must be/],
+    ['a non-numeric HTTP_PORT', { HTTP_PORT: 'web' }, /^HTTP_PORT="web" is not valid: use a whole number from 1 to 65535\.$/],
+    ['a SESSION_IDLE_MINUTES below 5', { SESSION_IDLE_MINUTES: '1' }, /SESSION_IDLE_MINUTES="1".*5 to 43200/],
+    ['a RING_TIMEOUT_SECONDS above 300', { RING_TIMEOUT_SECONDS: '301' }, /RING_TIMEOUT_SECONDS="301".*2 to 300/],
     ['an unknown LOG_LEVEL', { LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
     ['REDIS_MAXMEMORY of 0 (unbounded)', { REDIS_MAXMEMORY: '0' }, /^REDIS_MAXMEMORY="0" is not valid: use a size from 32mb/],
     ['REDIS_MAXMEMORY too small to hold anything', { REDIS_MAXMEMORY: '1mb' }, /REDIS_MAXMEMORY="1mb"/],

@@ -2,11 +2,12 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { RedisStore } from 'connect-redis';
+import type { RedisStore } from 'connect-redis';
 import session from 'express-session';
 import type { RequestHandler } from 'express';
 import type { Config } from '../config.js';
 import type { RedisClient } from '../store/redis.js';
+import { createSessionStore, readSession } from '../store/sessions.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -21,9 +22,6 @@ declare module 'express-session' {
 /** SESSION_COOKIE — `__Host-` makes the browser insist on Secure, Path=/ and no Domain. */
 export const SESSION_COOKIE = '__Host-hearth';
 
-/** SESSION_PREFIX — the Redis key prefix of sessions (connect-redis stores `sess:<id>`). */
-const SESSION_PREFIX = 'sess:';
-
 /** Sessions — the cookie-parsing middleware and the store behind it (the WebSocket side re-reads sessions). */
 export interface Sessions {
   parser: RequestHandler;
@@ -36,7 +34,7 @@ export interface Sessions {
  * that session's sockets can close at once.
  */
 export function createSessions(config: Config, redis: RedisClient, secret: string, onEnd: (sid: string) => void = () => {}): Sessions {
-  const store = new RedisStore({ client: redis, prefix: SESSION_PREFIX });
+  const store = createSessionStore(redis);
   const destroy = store.destroy.bind(store);
   store.destroy = async (sid: string, cb?: (err?: unknown) => void) => {
     try {
@@ -83,21 +81,14 @@ export interface SessionStatus {
 
 /**
  * sessionStatus — reads a session as Redis holds it right now, or null when it has ended.
- * The idle expiry comes from the key's TTL, not the stored cookie: rolling sessions only
- * extend the TTL (connect-redis `touch`), so the stored expiry date goes stale.
+ * The idle expiry comes from the key's TTL, not the stored cookie (see readSession).
  */
 export async function sessionStatus(redis: RedisClient, config: Config, sid: string, now = Date.now()): Promise<SessionStatus | null> {
-  const key = SESSION_PREFIX + sid;
-  const [raw, pttl] = (await redis.multi().get(key).pTTL(key).exec()) as unknown as [string | null, number];
-  if (!raw) return null;
-  let data: Partial<session.SessionData>;
-  try {
-    data = JSON.parse(raw) as Partial<session.SessionData>;
-  } catch {
-    return null;
-  }
+  const stored = await readSession(redis, sid);
+  if (!stored) return null;
+  const { data, ttlMs } = stored;
   const absolute = data.signedInAt ? data.signedInAt + config.sessionMaxDays * 24 * 3600_000 : now;
-  const idle = pttl > 0 ? now + pttl : Number.POSITIVE_INFINITY;
+  const idle = ttlMs > 0 ? now + ttlMs : Number.POSITIVE_INFINITY;
   return { userId: data.userId ?? null, endsAt: Math.min(absolute, idle) };
 }
 
@@ -118,9 +109,9 @@ export function enforceAbsoluteLifetime(config: Config): RequestHandler {
   };
 }
 
-/** loadSessionSecret — SESSION_SECRET if set, else a random secret kept in DATA_DIR across restarts. */
-export async function loadSessionSecret(dataDir: string, fromEnv = process.env.SESSION_SECRET): Promise<string> {
-  if (fromEnv && fromEnv.length >= 32) return fromEnv;
+/** loadSessionSecret — SESSION_SECRET if set (config.sessionSecret), else a random secret kept in DATA_DIR across restarts. */
+export async function loadSessionSecret(dataDir: string, fromConfig: string | null): Promise<string> {
+  if (fromConfig) return fromConfig;
   const file = path.join(dataDir, 'session-secret');
   try {
     const s = (await fs.readFile(file, 'utf8')).trim();

@@ -1,21 +1,10 @@
 // Guess throttling in Redis (sign-in, room passcodes): slows guessing without letting anyone lock a user out for good.
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { LIMITS } from '../config.js';
 import { addressKey } from '../net/address.js';
-import type { RedisClient } from '../store/redis.js';
+import type { GuessLimits } from '../store/limits.js';
 
-/** ThrottleLimits — how many failures are tolerated before sign-in pauses. */
-export interface ThrottleLimits {
-  /** Consecutive failures for one username from one address, then a pause. */
-  perUserAndIp: number;
-  /** Failures from one address across all usernames per day. */
-  perIpPerDay: number;
-  /** How long the pause lasts, in seconds. */
-  blockSeconds: number;
-  /** New accounts from one address per hour (each costs a password hash). */
-  registrationsPerHour: number;
-}
-
-export const DEFAULT_THROTTLE: ThrottleLimits = { perUserAndIp: 5, perIpPerDay: 100, blockSeconds: 15 * 60, registrationsPerHour: 20 };
+/** DEFAULT_THROTTLE — config's throttle limits (kept here for scripts/bench/lobby.ts, which reads it by this name). */
+export const DEFAULT_THROTTLE = LIMITS.throttle;
 
 /** Attempt — a guess's outcome: `wait` > 0 means it was refused without being checked. */
 export interface Attempt {
@@ -32,21 +21,7 @@ export interface Attempt {
  * elsewhere cannot lock the owner out, and every block expires on its own.
  */
 export class LoginThrottle {
-  private readonly byUserAndIp: RateLimiterRedis;
-  private readonly byIp: RateLimiterRedis;
-
-  constructor(redis: RedisClient, prefix: string, limits: ThrottleLimits = DEFAULT_THROTTLE) {
-    const common = { storeClient: redis, useRedisPackage: true, rejectIfRedisNotReady: true };
-    this.byUserAndIp = new RateLimiterRedis({
-      ...common, keyPrefix: `throttle:${prefix}:user-ip`, points: limits.perUserAndIp,
-      duration: limits.blockSeconds, blockDuration: limits.blockSeconds,
-    });
-    // No blockDuration: a block would replace the day's window by a short one and hand out
-    // a fresh day's guesses when it ends. Past the limit, the address waits for its day to end.
-    this.byIp = new RateLimiterRedis({
-      ...common, keyPrefix: `throttle:${prefix}:ip`, points: limits.perIpPerDay, duration: 24 * 3600,
-    });
-  }
+  constructor(private readonly limits: GuessLimits) {}
 
   /**
    * check — reserves a guess for `subject` from `remoteAddress`, then runs `verify` only if the
@@ -58,31 +33,30 @@ export class LoginThrottle {
     const pair = `${subject.toLowerCase()}|${address}`;
     const wait = await this.reserve(pair, address);
     if (wait > 0) return { ok: false, wait };
+    const limits = this.limits;
     let ok: boolean;
     try {
       ok = await verify();
     } catch (err) {
-      await Promise.all([this.byUserAndIp.reward(pair, 1), this.byIp.reward(address, 1)]);
+      await Promise.all([limits.pair.giveBack(pair), limits.address.giveBack(address)]);
       throw err;
     }
-    if (ok) await Promise.all([this.byUserAndIp.delete(pair), this.byIp.reward(address, 1)]);
+    if (ok) await Promise.all([limits.pair.clear(pair), limits.address.giveBack(address)]);
     return { ok, wait: 0 };
   }
 
   /** reserve — takes a point from both limits; 0 when both granted, else seconds to wait. */
   private async reserve(pair: string, address: string): Promise<number> {
-    const [a, b] = await Promise.allSettled([this.byUserAndIp.consume(pair), this.byIp.consume(address)]);
-    let waitMs = 0;
-    for (const r of [a, b]) {
-      if (r.status === 'fulfilled') continue;
-      if (!(r.reason instanceof RateLimiterRes)) throw r.reason;
-      waitMs = Math.max(waitMs, r.reason.msBeforeNext);
-    }
+    const limits = this.limits;
+    const [a, b] = await Promise.allSettled([limits.pair.take(pair), limits.address.take(address)]);
+    if (a.status === 'rejected') throw a.reason;
+    if (b.status === 'rejected') throw b.reason;
+    const waitMs = Math.max(a.value, b.value);
     if (waitMs === 0) return 0;
     // A refused guess is not checked, so it must not use up the other limit either (the pair's
     // block would otherwise eat the whole address's daily allowance, or the reverse).
-    if (a.status === 'fulfilled') await this.byUserAndIp.reward(pair, 1);
-    if (b.status === 'fulfilled') await this.byIp.reward(address, 1);
+    if (a.value === 0) await limits.pair.giveBack(pair);
+    if (b.value === 0) await limits.address.giveBack(address);
     return Math.max(1, Math.ceil(waitMs / 1000));
   }
 }

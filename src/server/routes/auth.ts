@@ -1,25 +1,26 @@
 // Sign-in, registration and sign-out pages (plain POST forms with CSRF tokens).
 import { Router, type Request, type Response } from 'express';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { normalizeDisplayName, validateRegistration, type RegistrationErrors } from '../../shared/accounts.js';
 import { csrfProtection } from '../auth/csrf.js';
 import { SESSION_COOKIE } from '../auth/session.js';
 import { PasswordBusyError, type PasswordHasher } from '../auth/passwords.js';
-import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleLimits } from '../auth/throttle.js';
+import { LoginThrottle } from '../auth/throttle.js';
 import type { Config } from '../config.js';
 import { HttpError } from '../http-error.js';
 import type { Logger } from '../log.js';
 import { addressKey } from '../net/address.js';
-import type { RedisClient } from '../store/redis.js';
+import type { GuessLimits, RateLimit } from '../store/limits.js';
 import type { User, UserStore } from '../store/users.js';
 
 export interface AuthRoutesDeps {
   config: Config;
-  redis: RedisClient;
   log: Logger;
   users: UserStore;
   hasher: PasswordHasher;
-  throttle?: ThrottleLimits;
+  /** Sign-in guesses. */
+  guesses: GuessLimits;
+  /** New accounts per address: registration hashes a password too, so it cannot be used to burn CPU. */
+  registrations: RateLimit;
 }
 
 const WRONG_CREDENTIALS = 'Wrong username or password.';
@@ -73,12 +74,8 @@ async function signIn(req: Request, user: User): Promise<void> {
 /** authRoutes — /login, /register and /logout. */
 export function authRoutes(deps: AuthRoutesDeps): Router {
   const router = Router();
-  const throttle = new LoginThrottle(deps.redis, 'login', deps.throttle);
-  // Registration hashes a password too: cap it per address so it cannot be used to burn CPU.
-  const registrations = new RateLimiterRedis({
-    storeClient: deps.redis, useRedisPackage: true, rejectIfRedisNotReady: true,
-    keyPrefix: 'throttle:register', points: (deps.throttle ?? DEFAULT_THROTTLE).registrationsPerHour, duration: 3600,
-  });
+  const throttle = new LoginThrottle(deps.guesses);
+  const { registrations } = deps;
   const registrationOpen = () => deps.config.registration === 'open';
 
   const renderLogin = (res: Response, status: number, locals: { error?: string | null; username?: string; next: string; notice?: string | null }) =>
@@ -147,11 +144,9 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     const errors = validateRegistration({ ...values, password });
     if (Object.keys(errors).length > 0) return render(400, errors);
     const address = addressKey(req.socket.remoteAddress);
-    try {
-      await registrations.consume(address);
-    } catch (err) {
-      if (!(err instanceof RateLimiterRes)) throw err;
-      const wait = Math.ceil(err.msBeforeNext / 1000);
+    const waitMs = await registrations.take(address);
+    if (waitMs > 0) {
+      const wait = Math.ceil(waitMs / 1000);
       res.set('Retry-After', String(wait));
       return render(429, { form: `Too many new accounts from this device. Try again in ${describeWait(wait)}.` });
     }
@@ -160,7 +155,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
       passwordHash = await deps.hasher.hash(password);
     } catch (err) {
       // Busy (503): nothing was created, so this does not count against the address.
-      if (err instanceof PasswordBusyError) await registrations.reward(address, 1);
+      if (err instanceof PasswordBusyError) await registrations.giveBack(address);
       throw err;
     }
     const user = await deps.users.create({

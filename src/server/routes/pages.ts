@@ -9,6 +9,8 @@ export interface PageRoutesDeps {
   assets: Assets;
   rooms: RoomStore;
   calls: CallStore;
+  /** The capacity the New room form suggests. */
+  defaultCapacity: number;
 }
 
 export interface NewRoomForm {
@@ -16,10 +18,8 @@ export interface NewRoomForm {
   values: { name: string; capacity: number | string; passcode: '' };
 }
 
-export const EMPTY_NEW_ROOM: NewRoomForm = { errors: {}, values: { name: '', capacity: 6, passcode: '' } };
-
-/** lobbyLocals — everything lobby.pug needs for `userId`. */
-export async function lobbyLocals(rooms: RoomStore, assets: Assets, userId: string, newRoom: NewRoomForm = EMPTY_NEW_ROOM) {
+/** lobbyLocals — everything lobby.pug needs for `userId`, with the New room form as `newRoom` says. */
+export async function lobbyLocals(rooms: RoomStore, assets: Assets, userId: string, newRoom: NewRoomForm) {
   const [snapshot, mine] = await Promise.all([buildLobbySnapshot(rooms), rooms.listByOwner(userId)]);
   const counts = await Promise.all(mine.map((r) => rooms.memberCount(r.slug)));
   return {
@@ -37,7 +37,8 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
   const router = Router();
   router.get('/', async (_req, res) => {
     const userId = res.locals.user!.id;
-    const [locals, missedCalls] = await Promise.all([lobbyLocals(deps.rooms, deps.assets, userId), deps.calls.missed(userId)]);
+    const newRoom: NewRoomForm = { errors: {}, values: { name: '', capacity: deps.defaultCapacity, passcode: '' } };
+    const [locals, missedCalls] = await Promise.all([lobbyLocals(deps.rooms, deps.assets, userId, newRoom), deps.calls.missed(userId)]);
     res.render('lobby', { ...locals, missedCalls });
   });
   return router;

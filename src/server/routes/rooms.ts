@@ -1,6 +1,5 @@
 // Room pages and forms: create, view, passcode, delete, and chat without JavaScript.
 import { Router, type Request, type Response } from 'express';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { codePointLength } from '../../shared/accounts.js';
 import { hasUnsafeText } from '../../shared/text.js';
 import { MAX_CHAT, SlugSchema } from '../../shared/protocol.js';
@@ -14,7 +13,7 @@ import { forbidden, HttpError, notFound } from '../http-error.js';
 import type { SignalingHub } from '../signaling/hub.js';
 import type { CallStore } from '../store/calls.js';
 import type { ChatStore } from '../store/chat.js';
-import type { RedisClient } from '../store/redis.js';
+import type { GuessLimits, RateLimit } from '../store/limits.js';
 import type { Room, RoomStore } from '../store/rooms.js';
 import type { UserStore } from '../store/users.js';
 import { lobbyLocals, type NewRoomForm } from './pages.js';
@@ -25,23 +24,28 @@ export interface RoomRoutesDeps {
   chat: ChatStore;
   hub: SignalingHub;
   hasher: PasswordHasher;
-  redis: RedisClient;
   users: UserStore;
   calls: CallStore;
+  /** Passcode guesses, per (room, user) from one address and per address. */
+  guesses: GuessLimits;
+  /** New rooms per person. */
+  creations: RateLimit;
+  /** The capacity a new room gets when the form leaves it empty. */
+  defaultCapacity: number;
 }
 
-export const ROOM_NAME_MAX = 64;
-export const CAPACITY_MIN = 2;
-export const CAPACITY_MAX = 12;
+const ROOM_NAME_MAX = 64;
+const CAPACITY_MIN = 2;
+const CAPACITY_MAX = 12;
 const PASSCODE_MAX = 128;
 
 const str = (x: unknown): string => (typeof x === 'string' ? x : '');
 
 /** validateNewRoom — the room form's values, or messages per field. */
-export function validateNewRoom(body: Record<string, unknown>): { ok: true; name: string; capacity: number; passcode: string } | { ok: false; form: NewRoomForm } {
+function validateNewRoom(body: Record<string, unknown>, defaultCapacity: number): { ok: true; name: string; capacity: number; passcode: string } | { ok: false; form: NewRoomForm } {
   const typed = str(body.name).normalize('NFC');
   const name = typed.trim().replace(/\s+/g, ' ');
-  const capRaw = str(body.capacity).trim() || '6';
+  const capRaw = str(body.capacity).trim() || String(defaultCapacity);
   const passcode = str(body.passcode);
   const errors: NewRoomForm['errors'] = {};
   if (codePointLength(name) < 1 || codePointLength(name) > ROOM_NAME_MAX) errors.name = `Give the room a name of 1–${ROOM_NAME_MAX} characters.`;
@@ -58,12 +62,8 @@ export function validateNewRoom(body: Record<string, unknown>): { ok: true; name
 export function roomRoutes(deps: RoomRoutesDeps): Router {
   const router = Router();
   const { rooms } = deps;
-  const creations = new RateLimiterRedis({
-    storeClient: deps.redis, useRedisPackage: true, rejectIfRedisNotReady: true,
-    keyPrefix: 'throttle:create-room', points: 30, duration: 3600,
-  });
   // Passcode guesses: 5 wrong per (room, user) from one address then a 15-minute pause; 100 per address per day.
-  const passcodeThrottle = new LoginThrottle(deps.redis, 'passcode');
+  const passcodeThrottle = new LoginThrottle(deps.guesses);
 
   async function loadRoom(req: Request): Promise<Room> {
     const slug = String(req.params.slug ?? '');
@@ -94,12 +94,9 @@ export function roomRoutes(deps: RoomRoutesDeps): Router {
 
   router.post('/rooms', csrfProtection, async (req, res) => {
     const user = res.locals.user!;
-    const input = validateNewRoom(req.body ?? {});
+    const input = validateNewRoom(req.body ?? {}, deps.defaultCapacity);
     if (!input.ok) return res.status(400).render('lobby', await lobbyLocals(rooms, deps.assets, user.id, input.form));
-    try {
-      await creations.consume(user.id);
-    } catch (err) {
-      if (!(err instanceof RateLimiterRes)) throw err;
+    if ((await deps.creations.take(user.id)) > 0) {
       const form: NewRoomForm = { errors: { form: 'You have created many rooms recently. Try again later.' }, values: { name: input.name, capacity: input.capacity, passcode: '' } };
       return res.status(429).render('lobby', await lobbyLocals(rooms, deps.assets, user.id, form));
     }

@@ -2,28 +2,11 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { WebSocket } from 'ws';
 import { CloseCode, ErrorCode, parseClientMessage, type ClientMessage, type ServerMessage } from '../../shared/protocol.js';
+import type { ConnectionLimits } from '../config.js';
 import type { Logger } from '../log.js';
 import { isRedisUnavailable } from '../store/redis-errors.js';
 import type { PresenceRecord } from '../store/rooms.js';
 import type { LocalPeer } from './hub.js';
-
-/** ConnectionLimits — per-socket message budgets, and how many sockets one account or address may hold. */
-export interface ConnectionLimits {
-  /** Messages allowed per second, text or binary (ICE bursts fit comfortably). */
-  messagesPerSecond: number;
-  /** Refused or invalid messages tolerated per 10 s before the socket is closed (4008). */
-  strikesPer10s: number;
-  /** Open signaling sockets (tabs) per account, on one instance. */
-  socketsPerUser: number;
-  /** Open signaling sockets per device address, on one instance. */
-  socketsPerAddress: number;
-  /** Frames received but not yet handled; a client that outruns the server this far is cut off (4008). */
-  pendingFrames: number;
-}
-
-export const DEFAULT_LIMITS: ConnectionLimits = { messagesPerSecond: 200, strikesPer10s: 50, socketsPerUser: 12, socketsPerAddress: 24, pendingFrames: 512 };
-/** Bytes queued for a client that does not read; beyond this it is dropped, not buffered for ever. */
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 /** HandlerError — a user error: answered with a typed `error`, the socket stays open. */
 export class HandlerError extends Error {
@@ -32,7 +15,7 @@ export class HandlerError extends Error {
   }
 }
 
-export type Handler<T extends ClientMessage['type']> = (conn: Connection, msg: Extract<ClientMessage, { type: T }>) => Promise<void>;
+type Handler<T extends ClientMessage['type']> = (conn: Connection, msg: Extract<ClientMessage, { type: T }>) => Promise<void>;
 export type HandlerMap = { [T in ClientMessage['type']]: Handler<T> };
 
 /** Connection — a signed-in browser tab's socket; the server-side identity (`peerId`, `userId`) is never taken from messages. */
@@ -49,6 +32,7 @@ export class Connection implements LocalPeer {
   private readonly budget: RateLimiterMemory;
   private readonly strikes: RateLimiterMemory;
   private readonly maxPending: number;
+  private readonly maxBuffered: number;
   closed = false;
   /** Its tab reconnected and resumed this peer id on a new socket. */
   superseded = false;
@@ -68,6 +52,7 @@ export class Connection implements LocalPeer {
     this.budget = new RateLimiterMemory({ points: limits.messagesPerSecond, duration: 1 });
     this.strikes = new RateLimiterMemory({ points: limits.strikesPer10s, duration: 10 });
     this.maxPending = limits.pendingFrames;
+    this.maxBuffered = limits.maxBufferedBytes;
     ws.on('pong', () => {
       this.alive = true;
     });
@@ -80,7 +65,7 @@ export class Connection implements LocalPeer {
   /** sendRaw — an already serialized message (one broadcast is serialized once for every socket). */
   sendRaw(text: string): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+    if (this.ws.bufferedAmount > this.maxBuffered) {
       // The client stopped reading: keeping its messages would grow our memory without bound.
       this.log.warn({ peerId: this.peerId, userId: this.userId }, 'dropping a signaling client that stopped reading');
       this.closed = true;

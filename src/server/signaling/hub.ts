@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerMessage } from '../../shared/protocol.js';
 import type { Logger } from '../log.js';
+import { EventBus } from '../store/bus.js';
 import type { RedisClient } from '../store/redis.js';
 import type { PresenceRecord, RoomStore } from '../store/rooms.js';
 import { LobbyFeed } from './lobby-feed.js';
@@ -33,20 +34,16 @@ type BusEvent =
   | { kind: 'session-ended'; sessionId: string }
   | { kind: 'lobby' };
 
-const CHANNEL = 'hearth:events';
-
 export interface HubOptions {
   /** Ping interval; a socket that misses one pong is dropped at the next. */
   heartbeatMs: number;
-  /** Debounce of the lobby's `full` mode (full snapshots to every socket, as before the feed; benchmarks compare). */
-  lobbyDebounceMs: number;
 }
 
 /** SignalingHub — routes messages to sockets wherever they are connected. */
 export class SignalingHub {
   readonly instanceId = randomBytes(6).toString('base64url');
   private readonly peers = new Map<string, LocalPeer>();
-  private readonly subscriber: RedisClient;
+  private readonly bus: EventBus<BusEvent>;
   private timers: NodeJS.Timeout[] = [];
   /** lobby — coalesced lobby updates for this instance's sockets (see LobbyFeed). */
   readonly lobby: LobbyFeed;
@@ -58,33 +55,25 @@ export class SignalingHub {
     private readonly log: Logger,
     private readonly opts: HubOptions,
   ) {
-    this.subscriber = redis.duplicate();
-    this.subscriber.on('error', () => undefined); // the main client logs outages
+    this.bus = new EventBus(redis);
     this.lobby = new LobbyFeed({
       build: () => buildLobbySnapshot(rooms),
       peers: () => this.peers.values(),
       ready: () => redis.isReady,
       log,
-      fullDebounceMs: opts.lobbyDebounceMs,
     });
   }
 
   async start(): Promise<void> {
     this.timers.push(setInterval(() => void this.tick(), this.opts.heartbeatMs));
-    await this.subscriber.connect();
-    // node-redis re-subscribes by itself after a reconnect.
-    await this.subscriber.subscribe(CHANNEL, (raw) => this.onBus(raw));
+    await this.bus.start((ev) => this.onBus(ev));
   }
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.lobby.stop();
-    if (this.subscriber.isOpen) await this.subscriber.close().catch(() => this.subscriber.destroy());
-  }
-
-  get size(): number {
-    return this.peers.size;
+    await this.bus.stop();
   }
 
   add(peer: LocalPeer): void {
@@ -98,10 +87,6 @@ export class SignalingHub {
 
   local(peerId: string): LocalPeer | undefined {
     return this.peers.get(peerId);
-  }
-
-  localPeers(): IterableIterator<LocalPeer> {
-    return this.peers.values();
   }
 
   // ---- delivery ------------------------------------------------------------------------
@@ -142,17 +127,11 @@ export class SignalingHub {
     return this.publish({ kind: 'lobby' });
   }
 
-  private async publish(ev: BusEvent): Promise<void> {
-    await this.redis.publish(CHANNEL, JSON.stringify(ev));
+  private publish(ev: BusEvent): Promise<void> {
+    return this.bus.publish(ev);
   }
 
-  private onBus(raw: string): void {
-    let ev: BusEvent;
-    try {
-      ev = JSON.parse(raw) as BusEvent;
-    } catch {
-      return;
-    }
+  private onBus(ev: BusEvent): void {
     switch (ev.kind) {
       case 'room':
         for (const p of this.peers.values()) if (p.room === ev.room && p.peerId !== ev.except) p.send(ev.msg);

@@ -1,9 +1,9 @@
 // Ringing a named person: the server-side state machine (ringing → accepted/declined/no-answer/busy/
 // cancelled/offline/dnd), with every transition made atomically in Redis so any instance may act.
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ErrorCode, type CallState, type ClientMessage, type UserRef } from '../../shared/protocol.js';
 import type { Logger } from '../log.js';
 import type { Call, CallStore } from '../store/calls.js';
+import type { RateLimit } from '../store/limits.js';
 import type { RedisClient } from '../store/redis.js';
 import type { RoomStore } from '../store/rooms.js';
 import type { UserStore } from '../store/users.js';
@@ -20,24 +20,20 @@ export interface RingingDeps {
   hub: SignalingHub;
   log: Logger;
   timeoutMs: number;
-  /** Rings one caller may start per minute. */
-  ringsPerMinute?: number;
+  /** Rings per caller. */
+  rings: RateLimit;
+  /** Capacity of the private call room an accepted ring creates. */
+  callCapacity: number;
 }
 
 const ENDED = 'This call has already ended.';
 
 /** Ringing — handlers for ring, ring-cancel, ring-answer, dnd and dismiss-missed, plus expiry. */
 export class Ringing {
-  private readonly limiter: RateLimiterRedis;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private sweeper: NodeJS.Timeout | null = null;
 
-  constructor(private readonly deps: RingingDeps) {
-    this.limiter = new RateLimiterRedis({
-      storeClient: deps.redis, useRedisPackage: true, rejectIfRedisNotReady: true,
-      keyPrefix: 'throttle:ring', points: deps.ringsPerMinute ?? 10, duration: 60,
-    });
-  }
+  constructor(private readonly deps: RingingDeps) {}
 
   /** start — a once-a-second sweep finishes rings whose instance died before their timer fired. */
   start(): void {
@@ -56,12 +52,7 @@ export class Ringing {
     const callee = await users.findById(msg.userId);
     if (!callee) throw new HandlerError(ErrorCode.UserNotFound, 'There is no such person.');
     if (msg.room && msg.room !== conn.room) throw new HandlerError(ErrorCode.NotInRoom, 'You can only ring people into the room you are in.');
-    try {
-      await this.limiter.consume(conn.userId);
-    } catch (err) {
-      if (err instanceof RateLimiterRes) throw new HandlerError(ErrorCode.RateLimited, 'You are ringing too often; wait a minute.');
-      throw err;
-    }
+    if ((await this.deps.rings.take(conn.userId)) > 0) throw new HandlerError(ErrorCode.RateLimited, 'You are ringing too often; wait a minute.');
     const peer: UserRef = { userId: callee.id, displayName: callee.displayName };
     const base = { callerPeerId: conn.peerId, callerId: conn.userId, callerName: conn.displayName, calleeId: callee.id, calleeName: callee.displayName, room: msg.room ?? null };
     const reply = (state: CallState, callId: string) => conn.send({ type: 'ring-update', callId, state, peer, ...(msg.ref ? { ref: msg.ref } : {}) });
@@ -115,7 +106,7 @@ export class Ringing {
       await rooms.invite(slug, call.calleeId);
     } else {
       const room = await rooms.create({
-        name: `${call.callerName} & ${call.calleeName}`, ownerId: call.callerId, capacity: 6, passcodeHash: null,
+        name: `${call.callerName} & ${call.calleeName}`, ownerId: call.callerId, capacity: this.deps.callCapacity, passcodeHash: null,
         invitedOnly: true, invited: [call.callerId, call.calleeId],
       });
       slug = room.slug;

@@ -11,7 +11,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { deviceAddress } from '../net/address.js';
 import type { UserStore } from '../store/users.js';
-import { Connection, DEFAULT_LIMITS, type ConnectionLimits } from './connection.js';
+import { Connection } from './connection.js';
 import { createHandlers, leaveRoom, type HandlerDeps } from './handlers.js';
 import { resumedPeerId, resumeToken } from './resume.js';
 import { SessionWatch } from './session-watch.js';
@@ -23,7 +23,6 @@ export interface SignalingDeps extends HandlerDeps {
   sessionParser: RequestHandler;
   /** Signs resume tokens (a tab that reconnects keeps its peer id, so calls keep their connections). */
   resumeSecret: string;
-  limits?: Partial<ConnectionLimits>;
 }
 
 /** How long close() lets clients answer the close handshake before dropping them. */
@@ -78,10 +77,6 @@ export class SignalingServer {
     deps.hub.onSessionEnded((sid) => this.endSession(sid));
   }
 
-  get limits(): ConnectionLimits {
-    return { ...DEFAULT_LIMITS, ...this.deps.limits };
-  }
-
   /** handleUpgrade — the HTTPS server's 'upgrade' listener. */
   handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
@@ -126,7 +121,7 @@ export class SignalingServer {
   private accept(ws: WebSocket, a: Admitted): void {
     const { hub, rooms, log, config } = this.deps;
     ws.on('error', (err) => log.debug({ err: err.message }, 'signaling socket error'));
-    const limits = this.limits;
+    const limits = config.limits.signaling;
     // A tab coming back (network blip, server restart) keeps its peer id, so the people in its
     // call keep their peer connections and media instead of rebuilding them.
     const peerId = a.resumed ?? randomBytes(12).toString('base64url');

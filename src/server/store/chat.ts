@@ -1,39 +1,25 @@
 // Room chat history in Redis: a capped list per room that expires some time after the last message.
 import { randomUUID } from 'node:crypto';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { ChatMessage } from '../../shared/protocol.js';
+import type { RateLimit } from './limits.js';
 import type { RedisClient } from './redis.js';
 
-/** CHAT_HISTORY — messages kept per room. */
-export const CHAT_HISTORY = 500;
-/** CHAT_TTL_DAYS — a room's chat is deleted this many days after its last message. */
-export const CHAT_TTL_DAYS = 30;
+/** Messages kept per room. */
+const CHAT_HISTORY = 500;
+/** A room's chat is deleted this many days after its last message. */
+const CHAT_TTL_DAYS = 30;
 
-const chatKey = (slug: string) => `room:${slug}:chat`;
-
-/** CHAT_RATE — messages one user may send per 10 seconds, over the socket and the no-JS form alike. */
-export const CHAT_RATE = 10;
+/** chatKey — a room's chat history (a list; deleting the room deletes it too). */
+export const chatKey = (slug: string) => `room:${slug}:chat`;
 
 /** ChatStore — append and read a room's recent messages. */
 export class ChatStore {
-  private readonly limiter: RateLimiterRedis;
-
-  constructor(private readonly redis: RedisClient) {
-    this.limiter = new RateLimiterRedis({
-      storeClient: redis, useRedisPackage: true, rejectIfRedisNotReady: true,
-      keyPrefix: 'throttle:chat', points: CHAT_RATE, duration: 10,
-    });
-  }
+  /** `limit` counts messages per user, over the socket and the no-JS form alike. */
+  constructor(private readonly redis: RedisClient, private readonly limit: RateLimit) {}
 
   /** allow — counts one message for `userId`; false when they are sending too fast. */
   async allow(userId: string): Promise<boolean> {
-    try {
-      await this.limiter.consume(userId);
-      return true;
-    } catch (err) {
-      if (err instanceof RateLimiterRes) return false;
-      throw err;
-    }
+    return (await this.limit.take(userId)) === 0;
   }
 
   async append(slug: string, m: Omit<ChatMessage, 'id' | 'ts'>): Promise<ChatMessage> {

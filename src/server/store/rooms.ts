@@ -1,5 +1,6 @@
 // Rooms, their live members and who is online, in Redis: the only module that knows these keys.
 import { randomBytes } from 'node:crypto';
+import { chatKey } from './chat.js';
 import type { RedisClient } from './redis.js';
 import { slugWords } from './slug-words.js';
 
@@ -34,7 +35,6 @@ export type JoinResult = { ok: true; count: number } | { ok: false; reason: 'ful
 const roomKey = (slug: string) => `room:${slug}`;
 const membersKey = (slug: string) => `room:${slug}:members`;
 const invitedKey = (slug: string) => `room:${slug}:invited`;
-const chatKey = (slug: string) => `room:${slug}:chat`;
 const ownerKey = (userId: string) => `rooms:owner:${userId}`;
 const peerKey = (peerId: string) => `peer:${peerId}`;
 const LIVE_ROOMS = 'rooms:live';
