@@ -17,7 +17,7 @@ let tls: (TlsMaterial & { ca: Buffer; certsDir: string }) | null = null;
 /** testTls — one certificate set per run, made by the real gen-certs.sh. */
 export async function testTls(): Promise<TlsMaterial & { ca: Buffer; certsDir: string }> {
   if (!tls) {
-    const certsDir = tempDir('certs');
+    const certsDir = tempDir('certs', { keep: 'run' }); // shared by every suite of the run
     const material = await ensureCertificates({ certsDir, tlsCert: null, tlsKey: null });
     tls = { ...material, ca: readFileSync(path.join(certsDir, 'ca.crt')), certsDir };
   }
