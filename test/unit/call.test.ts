@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { capFor, captureFor } from '../../src/client/call/lib/bitrate.js';
-import { withOpusDtx } from '../../src/client/shared/lib/peer-link.js';
+import { withOpusDtx } from '../../src/client/call/lib/media-link.js';
 import { loudness, SpeakerDetector } from '../../src/client/call/lib/speaker.js';
 
 describe('call logic (no browser)', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Bitmap, chunkCount, chunkLength, validRanges } from '../../src/client/transfer/lib/bitmap.js';
 import { displayFileName, safeFileName } from '../../src/client/transfer/lib/filename.js';
-import { parseChannel, parseRtc, parseSignal, randomId } from '../../src/client/transfer/lib/messages.js';
+import { parseChannel, parseRtc, parseSignal, randomId, rtcData } from '../../src/client/transfer/lib/messages.js';
 import { OfferInbox, type InboxLimits } from '../../src/client/transfer/lib/offer-inbox.js';
 
 describe('transfer: safeFileName', () => {
@@ -202,6 +202,17 @@ describe('transfer: messages from peers', () => {
     expect(parseRtc({ k: 'sdp', pc: id, sdp: { type: 'offer', sdp: 'v=0' } })).to.not.equal(null);
     expect(parseRtc({ k: 'sdp', pc: id, sdp: { type: 'rollback', sdp: '' } })).to.equal(null);
     expect(parseRtc({ k: 'cand', pc: id, cand: { candidate: 'candidate:1', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: null } })).to.not.equal(null);
+    expect(parseRtc({ k: 'cand', pc: id, cand: { candidate: 'candidate:1', sdpMid: '0', extra: 1 } })).to.equal(null);
+    expect(parseRtc({ k: 'sdp', pc: id, sdp: { type: 'offer', sdp: 'x'.repeat(70_000) } })).to.equal(null);
+  });
+
+  it('wraps a PeerLink\'s description or candidate in a transfer-rtc message and reads it back', () => {
+    const pc = randomId();
+    const description = { kind: 'description' as const, description: { type: 'answer' as const, sdp: 'v=0' } };
+    const candidate = { kind: 'candidate' as const, candidate: { candidate: 'candidate:1', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: 'u' } };
+    expect(rtcData(pc, description)).to.deep.equal({ k: 'sdp', pc, sdp: { type: 'answer', sdp: 'v=0' } });
+    expect(parseRtc(rtcData(pc, description))).to.deep.equal({ pc, payload: description });
+    expect(parseRtc(rtcData(pc, candidate))).to.deep.equal({ pc, payload: candidate });
   });
 
   it('randomId makes URL-safe 16-character ids', () => {

@@ -1,11 +1,11 @@
-// Full-mesh calling: one PeerLink (RTCPeerConnection) per other person in the room, local tracks
+// Full-mesh calling: one MediaLink (RTCPeerConnection) per other person in the room, local tracks
 // shared by all of them, extra streams (screen, video file), bitrate caps by room size. No DOM.
 import type { SignalPayload } from '../../../shared/protocol.js';
 import { applyCap, capFor, type SendKind } from './bitrate.js';
 import { Emitter } from '../../shared/lib/emitter.js';
-import { PeerLink, type MediaKind } from '../../shared/lib/peer-link.js';
+import { MediaLink, type MediaKind } from './media-link.js';
 
-export type { MediaKind } from '../../shared/lib/peer-link.js';
+export type { MediaKind } from './media-link.js';
 export type ExtraKind = Exclude<SendKind, 'camera'>;
 export type StreamKind = SendKind;
 
@@ -50,9 +50,9 @@ interface StreamNote { id: string; kind: ExtraKind; on: boolean }
  * the far side gets it through `pc.addEventListener('datachannel', …)`.
  */
 export class Mesh extends Emitter<MeshEvents> {
-  selfId = '';
+  selfPeerId = '';
   private iceServers: RTCIceServer[];
-  private readonly links = new Map<string, PeerLink>();
+  private readonly links = new Map<string, MediaLink>();
   private readonly tracks: Record<MediaKind, MediaStreamTrack | null> = { audio: null, video: null };
   /** The stream our camera/microphone are announced in (its id is the msid remote ends see). */
   private readonly cameraStream = new MediaStream();
@@ -115,7 +115,7 @@ export class Mesh extends Emitter<MeshEvents> {
 
   /** handleSignal — a relayed description, candidate or stream note from `from`. */
   handleSignal(from: string, payload: SignalPayload): void {
-    if (from === this.selfId) return;
+    if (from === this.selfPeerId) return;
     if (payload.kind === 'app') {
       if (payload.app === STREAM_APP) this.onStreamNote(from, payload.data as StreamNote);
       return;
@@ -204,16 +204,16 @@ export class Mesh extends Emitter<MeshEvents> {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private create(peerId: string): PeerLink {
-    const link: PeerLink = new PeerLink(peerId, this.selfId < peerId, { iceServers: this.iceServers }, {
+  private create(peerId: string): MediaLink {
+    const link = new MediaLink(peerId, this.selfPeerId < peerId, { iceServers: this.iceServers }, {
       send: (payload) => this.opts.send(peerId, payload),
-      state: (s) => this.emit('state', peerId, s),
       track: (ev, primary) => this.onTrack(peerId, ev, primary),
-      negotiated: () => {
-        this.syncExtras(link);
-        this.applyCaps(link);
-      },
       local: () => ({ audio: this.tracks.audio, video: this.tracks.video, stream: this.cameraStream }),
+    });
+    link.on('state', (s) => this.emit('state', peerId, s));
+    link.on('negotiated', () => {
+      this.syncExtras(link);
+      this.applyCaps(link);
     });
     this.links.set(peerId, link);
     this.emit('connection', peerId, link.pc);
@@ -231,12 +231,12 @@ export class Mesh extends Emitter<MeshEvents> {
   }
 
   /** established — the first negotiation is done, so extras can be added without racing the first offer. */
-  private established(link: PeerLink): boolean {
+  private established(link: MediaLink): boolean {
     return link.pc.remoteDescription !== null && !link.closed;
   }
 
   /** syncExtras — makes the link send exactly our current extra streams (a note goes first, so the far side knows what each is). */
-  private syncExtras(link: PeerLink): void {
+  private syncExtras(link: MediaLink): void {
     if (link.closed) return;
     for (const [id, { stream, kind }] of this.extras) {
       if (link.extras.has(id)) continue;
@@ -254,7 +254,7 @@ export class Mesh extends Emitter<MeshEvents> {
     this.opts.send(peerId, { kind: 'app', app: STREAM_APP, data: n });
   }
 
-  private applyCaps(link: PeerLink): void {
+  private applyCaps(link: MediaLink): void {
     const camera = link.sender('video');
     if (camera) void applyCap(camera, capFor('camera', this.people));
     for (const [id, ts] of link.extras) {

@@ -32,13 +32,14 @@ export class MicLevel {
       this.ctx = new AudioContext({ latencyHint: 'playback' });
       this.analyser = this.ctx.createAnalyser();
       this.analyser.fftSize = 1024;
-      // Autoplay rules may start the context suspended; the first click or key wakes it.
-      const wake = () => void this.ctx?.resume();
-      addEventListener('pointerdown', wake, { once: true });
-      addEventListener('keydown', wake, { once: true });
     }
     this.source = this.ctx.createMediaStreamSource(new MediaStream([track]));
     this.source.connect(this.analyser!);
+  }
+
+  /** wake — autoplay rules may start the meter suspended: the page calls this on a click or key press. */
+  wake(): void {
+    if (this.ctx?.state === 'suspended') void this.ctx.resume();
   }
 
   /** level — 0..1 (dB scale); 0 when muted or detached. */

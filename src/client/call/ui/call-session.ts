@@ -157,7 +157,7 @@ export class CallSession {
   private onJoined(m: ServerMessageOf<'joined'>): void {
     if (this.phase !== 'joining' && this.phase !== 'in-call') return;
     this.self = m.self;
-    this.mesh.selfId = m.self.peerId;
+    this.mesh.selfPeerId = m.self.peerId;
     if (this.phase === 'joining') {
       this.setPhase('in-call');
       this.speaker.start();

@@ -20,6 +20,10 @@ export class Prejoin {
     this.status = root.querySelector<HTMLElement>('#prejoin-status')!;
     this.joinButton = root.querySelector<HTMLButtonElement>('#join-button')!;
     media.on('change', () => this.update());
+    // Autoplay rules may start the meter suspended; a click or key press wakes it.
+    const wake = () => level.wake();
+    addEventListener('pointerdown', wake);
+    addEventListener('keydown', wake);
   }
 
   get visible(): boolean {

@@ -1,12 +1,14 @@
-// Lobby transfers: one data-only RTCPeerConnection per remote tab, negotiated through `transfer-rtc`
-// app messages (never the call's description/candidate payloads), with perfect negotiation.
-import { parseRtc, randomId, RTC_APP, type RtcSignal } from './messages.js';
+// Lobby transfers: one data-only PeerLink per remote tab, negotiated through `transfer-rtc` app
+// messages (kept apart from a call's own negotiation), let in only for accepted transfers.
+import { PeerLink } from '../../shared/lib/peer-link.js';
+import { parseRtc, randomId, rtcData } from './messages.js';
 import type { ChannelTransport } from './transport.js';
 
 /** LobbyLinksOptions — how to reach the signaling server, and whom to let in. */
 export interface LobbyLinksOptions {
-  send(to: string, data: RtcSignal): void;
-  selfId(): string | null;
+  /** send — a `transfer-rtc` message to `to`. */
+  send(to: string, data: unknown): void;
+  selfPeerId(): string | null;
   iceServers(): RTCIceServer[];
   /**
    * accepts — may `peerId` set up a connection with us (a transfer between us was accepted)?
@@ -22,25 +24,20 @@ const IDLE_MS = 30_000;
 const DISCONNECTED_MS = 5_000;
 
 interface Link {
-  pc: RTCPeerConnection;
+  peer: PeerLink;
   /** Our id for this connection instance, and the far side's: a message for another instance is stale. */
   local: string;
   remote: string | null;
-  polite: boolean;
-  makingOffer: boolean;
-  ignoreOffer: boolean;
-  pending: RTCIceCandidateInit[];
-  queue: Promise<void>;
   channels: Set<RTCDataChannel>;
   timer: ReturnType<typeof setTimeout> | null;
 }
 
 /**
- * LobbyLinks — a ChannelTransport over self-made connections. The peer whose id sorts lower is
- * polite (the same rule as the call mesh). Each side tags its messages with its connection
- * instance id: when one side starts over (its connection failed, or the page reloaded), its
- * new offer replaces our old connection instead of confusing it. A connection is only ever
- * made by us (`open`, to send) or for a peer `accepts` lets in.
+ * LobbyLinks — a ChannelTransport over connections of its own. Each side tags its messages with
+ * its connection instance id: when one side starts over (its connection failed, or the page
+ * reloaded), its new offer replaces our old connection instead of confusing it. A connection is
+ * only ever made by us (`open`, to send) or for a peer `accepts` lets in. A broken connection is
+ * not repaired (no ICE restart): it is closed, its channels' transfers resume on a new one.
  */
 export class LobbyLinks implements ChannelTransport {
   private readonly links = new Map<string, Link>();
@@ -48,16 +45,14 @@ export class LobbyLinks implements ChannelTransport {
 
   constructor(private readonly opts: LobbyLinksOptions) {}
 
-  static readonly app = RTC_APP;
-
   open(peerId: string, label: string): RTCDataChannel | null {
     const old = this.links.get(peerId);
     // A channel on a broken connection would never open: start a fresh one (the far side
     // replaces its end when our offer names a new connection).
-    if (old && ['failed', 'closed', 'disconnected'].includes(old.pc.connectionState)) this.dispose(peerId);
+    if (old && ['failed', 'closed', 'disconnected'].includes(old.peer.pc.connectionState)) this.dispose(peerId);
     const link = this.links.get(peerId) ?? this.create(peerId, null);
     try {
-      const dc = link.pc.createDataChannel(label, { ordered: true });
+      const dc = link.peer.pc.createDataChannel(label, { ordered: true });
       this.track(link, dc);
       return dc;
     } catch {
@@ -77,86 +72,52 @@ export class LobbyLinks implements ChannelTransport {
 
   /** connection — the connection to a peer (tests and the benchmark read its stats). */
   connection(peerId: string): RTCPeerConnection | undefined {
-    return this.links.get(peerId)?.pc;
+    return this.links.get(peerId)?.peer.pc;
   }
 
   /** handle — a `transfer-rtc` message relayed from `from`. */
   handle(from: string, data: unknown): void {
     const m = parseRtc(data);
     if (!m) return;
+    const offer = m.payload.kind === 'description' && m.payload.description.type === 'offer';
     let link = this.links.get(from);
     if (link?.remote && link.remote !== m.pc) {
-      if (m.k !== 'sdp' || m.sdp.type !== 'offer') return; // from a connection that no longer exists
+      if (!offer) return; // from a connection that no longer exists
       if (!this.opts.accepts(from)) return;
       this.dispose(from);
       link = undefined;
     }
     if (!link) {
       // Only an offer can start a connection, and only from a peer we have a transfer with.
-      if (m.k !== 'sdp' || m.sdp.type !== 'offer' || !this.opts.accepts(from)) return;
+      if (!offer || !this.opts.accepts(from)) return;
       link = this.create(from, m.pc);
     }
     link.remote = m.pc;
-    const l = link;
-    l.queue = l.queue.then(() => this.apply(from, l, m)).catch(() => {
-      // A failed negotiation leaves a connection that cannot work: start over on the next channel.
-      if (this.links.get(from) === l) this.dispose(from);
-    });
+    link.peer.receive(m.payload);
   }
 
   private create(peerId: string, remote: string | null): Link {
-    const pc = new RTCPeerConnection({ iceServers: this.opts.iceServers() });
-    const self = this.opts.selfId() ?? '';
-    const link: Link = { pc, local: randomId(), remote, polite: self < peerId, makingOffer: false, ignoreOffer: false, pending: [], queue: Promise.resolve(), channels: new Set(), timer: null };
+    const local = randomId();
+    const peer = new PeerLink(peerId, {
+      polite: (this.opts.selfPeerId() ?? '') < peerId,
+      config: { iceServers: this.opts.iceServers() },
+      send: (payload) => this.opts.send(peerId, rtcData(local, payload)),
+      iceRestart: false,
+    });
+    const link: Link = { peer, local, remote, channels: new Set(), timer: null };
     this.links.set(peerId, link);
-    const send = (m: RtcSignal) => this.opts.send(peerId, m);
-    pc.addEventListener('negotiationneeded', async () => {
-      try {
-        link.makingOffer = true;
-        await pc.setLocalDescription();
-        const d = pc.localDescription;
-        if (d && (d.type === 'offer' || d.type === 'answer')) send({ k: 'sdp', pc: link.local, sdp: { type: d.type, sdp: d.sdp } });
-      } catch {
-        // The connection was closed meanwhile.
-      } finally {
-        link.makingOffer = false;
-      }
-    });
-    pc.addEventListener('icecandidate', (e) => {
-      const c = e.candidate;
-      if (c?.candidate) send({ k: 'cand', pc: link.local, cand: { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, usernameFragment: c.usernameFragment } });
-    });
-    pc.addEventListener('datachannel', (e) => {
+    peer.pc.addEventListener('datachannel', (e) => {
       this.track(link, e.channel);
       for (const fn of this.listeners) fn(peerId, e.channel);
     });
-    pc.addEventListener('connectionstatechange', () => {
-      const s = pc.connectionState;
+    peer.on('state', (s) => {
       if (s === 'failed' || s === 'closed') this.dispose(peerId, link);
       else if (s === 'disconnected') this.arm(peerId, link, DISCONNECTED_MS);
       else if (s === 'connected' && link.channels.size) this.disarm(link);
     });
+    // A failed negotiation leaves a connection that cannot work: start over on the next channel.
+    peer.on('failed', () => this.dispose(peerId, link));
     return link;
-  }
-
-  private async apply(peerId: string, link: Link, m: RtcSignal): Promise<void> {
-    const pc = link.pc;
-    if (m.k === 'cand') {
-      if (!pc.remoteDescription) link.pending.push(m.cand);
-      else await pc.addIceCandidate(m.cand).catch(() => undefined);
-      return;
-    }
-    const offer = m.sdp.type === 'offer';
-    const collision = offer && (link.makingOffer || pc.signalingState !== 'stable');
-    link.ignoreOffer = !link.polite && collision;
-    if (link.ignoreOffer) return;
-    await pc.setRemoteDescription(m.sdp);
-    for (const c of link.pending.splice(0)) await pc.addIceCandidate(c).catch(() => undefined);
-    if (offer) {
-      await pc.setLocalDescription();
-      const d = pc.localDescription;
-      if (d?.type === 'answer') this.opts.send(peerId, { k: 'sdp', pc: link.local, sdp: { type: 'answer', sdp: d.sdp } });
-    }
   }
 
   private track(link: Link, dc: RTCDataChannel): void {
@@ -172,7 +133,7 @@ export class LobbyLinks implements ChannelTransport {
   private arm(peerId: string, link: Link, ms: number): void {
     this.disarm(link);
     link.timer = setTimeout(() => {
-      const s = link.pc.connectionState;
+      const s = link.peer.pc.connectionState;
       if (!link.channels.size || s === 'disconnected' || s === 'failed') this.dispose(peerId, link);
     }, ms);
   }
@@ -189,6 +150,6 @@ export class LobbyLinks implements ChannelTransport {
     this.disarm(link);
     // Closing the connection fires `close` on each of its channels (asynchronously), which is
     // how the transfers on it learn that they must resume.
-    link.pc.close();
+    link.peer.close();
   }
 }

@@ -1,5 +1,7 @@
 // File-transfer wire formats: signaling app messages and data-channel control messages, validated on receipt.
 import * as v from 'valibot';
+import { SignalPayloadSchema } from '../../../shared/protocol.js';
+import type { Negotiation } from '../../shared/lib/peer-link.js';
 
 /** The signaling `app` names this feature uses. */
 export const TRANSFER_APP = 'transfer';
@@ -82,23 +84,18 @@ export const ChannelMessageSchema = v.variant('t', [
 ]);
 export type ChannelMessage = v.InferOutput<typeof ChannelMessageSchema>;
 
-const DescriptionSchema = v.strictObject({
-  type: v.picklist(['offer', 'answer']),
-  sdp: v.pipe(v.string(), v.maxLength(30_000)),
-});
-const CandidateSchema = v.strictObject({
-  candidate: v.pipe(v.string(), v.maxLength(2048)),
-  sdpMid: v.nullable(v.pipe(v.string(), v.maxLength(64))),
-  sdpMLineIndex: v.nullable(Int(64)),
-  usernameFragment: v.nullable(v.pipe(v.string(), v.maxLength(256))),
-});
-
-/** RtcSignal — lobby data-connection negotiation; `pc` names the sender's connection instance. */
-export const RtcSignalSchema = v.variant('k', [
-  v.strictObject({ k: v.literal('sdp'), pc: IdSchema, sdp: DescriptionSchema }),
-  v.strictObject({ k: v.literal('cand'), pc: IdSchema, cand: CandidateSchema }),
+// The envelope of a lobby link's negotiation: `pc` names the sending connection instance; the
+// description or candidate inside is the call's own, checked by the call's own schema.
+const RtcEnvelopeSchema = v.variant('k', [
+  v.strictObject({ k: v.literal('sdp'), pc: IdSchema, sdp: v.unknown() }),
+  v.strictObject({ k: v.literal('cand'), pc: IdSchema, cand: v.unknown() }),
 ]);
-export type RtcSignal = v.InferOutput<typeof RtcSignalSchema>;
+
+/** RtcSignal — a lobby link's negotiation: what its PeerLink said, from connection instance `pc`. */
+export interface RtcSignal {
+  pc: string;
+  payload: Negotiation;
+}
 
 /** parseSignal — a validated transfer signal, or null (never throws). */
 export function parseSignal(data: unknown): TransferSignal | null {
@@ -106,9 +103,21 @@ export function parseSignal(data: unknown): TransferSignal | null {
   return r.success ? r.output : null;
 }
 
+/** parseRtc — a validated `transfer-rtc` message (`{k:'sdp', pc, sdp}` or `{k:'cand', pc, cand}`), or null. */
 export function parseRtc(data: unknown): RtcSignal | null {
-  const r = v.safeParse(RtcSignalSchema, data);
-  return r.success ? r.output : null;
+  const e = v.safeParse(RtcEnvelopeSchema, data);
+  if (!e.success) return null;
+  const m = e.output;
+  const p = v.safeParse(SignalPayloadSchema, m.k === 'sdp' ? { kind: 'description', description: m.sdp } : { kind: 'candidate', candidate: m.cand });
+  if (!p.success || p.output.kind === 'app') return null;
+  // A lobby link only ever sends offers and answers (never a rollback or a provisional answer).
+  if (p.output.kind === 'description' && p.output.description.type !== 'offer' && p.output.description.type !== 'answer') return null;
+  return { pc: m.pc, payload: p.output };
+}
+
+/** rtcData — the `transfer-rtc` message for `payload` from connection instance `pc`. */
+export function rtcData(pc: string, payload: Negotiation): unknown {
+  return payload.kind === 'description' ? { k: 'sdp', pc, sdp: payload.description } : { k: 'cand', pc, cand: payload.candidate };
 }
 
 /** parseChannel — a validated control message from a data channel's text frame, or null. */

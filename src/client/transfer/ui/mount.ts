@@ -46,7 +46,7 @@ export function mountLobbyTransfers({ signaling, view }: { signaling: SignalingC
   let manager: TransferManager | null = null;
   const links = new LobbyLinks({
     send: (to, data) => void signaling.sendSignal(to, { kind: 'app', app: RTC_APP, data }),
-    selfId: () => signaling.peerId,
+    selfPeerId: () => signaling.peerId,
     iceServers: () => ice,
     // Nobody may make this browser build a connection (and reveal its addresses) before a transfer is accepted.
     accepts: (peerId) => manager?.acceptsConnection(peerId) ?? false,
