@@ -84,7 +84,7 @@ export interface Limits {
 }
 
 /** RoomDefaults — how big rooms are unless someone says otherwise. */
-export interface RoomDefaults {
+interface RoomDefaults {
   /** The capacity the New room form suggests. */
   readonly defaultCapacity: number;
   /** Capacity of the private call room an accepted ring creates. */
@@ -126,7 +126,7 @@ export const LIMITS: Limits = {
 };
 
 /** ROOMS — room sizes unless someone says otherwise. */
-export const ROOMS: RoomDefaults = { defaultCapacity: 6, callCapacity: 6 };
+const ROOMS: RoomDefaults = { defaultCapacity: 6, callCapacity: 6 };
 
 /** HEARTBEAT_MS — the signaling ping interval (a dead tab is gone within 30 s). */
 const HEARTBEAT_MS = 10_000;

@@ -42,7 +42,7 @@ function parse(text: string): LockRecord | null {
 }
 
 /** holderIsAlive — the process the record names still runs, and is the same process (not a reused PID). */
-export function holderIsAlive(record: LockRecord): boolean {
+function holderIsAlive(record: LockRecord): boolean {
   if (record.pid === process.pid) return false; // a restarted container may hand us our predecessor's PID
   const now = processIdentity(record.pid);
   return now !== null && now.startTime === record.startTime && now.cmdline === record.cmdline;

@@ -1,23 +1,23 @@
 // Rules for usernames, display names and passwords, shared by the server and the browser.
 import { hasUnsafeText } from './text.js';
 
-export const USERNAME_PATTERN = /^[a-z0-9._-]{3,32}$/;
-export const DISPLAY_NAME_MAX = 48;
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 256;
+const USERNAME_PATTERN = /^[a-z0-9._-]{3,32}$/;
+const DISPLAY_NAME_MAX = 48;
+const PASSWORD_MIN = 8;
+const PASSWORD_MAX = 256;
 
 /** codePointLength — length as a person counts it (an emoji or 字 is one). */
 export const codePointLength = (s: string): number => Array.from(s).length;
 
 /** DISPLAY_NAME_UNSAFE — why a name with invisible, control or direction characters is refused. */
-export const DISPLAY_NAME_UNSAFE = 'Remove the invisible or control characters (such as zero-width spaces or direction marks) from the name.';
+const DISPLAY_NAME_UNSAFE = 'Remove the invisible or control characters (such as zero-width spaces or direction marks) from the name.';
 
 /**
  * displayNameError — what is wrong with a display name, or null when it is acceptable.
  * The shared unsafe-text rule runs on the name as typed, before white space is tidied,
  * so nothing it forbids can be turned into an innocent-looking space first.
  */
-export function displayNameError(raw: string): string | null {
+function displayNameError(raw: string): string | null {
   const typed = raw.normalize('NFC').trim();
   if (hasUnsafeText(typed)) return DISPLAY_NAME_UNSAFE;
   const len = codePointLength(typed.replace(/\s+/g, ' '));

@@ -147,7 +147,7 @@ const TimestampSchema = v.pipe(v.number(), v.integer(), v.minValue(0));
 const CountSchema = v.pipe(v.number(), v.integer(), v.minValue(0));
 
 /** UserRef — a person, as ringing names them. */
-export const UserRefSchema = v.strictObject({ userId: UserIdSchema, displayName: UserNameSchema });
+const UserRefSchema = v.strictObject({ userId: UserIdSchema, displayName: UserNameSchema });
 export type UserRef = v.InferOutput<typeof UserRefSchema>;
 
 /** Peer — one tab in a room. */

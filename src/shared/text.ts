@@ -21,7 +21,7 @@ export function hasUnsafeText(s: string): boolean {
 }
 
 /** stripUnsafeText — `s` with every forbidden character removed (for text we must keep, like a peer's file name). */
-export function stripUnsafeText(s: string): string {
+function stripUnsafeText(s: string): string {
   return s.replace(ALWAYS_UNSAFE, '').replace(JOINER_MISUSE, '$1');
 }
 

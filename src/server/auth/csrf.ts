@@ -11,7 +11,7 @@ import type { Request, RequestHandler } from 'express';
 export const CSRF_COOKIE = '__Host-hearth-csrf';
 
 /** CSRF_FIELD — the hidden form field (views/partials/mixins.pug, `+csrf()`). */
-export const CSRF_FIELD = '_csrf';
+const CSRF_FIELD = '_csrf';
 
 // What a signed-out form's token is bound to. Anonymous visitors have no session (keeping one
 // per visitor is what filled Redis), so their tokens rest on the cookie alone, which another

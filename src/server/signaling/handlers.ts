@@ -21,7 +21,7 @@ export interface HandlerDeps {
   ringing: Ringing;
 }
 
-export const toPeer = (p: PeerRecord): Peer => ({
+const toPeer = (p: PeerRecord): Peer => ({
   peerId: p.peerId, userId: p.userId, displayName: p.displayName, muted: p.muted, cameraOff: p.cameraOff,
 });
 

@@ -35,7 +35,7 @@ function rejectUpgrade(socket: Duplex, status: number, text: string): void {
 }
 
 /** sameOrigin — the Origin header names this very server (blocks cross-site WebSocket hijacking). */
-export function sameOrigin(req: IncomingMessage): boolean {
+function sameOrigin(req: IncomingMessage): boolean {
   const origin = req.headers.origin;
   const host = req.headers.host;
   if (!origin || !host) return false;

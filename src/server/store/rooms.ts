@@ -121,7 +121,7 @@ function toPeer(h: Record<string, string>): PeerRecord | null {
 }
 
 /** newSlug — readable and hard to guess on a LAN: adjective-animal-xxxx (≈ 4·10⁹ choices). */
-export function newSlug(): string {
+function newSlug(): string {
   const b = randomBytes(8);
   const { adjectives, animals } = slugWords;
   const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789';

@@ -70,23 +70,6 @@ export class UserStore {
     return user;
   }
 
-  /** findManyById — display data for a set of ids, in one round trip. */
-  async findManyById(ids: readonly string[]): Promise<Map<string, User>> {
-    const out = new Map<string, User>();
-    if (ids.length === 0) return out;
-    const multi = this.redis.multi();
-    for (const id of ids) multi.hGetAll(userKey(id));
-    const rows = (await multi.exec()) as unknown as Record<string, string>[];
-    rows.forEach((h) => {
-      const u = toUser(h ?? {});
-      if (u) {
-        const { passwordHash: _omit, ...user } = u;
-        out.set(u.id, user);
-      }
-    });
-    return out;
-  }
-
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.redis.hSet(userKey(id), 'passwordHash', passwordHash);
   }

@@ -27,7 +27,7 @@ export interface TlsMaterial {
 }
 
 /** NameConstraints — what the local CA may sign for (permitted subtrees only; Hearth's CA has no excluded ones). */
-export interface NameConstraints {
+interface NameConstraints {
   dns: string[];
   ips: net.BlockList;
 }
@@ -106,7 +106,7 @@ const IP_ADDRESS = 0x87;
  * nameConstraintsOf — the permitted subtrees of a CA certificate (DER), or null when it has no
  * name constraints. Read in-process: start-up needs no openssl once the certificates exist.
  */
-export function nameConstraintsOf(der: Buffer): NameConstraints | null {
+function nameConstraintsOf(der: Buffer): NameConstraints | null {
   const tbs = children(der, tlv(der, 0))[0]!;
   const extensions = children(der, tbs).find((t) => t.tag === EXTENSIONS);
   if (!extensions) return null;
@@ -138,7 +138,7 @@ export function nameConstraintsOf(der: Buffer): NameConstraints | null {
 }
 
 /** coveredBy — whether a CA with these constraints may sign for `san` (RFC 5280: a name or any name under it). */
-export function coveredBy(constraints: NameConstraints | null, san: string): boolean {
+function coveredBy(constraints: NameConstraints | null, san: string): boolean {
   if (!constraints) return true;
   if (san.startsWith('DNS:')) {
     const name = san.slice(4).toLowerCase();
