@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, LIMITS, loadConfig } from '../../src/server/config.js';
+import { ConfigError, DEFAULTS, LIMITS, loadConfig } from '../../src/server/config.js';
+import { ROOT_DIR } from '../../src/server/paths.js';
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -85,4 +88,17 @@ describe('loadConfig', () => {
       expect(() => loadConfig(env)).to.throw(ConfigError, message);
     });
   }
+
+  it('matches the Configuration table of README.md: every variable, with its default', () => {
+    const readme = readFileSync(path.join(ROOT_DIR, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+    const documented = new Map<string, string>();
+    for (const [, names, cell] of table.matchAll(/^\| (`[A-Z_]+`(?:, `[A-Z_]+`)*) \| ([^|]+) \|/gm)) {
+      // `8443` or `::` (all interfaces) is a default; *(none)* and *(generated)* mean unset.
+      const value = /^`([^`]*)`/.exec(cell!.trim())?.[1] ?? '';
+      for (const [, name] of names!.matchAll(/`([A-Z_]+)`/g)) documented.set(name!, value);
+    }
+    expect([...documented.keys()].sort()).to.deep.equal(Object.keys(DEFAULTS).sort());
+    for (const [name, value] of documented) expect(value, name).to.equal(DEFAULTS[name as keyof typeof DEFAULTS]);
+  });
 });
