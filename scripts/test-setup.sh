@@ -13,6 +13,8 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# One person of the cross-browser call test uses Firefox (puppeteer drives it over WebDriver BiDi).
+[ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
 # A small CJK font, so the screenshots of pages with hostile and non-Latin names can be read.
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
 if [ ${#missing[@]} -gt 0 ]; then

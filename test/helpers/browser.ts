@@ -1,7 +1,9 @@
-// Launches Debian's Chromium through puppeteer for end-to-end tests: one context per simulated user.
+// Launches Debian's Chromium (and Firefox ESR, over WebDriver BiDi) through puppeteer for end-to-end
+// tests: one context per simulated user.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer';
+import { setTimeout as sleep } from 'node:timers/promises';
+import puppeteer, { type Browser, type BrowserContext, type ElementHandle, type JSHandle, type Page } from 'puppeteer';
 import { ROOT_DIR } from '../../src/server/paths.js';
 
 export const CHROMIUM = process.env.PUPPETEER_EXECUTABLE_PATH ?? '/usr/bin/chromium';
@@ -29,6 +31,50 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> 
       '--autoplay-policy=no-user-gesture-required',
       ...extraArgs,
     ],
+  });
+}
+
+export const FIREFOX = process.env.HEARTH_FIREFOX ?? '/usr/bin/firefox-esr';
+
+/**
+ * FIREFOX_PREFS — what Debian's Firefox ESR needs to join a call headless on one machine
+ * (the counterparts of launchBrowser's Chromium flags).
+ */
+export const FIREFOX_PREFS: Record<string, unknown> = {
+  // A synthetic camera (a changing colour pattern) and microphone (a tone), granted without a prompt.
+  'media.navigator.streams.fake': true,
+  'media.navigator.permission.disabled': true,
+  'permissions.default.camera': 1,
+  'permissions.default.microphone': 1,
+  // ICE candidates on loopback too (a runner may have nothing else), and raw addresses instead of
+  // <uuid>.local names, as Chromium runs with WebRtcHideLocalIpsWithMdns off.
+  'media.peerconnection.ice.loopback': true,
+  'media.peerconnection.ice.obfuscate_host_addresses': false,
+  // Remote tiles play with sound, as the page asks, without a click first.
+  'media.autoplay.default': 0,
+  'media.autoplay.blocking_policy': 0,
+  // No picture-in-picture button over the call's videos (it would cover the tiles in screenshots).
+  'media.videocontrols.picture-in-picture.video-toggle.enabled': false,
+  // Nothing from the network: no update checks, telemetry or first-run pages.
+  'app.update.enabled': false,
+  'browser.shell.checkDefaultBrowser': false,
+  'datareporting.policy.dataSubmissionEnabled': false,
+  'toolkit.telemetry.enabled': false,
+};
+
+/**
+ * launchFirefox — headless Debian Firefox ESR through puppeteer's WebDriver BiDi, with a fake camera
+ * and microphone; fails loudly when Firefox is missing (npm test installs it).
+ */
+export async function launchFirefox(): Promise<Browser> {
+  if (!existsSync(FIREFOX)) throw new Error(`Firefox not found at ${FIREFOX}: run npm test (it installs Debian's firefox-esr) or apt-get install firefox-esr`);
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    acceptInsecureCerts: true,
+    protocolTimeout: 120_000,
+    extraPrefsFirefox: FIREFOX_PREFS,
   });
 }
 
@@ -63,13 +109,40 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
+/**
+ * formControl — the input, textarea or select labelled `name`. By accessible name first; where a
+ * role cannot narrow that query (Firefox's accessibility tree also gives the <label> the name, and
+ * a password field has no role there) the label found leads to its control. A file input has no
+ * accessible name in either browser's tree, so for it the <label> with that text leads the way.
+ */
+export async function formControl(page: Page, name: string, timeout = 10_000): Promise<ElementHandle<HTMLInputElement>> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    for (const el of await page.$$(`::-p-aria(${name})`)) {
+      const control: JSHandle<Element | null> = await el.evaluateHandle((e): Element | null => (e.matches('input, textarea, select') ? e : e.tagName === 'LABEL' ? (e as HTMLLabelElement).control : null));
+      await el.dispose();
+      if (await control.evaluate((e) => e !== null)) return control as unknown as ElementHandle<HTMLInputElement>;
+      await control.dispose();
+    }
+    const labelled: JSHandle<Element | null> = await page.evaluateHandle((n): Element | null => [...document.querySelectorAll('label')].find((l) => l.textContent?.trim() === n)?.control ?? null, name);
+    if (await labelled.evaluate((e) => e !== null)) return labelled as unknown as ElementHandle<HTMLInputElement>;
+    await labelled.dispose();
+    if (Date.now() > deadline) throw new Error(`no form field labelled "${name}" on ${page.url()}`);
+    await sleep(100);
+  }
+}
+
 /** registerInBrowser — fills the real registration form and waits for the lobby. */
 export async function registerInBrowser(user: TestUser, origin: string, username: string, displayName: string, password = 'correct horse battery'): Promise<void> {
   const { page } = user;
   await page.goto(`${origin}/register`);
-  await page.locator('::-p-aria(Username)').fill(username);
-  await page.locator('::-p-aria(Display name)').fill(displayName);
-  await page.locator('::-p-aria(Password)').fill(password);
-  await Promise.all([page.waitForNavigation(), page.locator('::-p-aria(Create account)').click()]);
+  // Name and role: a bare name also finds the <label> in Firefox's accessibility tree.
+  await page.locator('::-p-aria([name="Username"][role="textbox"])').fill(username);
+  await page.locator('::-p-aria([name="Display name"][role="textbox"])').fill(displayName);
+  // A password field has no ARIA role in Firefox (HTML-AAM gives it none), so not [role="textbox"].
+  const passwordField = await formControl(page, 'Password');
+  await passwordField.type(password);
+  await passwordField.dispose();
+  await Promise.all([page.waitForNavigation(), page.locator('::-p-aria([name="Create account"][role="button"])').click()]);
   if (new URL(page.url()).pathname !== '/') throw new Error(`registration of ${username} did not reach the lobby: ${page.url()}`);
 }
