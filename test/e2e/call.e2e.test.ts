@@ -339,7 +339,7 @@ describe('the call in a real browser', function () {
       window.__hearth!.signaling!.drop();
     });
     await grace.page.waitForFunction((old) => {
-      const id = window.__hearth!.session!.self?.peerId;
+      const id = window.__hearth!.call!.self?.peerId;
       return !!id && id !== old;
     }, { timeout: 10_000 }, before);
     await waitDecoding(grace.page, 1);

@@ -88,7 +88,7 @@ describe('ringing in real browsers', function () {
     await ada.page.waitForSelector('::-p-aria(Join)', OPTS);
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await ada.page.$eval('#call', (el) => (el as HTMLElement).hidden)).to.equal(true);
-    expect(await ada.page.evaluate(() => window.__hearth?.session?.phase)).to.equal('idle');
+    expect(await ada.page.evaluate(() => window.__hearth?.call?.phase)).to.equal('idle');
     expect(new URL(ada.page.url()).search).to.equal('');
   });
 });

@@ -128,6 +128,9 @@ async function sendFiles(from: Page, toName: string, files: string[]): Promise<s
   return (await rows(from)).filter((r) => !before.has(r.id)).map((r) => r.id);
 }
 
+/** offersWaiting — the rows of the receiver's "Files offered to you" list. */
+const offersWaiting = (page: Page): Promise<number> => page.$$eval('li[data-offer-id]', (rows) => rows.length);
+
 /** answer — clicks Accept or Decline on the offer of `what` (a file name, or "3 files") from `from`, in the offers list. */
 async function answer(page: Page, label: 'Accept' | 'Decline', what: string, from = 'Ada Lovelace'): Promise<void> {
   const name = `${OFFERS} ::-p-aria(${label} ${what} from ${from})`;
@@ -341,7 +344,7 @@ describe('file transfer in real browsers', function () {
     expect(got.sha256).to.equal(fifty.sha256);
     expect(sent.sha256).to.equal(fifty.sha256);
     expect(got.id, 'the same stored file carried on').to.equal(before.id);
-    expect(await bob.page.evaluate(() => (window as any).__hearth.transfers.pendingOffers().length)).to.equal(0);
+    expect(await offersWaiting(bob.page)).to.equal(0);
     // Only what had not reached the disk was sent again.
     expect(sent.counters.resent).to.be.below(0.3 * sent.size);
   });
@@ -519,14 +522,14 @@ describe('file transfer in real browsers', function () {
       const row = await bob.page.$(`${OFFERS} ::-p-aria(Accept free-money-${i}.exe from Mallory)`);
       expect(row !== null, `offer ${i} listed`).to.equal(i < 3);
     }
-    expect(await bob.page.evaluate(() => (window as any).__hearth.transfers.pendingOffers().length)).to.equal(3);
+    expect(await offersWaiting(bob.page)).to.equal(3);
     const notices = await bob.page.evaluate(() => ((window as any).__toasts as string[]).filter((t) => t.includes('Mallory')));
     expect(notices).to.have.length(1);
     // No modal, no focus on Accept: stray keys accept nothing.
     expect(await bob.page.$('dialog[open]')).to.equal(null);
     expect(await bob.page.evaluate(() => document.activeElement === document.body)).to.equal(true);
     for (const key of ['Enter', 'Space', 'y', 'Enter'] as const) await bob.page.keyboard.press(key);
-    expect(await bob.page.evaluate(() => (window as any).__hearth.transfers.pendingOffers().length)).to.equal(3);
+    expect(await offersWaiting(bob.page)).to.equal(3);
     expect((await rows(bob.page)).filter((r) => r.name.startsWith('free-money'))).to.deep.equal([]);
     // Nothing accepted, so no connection was built (none answered, no address revealed).
     expect(await pcCount(bob.page)).to.equal(0);
@@ -563,7 +566,7 @@ describe('file transfer in real browsers', function () {
     // Accept: Enter pressed again and again declines Mallory's three waiting offers, accepts nothing.
     expect(await bob.page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).to.match(/^Decline .* from Mallory$/);
     for (let i = 0; i < 3; i++) await bob.page.keyboard.press('Enter');
-    await bob.page.waitForFunction(() => (window as any).__hearth.transfers.pendingOffers().length === 0, { polling: 100, timeout: 5_000 });
+    await bob.page.waitForFunction(() => document.querySelectorAll('li[data-offer-id]').length === 0, { polling: 100, timeout: 5_000 });
     expect((await rows(bob.page)).filter((r) => r.name.includes('money'))).to.deep.equal([]);
     expect(await bob.page.$(OFFERS), 'the empty list hides').to.equal(null);
 
@@ -583,7 +586,7 @@ describe('file transfer in real browsers', function () {
       return offers[3];
     })()`) as string;
     await mallory.page.waitForFunction(`window.__mallory.declinesFrom(${JSON.stringify(bobPeer)}).includes(${JSON.stringify(sync)})`, { polling: 100, timeout: 10_000 });
-    await bob.page.waitForFunction(() => (window as any).__hearth.transfers.pendingOffers().length === 0, { polling: 100, timeout: 5_000 });
+    await bob.page.waitForFunction(() => document.querySelectorAll('li[data-offer-id]').length === 0, { polling: 100, timeout: 5_000 });
     expect(await bob.page.evaluate(() => ((window as any).__toasts as string[]).filter((t) => t === 'Mallory withdrew the offer.').length)).to.equal(1);
   });
 
@@ -659,7 +662,7 @@ describe('file transfer in real browsers', function () {
         await u.page.locator('::-p-aria(Join)').click();
         await u.page.waitForSelector('#call:not([hidden])', { timeout: 15_000 });
       }
-      await ada.page.waitForFunction(() => (window as any).__hearth.session.roster.size === 1, { polling: 100, timeout: 15_000 });
+      await ada.page.waitForFunction(() => (window as any).__hearth.call.roster.size === 1, { polling: 100, timeout: 15_000 });
       const file = alias(fifty.file, 'room.bin');
       await ada.page.locator('::-p-aria(Send file)').click();
       await ada.page.waitForSelector('dialog.transfer-send');

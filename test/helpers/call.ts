@@ -154,5 +154,5 @@ export async function tileNames(page: Page): Promise<string[]> {
 
 /** peerIdOf — the page's own peer id in the room. */
 export async function peerIdOf(page: Page): Promise<string> {
-  return page.evaluate(() => (window as unknown as { __hearth: { session: { self: { peerId: string } } } }).__hearth.session.self.peerId);
+  return page.evaluate(() => window.__hearth!.call!.self!.peerId);
 }

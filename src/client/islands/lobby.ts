@@ -1,32 +1,39 @@
-// Lobby island: keeps Online now, Live rooms and Your rooms live, and rings people by name.
+// Lobby island: keeps Online now, Live rooms and Your rooms live, rings people by name, and sends files.
 import { followLobby } from '../shared/lib/lobby-feed.js';
-import { expose, pageSignaling, selfUserId } from '../shared/ui/page.js';
-import { h, icon } from '../shared/ui/dom.js';
-import { LobbyLists } from '../lobby/ui/lobby-lists.js';
-import { mountLobbyTransfers } from '../transfer/ui/mount.js';
-import { mountRinging } from '../ringing/ui/ringing.js';
 import { watchConnection } from '../shared/ui/connection-status.js';
+import { h, icon } from '../shared/ui/dom.js';
+import { expose, pageSignaling, selfUserId } from '../shared/ui/page.js';
+import { LobbyLists } from '../lobby/ui/lobby-lists.js';
+import { mountRinging, type RingingUi } from '../ringing/ui/ringing.js';
+import { mountLobbyTransfers } from '../transfer/ui/lobby-transfers.js';
+
+declare global {
+  interface HearthHandle {
+    ringing?: RingingUi;
+  }
+}
 
 /** mount — attaches live updates to the server-rendered lobby; returns the teardown. */
 export function mount(root: HTMLElement): () => void {
-  const view = new LobbyLists(root, selfUserId());
   const { signaling, dispose } = pageSignaling();
+  const lists = new LobbyLists(root, selfUserId());
   const ringing = mountRinging(signaling);
-  const stopWatching = watchConnection(signaling);
-  view.personActions.push((entry, actions) => {
+  lists.personActions.push((entry, actions) => {
     const label = `Call ${entry.displayName}`;
     const btn = h('button', { type: 'button', class: 'btn btn--secondary btn--small', 'aria-label': label, title: label }, icon('phone'), h('span', { 'aria-hidden': 'true' }, 'Call'));
     btn.addEventListener('click', () => ringing.call({ userId: entry.userId, displayName: entry.displayName }));
     actions.append(btn);
   });
-  const off = followLobby(signaling, (lobby, change) => view.update(lobby, change));
-  signaling.connect();
+  const transfers = mountLobbyTransfers(root, { signaling, lists });
+  const offs = [
+    watchConnection(signaling),
+    followLobby(signaling, (lobby, change) => lists.update(lobby, change)),
+  ];
   expose({ signaling, ringing });
-  const transfers = mountLobbyTransfers({ signaling, view });
+  signaling.connect();
   return () => {
-    off();
+    for (const off of offs) off();
     ringing.teardown();
-    stopWatching();
     transfers.dispose();
     dispose();
   };

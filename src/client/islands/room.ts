@@ -1,187 +1,126 @@
-// Room page island: wires signaling, local media, pre-join, the call, members and chat together.
-import type { ChatMessage } from '../../shared/protocol.js';
+// Room page island: wires signaling, the call and its views, the members list, chat, ringing and
+// file transfer together. The one place that connects them; each part only knows its own job.
 import { LocalMedia } from '../call/lib/media.js';
-import { followLobby } from '../shared/lib/lobby-feed.js';
 import { Mesh } from '../call/lib/mesh.js';
-import type { SignalingClient } from '../shared/lib/signaling-client.js';
-import { expose, pageSignaling, selfUserId as pageUserId } from '../shared/ui/page.js';
-import { MicLevel } from '../call/lib/speaker.js';
-import { CallSession, type Phase } from '../call/ui/call-session.js';
-import { ChatPanel } from '../chat/ui/chat-panel.js';
-import { DevicePicker } from '../call/ui/devices.js';
-import { h } from '../shared/ui/dom.js';
-import { renderMembers, type Member } from '../call/ui/members.js';
-import { Prejoin } from '../call/ui/prejoin.js';
+import { RoomCall } from '../call/lib/room-call.js';
 import { SeatWatcher } from '../call/lib/seat-watcher.js';
-import { toast } from '../shared/ui/toasts.js';
+import { MicLevel } from '../call/lib/speaker.js';
+import { CallView } from '../call/ui/call-view.js';
+import { DevicePicker } from '../call/ui/devices.js';
+import { MemberList } from '../call/ui/members.js';
+import { Prejoin } from '../call/ui/prejoin.js';
+import { RoomStage, waitForSeat } from '../call/ui/room-stage.js';
+import { ChatPanel } from '../chat/ui/chat-panel.js';
 import { mountInvite } from '../ringing/ui/invite.js';
-import { mountRinging } from '../ringing/ui/ringing.js';
+import { mountRinging, type RingingUi } from '../ringing/ui/ringing.js';
+import { followLobby } from '../shared/lib/lobby-feed.js';
+import type { SignalingClient } from '../shared/lib/signaling-client.js';
 import { watchConnection } from '../shared/ui/connection-status.js';
-import { mountRoomTransfers } from '../transfer/ui/mount.js';
+import { h } from '../shared/ui/dom.js';
+import { expose, pageSignaling, selfUserId } from '../shared/ui/page.js';
+import { toast } from '../shared/ui/toasts.js';
+import { mountRoomTransfers } from '../transfer/ui/room-transfers.js';
 
 declare global {
   interface HearthHandle {
-    session?: CallSession | null;
-    mesh?: CallSession['mesh'] | null;
-    media?: LocalMedia | null;
-    ringing?: unknown;
+    call?: RoomCall;
+    mesh?: Mesh;
+    media?: LocalMedia;
+    ringing?: RingingUi;
   }
 }
 
 // Refusals nobody waits for that are not worth a word: a candidate for someone who just left.
 const QUIET_ERRORS = new Set(['peer-not-found', 'not-in-room']);
 
-const page = document.querySelector<HTMLElement>('.room-page');
-if (page && page.dataset.state !== 'passcode') mount(page);
-
-function mount(page: HTMLElement): void {
+/** mount — attaches the room page (div.room-page inside `root`); returns the teardown. */
+export function mount(root: HTMLElement): () => void {
+  const page = root.querySelector<HTMLElement>('.room-page');
+  // Behind a passcode the page is a form: nothing to attach.
+  if (!page || page.dataset.state === 'passcode') return () => {};
   const slug = page.dataset.slug!;
-  const { signaling } = pageSignaling();
-  watchConnection(signaling);
-  signaling.on('error', (m) => {
+  const userId = selfUserId();
+  const { signaling, dispose } = pageSignaling();
+  const offs: (() => void)[] = [watchConnection(signaling), signaling.on('error', (m) => {
     if (!QUIET_ERRORS.has(m.code)) toast(m.message, 'error');
-  });
+  })];
   const seats = new SeatWatcher(signaling, slug, Number(page.dataset.capacity) || 0);
-  const memberList = document.getElementById('room-members');
-  const membersEmpty = document.getElementById('members-empty');
-  let selfUserId: string | null = null;
-  let session: CallSession | null = null;
-  const showMembers = (members: Member[]) => memberList && renderMembers(memberList, membersEmpty, members, selfUserId);
+  const members = new MemberList(page.querySelector<HTMLElement>('#room-members')!, page.querySelector<HTMLElement>('#members-empty'), userId);
+  const call = page.dataset.state === 'full' ? null : mountCall(page, slug, signaling, seats, members);
 
-  signaling.on('welcome', (m) => {
-    selfUserId = m.user.userId;
-    chat?.markSelf();
-  });
   // Before joining (and after leaving) the lobby feed keeps "In the room now" live.
-  followLobby(signaling, () => {
-    if (session?.phase !== 'in-call' && seats.members) showMembers(seats.members);
-  });
+  offs.push(followLobby(signaling, () => {
+    if (call?.phase !== 'in-call' && seats.members) members.show(seats.members);
+  }));
 
-  // Chat goes over the socket while in the call; otherwise the form posts (the no-JS path).
   const chatRoot = document.getElementById('chat');
-  const chat = chatRoot ? new ChatPanel(chatRoot, {
-    selfUserId: () => selfUserId,
-    send: (text) => {
-      if (session?.phase !== 'in-call' || !signaling.isOpen) return false;
-      // Refused (too fast, say): the text comes back into the box, and the reason is shown.
-      return signaling.sendChat(text, (err) => {
-        chat?.restore(text);
+  if (chatRoot) {
+    const chat = new ChatPanel(chatRoot, {
+      selfUserId: userId,
+      // Over the socket while in the call; otherwise the form posts (the no-JavaScript path).
+      send: (text) => call?.phase === 'in-call' && signaling.isOpen && signaling.sendChat(text, (err) => {
+        // Refused (too fast, say): the text goes back into the box, and the reason is shown.
+        chat.restore(text);
         toast(err.message, 'error');
-      });
-    },
-  }) : null;
-  signaling.on('chat', (m) => {
-    if (m.room === slug) chat?.append(m.message as ChatMessage);
-  });
+      }),
+    });
+    offs.push(signaling.on('chat', (m) => {
+      if (m.room === slug) chat.append(m.message);
+    }));
+  }
 
-  if (page.dataset.state === 'full') {
-    const wait = document.getElementById('wait-seat') as HTMLButtonElement | null;
-    wait?.addEventListener('click', () => {
-      wait.disabled = true;
-      wait.lastElementChild!.textContent = 'Waiting for a seat…';
-      toast('You will be let in as soon as a seat frees up.');
-      seats.wait(() => {
-        toast('A seat is free.', 'success');
-        location.reload();
-      });
-    });
-  }
-  let media: LocalMedia | null = null;
-  if (page.dataset.state !== 'full') ({ session, media } = mountCall(page, slug, signaling, seats, showMembers));
-  // Other features (file transfer) add their own entries to the same object.
+  const wait = document.getElementById('wait-seat') as HTMLButtonElement | null;
+  if (wait) waitForSeat(wait, seats);
+
   // Ringing works on every page: incoming calls, Do not disturb, and ringing people into this room.
-  const ringing = mountRinging(signaling, { currentRoom: () => (session?.phase === 'in-call' ? slug : null) });
-  const side = page.querySelector<HTMLElement>('.room-side');
-  if (side && session) mountInvite(side.appendChild(h('div', { class: 'room-invite' })), { signaling, slug, selfUserId: pageUserId(), ring: (user) => ringing.call(user, slug) });
-  if (session) {
-    const call = session;
-    mountRoomTransfers({
-      signaling,
-      slug,
-      connections: { connection: (id) => call.mesh.connection(id), onConnection: (fn) => call.mesh.on('connection', fn) },
-      members: () => [...call.roster.values()].map((p) => ({ peerId: p.peerId, userId: p.userId, displayName: p.displayName })),
-      root: page.querySelector<HTMLElement>('#call') ?? page,
-    });
-    // Arriving from an accepted ring: the server checked its one-time token and marked the page;
-    // take the seat as soon as the camera is settled. A plain link never joins by itself.
-    if (location.search) history.replaceState(null, '', location.pathname);
-    if (page.dataset.autoJoin === 'true') {
-      void media?.start().then(() => {
-        if (call.phase === 'idle') void call.join();
-      });
-    }
+  const ringing = mountRinging(signaling, { currentRoom: () => (call?.phase === 'in-call' ? slug : null) });
+  if (call) {
+    const side = page.querySelector<HTMLElement>('.room-side');
+    if (side) offs.push(mountInvite(side.appendChild(h('div', { class: 'room-invite' })), { signaling, slug, selfUserId: userId, ring: (user) => ringing.call(user, slug) }));
+    const transfers = mountRoomTransfers(page.querySelector<HTMLElement>('#call') ?? page, { signaling, slug, connections: call.mesh });
+    offs.push(call.on('roster-changed', (roster) => transfers.members(roster)), () => transfers.dispose());
   }
-  expose({ signaling, session, mesh: session?.mesh ?? null, media, ringing });
+  expose({ signaling, ringing, ...(call ? { call, mesh: call.mesh } : {}) });
   signaling.connect();
+  return () => {
+    for (const off of offs) off();
+    ringing.teardown();
+    dispose();
+  };
 }
 
-function mountCall(page: HTMLElement, slug: string, signaling: SignalingClient, seats: SeatWatcher, showMembers: (m: Member[]) => void): { session: CallSession; media: LocalMedia } {
+/** mountCall — the call with its pre-join panel and view; joins by itself when the page came from an accepted ring. */
+function mountCall(page: HTMLElement, slug: string, signaling: SignalingClient, seats: SeatWatcher, members: MemberList): RoomCall {
   const media = new LocalMedia();
   const prejoin = new Prejoin(page, media, new MicLevel());
   const picker = new DevicePicker(page.querySelector('#camera-select')!, page.querySelector('#mic-select')!, media, (msg) => toast(msg, 'error'));
-  let waitButton: HTMLButtonElement | null = null;
-
-  const onPhase = (phase: Phase, message?: string, code?: string) => {
-    waitButton?.remove();
-    waitButton = null;
-    if (phase === 'joining') prejoin.setBusy(true, 'Joining…');
-    else prejoin.setBusy(false);
-    if (phase === 'in-call') {
-      prejoin.hide();
-      page.querySelector<HTMLButtonElement>('.call-controls button')?.focus();
-    } else if (phase === 'idle') {
-      prejoin.show(message);
-      if (seats.members) showMembers(seats.members);
-      if (code === 'room-full') waitButton = offerToWait();
-    } else if (phase === 'ended') {
-      prejoin.hide();
-      showMembers([]);
-      closed(page, message ?? 'The call has ended.');
-    }
-  };
-
-  const offerToWait = () => {
-    const btn = h('button', { type: 'button', class: 'btn btn--secondary btn--block' }, 'Wait for a seat');
-    btn.addEventListener('click', () => {
-      btn.disabled = true;
-      btn.textContent = 'Waiting for a seat…';
-      seats.wait(() => {
-        toast('A seat is free: joining.', 'success');
-        void session.join();
-      });
-    });
-    prejoin.joinButton.after(btn);
-    return btn;
-  };
-
-  const session: CallSession = new CallSession({
-    slug, signaling, media, picker,
-    call: page.querySelector<HTMLElement>('#call')!,
-    onPhase,
-    onRoster: () => {
-      const self = session.self;
-      showMembers([...(self ? [self] : []), ...session.roster.values()]);
-    },
+  const call = new RoomCall({ slug, signaling, media });
+  new CallView(page.querySelector<HTMLElement>('#call')!, call, media, picker);
+  new RoomStage(page, call, prejoin, seats);
+  // In the call, "In the room now" is the call's own roster; outside it, the lobby's view of the room.
+  call.on('roster-changed', (roster) => members.show([...(call.self ? [call.self] : []), ...roster]));
+  call.on('phase-changed', ({ phase }) => {
+    if (phase === 'idle' && seats.members) members.show(seats.members);
+    else if (phase === 'ended') members.show([]);
   });
-  prejoin.joinButton.addEventListener('click', () => void session.join());
+  expose({ media });
+
   Mesh.warmUp();
   prejoin.show('Starting your camera and microphone…');
   void media.start().then(() => {
-    if (session.phase === 'idle') prejoin.setStatus(media.problem ?? 'Your camera and microphone are ready.');
+    if (call.phase === 'idle') prejoin.setStatus(media.problem ?? 'Your camera and microphone are ready.');
     void picker.refresh();
   });
-  return { session, media };
+  // Arriving from an accepted ring: the server checked its one-time token and marked the page;
+  // take the seat as soon as the camera is settled. A plain link never joins by itself.
+  if (location.search) history.replaceState(null, '', location.pathname);
+  if (page.dataset.autoJoin === 'true') {
+    void media.start().then(() => {
+      if (call.phase === 'idle') void call.join();
+    });
+  }
+  return call;
 }
 
-/** closed — the room is gone: say so, offer the way back, and stop the chat form. */
-function closed(page: HTMLElement, message: string): void {
-  page.dataset.state = 'closed';
-  const stage = page.querySelector('.room-stage');
-  stage?.querySelector('.room-closed')?.remove();
-  stage?.prepend(h('section', { class: 'notice notice--warning room-closed', role: 'alert' },
-    h('div', { class: 'room-closed__text' },
-      h('h2', { class: 'room-closed__title' }, 'This call has ended'),
-      h('p', {}, message),
-      h('a', { class: 'btn btn--secondary', href: '/' }, 'Back to lobby'))));
-  for (const el of page.querySelectorAll<HTMLTextAreaElement | HTMLButtonElement>('#chat-form textarea, #chat-form button')) el.disabled = true;
-}
+const root = document.querySelector<HTMLElement>('[data-island="room"]');
+if (root) mount(root);

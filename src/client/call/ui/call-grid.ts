@@ -1,5 +1,15 @@
-// The call's tiles (see hearth.css §13): one per person, one per shared screen or video file.
+// The call's tiles: one per person, one per shared screen or video file.
 import { avatar, h, icon } from '../../shared/ui/dom.js';
+
+/** SELF — the owner of this tab's own tiles; CAMERA — a person's main stream (camera and microphone). */
+export const SELF = 'self';
+export const CAMERA = 'camera';
+
+/** TileId — whose tile (SELF or a peer id) and which of their streams (CAMERA, or a shared stream's id). */
+export interface TileId {
+  owner: string;
+  stream?: string;
+}
 
 export interface TileInfo {
   name: string;
@@ -9,6 +19,8 @@ export interface TileInfo {
 }
 
 interface Tile {
+  owner: string;
+  stream: string;
   el: HTMLDivElement;
   video: HTMLVideoElement;
   name: HTMLSpanElement;
@@ -20,9 +32,8 @@ interface Tile {
 }
 
 /**
- * CallGrid — tiles keyed by the caller's choice ('self', 'peer:<id>', 'peer:<id>:<stream>' …).
- * Names are set with textContent only. A self camera tile is mirrored (CSS) and its video muted,
- * so you never hear yourself.
+ * CallGrid — tiles by TileId. Names are set with textContent only. A self camera tile is
+ * mirrored (CSS) and its video muted, so you never hear yourself.
  */
 export class CallGrid {
   private readonly tiles = new Map<string, Tile>();
@@ -30,7 +41,8 @@ export class CallGrid {
   constructor(private readonly root: HTMLElement) {}
 
   /** upsert — creates the tile or updates its name. */
-  upsert(key: string, info: TileInfo): void {
+  upsert(id: TileId, info: TileInfo): void {
+    const key = keyOf(id);
     const t = this.tiles.get(key);
     if (t) {
       if (t.info.name !== info.name) {
@@ -58,26 +70,27 @@ export class CallGrid {
     const classes = ['tile', info.self && 'tile--self', kind !== 'camera' && 'tile--screen'].filter(Boolean).join(' ');
     const el = h('div', { class: classes, role: 'group', 'aria-label': info.name, 'data-user-id': info.userId, 'data-key': key, 'data-kind': kind },
       video, placeholder, h('div', { class: 'tile-label' }, mutedIcon, mutedText, name), status);
-    this.tiles.set(key, { el, video, name, mutedIcon, mutedText, status, placeholder, info });
+    this.tiles.set(key, { owner: id.owner, stream: id.stream ?? CAMERA, el, video, name, mutedIcon, mutedText, status, placeholder, info });
     this.place(el, info);
   }
 
   /** kind — what the tile shows (undefined when there is no such tile). */
-  kind(key: string): TileInfo['kind'] {
-    return this.tiles.get(key)?.info.kind;
+  kind(id: TileId): TileInfo['kind'] {
+    return this.tiles.get(keyOf(id))?.info.kind;
   }
 
-  has(key: string): boolean {
-    return this.tiles.has(key);
+  has(id: TileId): boolean {
+    return this.tiles.has(keyOf(id));
   }
 
-  keys(): string[] {
-    return [...this.tiles.keys()];
+  /** ids — every tile's id, in the order they were made. */
+  ids(): Required<TileId>[] {
+    return [...this.tiles.values()].map((t) => ({ owner: t.owner, stream: t.stream }));
   }
 
   /** setStream — what the tile plays (null clears it). */
-  setStream(key: string, stream: MediaStream | null): void {
-    const t = this.tiles.get(key);
+  setStream(id: TileId, stream: MediaStream | null): void {
+    const t = this.tiles.get(keyOf(id));
     if (!t) return;
     if (t.video.srcObject !== stream) t.video.srcObject = stream;
     // play() is refused before any user gesture on some browsers; autoplay retries once allowed.
@@ -85,37 +98,39 @@ export class CallGrid {
   }
 
   /** setVideoElement — show an element the caller plays itself (a local video file) instead. */
-  setVideoElement(key: string, video: HTMLVideoElement): void {
-    const t = this.tiles.get(key);
+  setVideoElement(id: TileId, video: HTMLVideoElement): void {
+    const t = this.tiles.get(keyOf(id));
     if (!t || t.video === video) return;
     t.video.replaceWith(video);
     t.video = video;
   }
 
-  setMuted(key: string, muted: boolean): void {
-    const t = this.tiles.get(key);
+  setMuted(id: TileId, muted: boolean): void {
+    const t = this.tiles.get(keyOf(id));
     if (!t) return;
     t.mutedIcon.toggleAttribute('hidden', !muted);
     t.mutedText.hidden = !muted;
   }
 
-  setCameraOff(key: string, off: boolean): void {
-    this.tiles.get(key)?.el.classList.toggle('tile--camera-off', off);
+  setCameraOff(id: TileId, off: boolean): void {
+    this.tiles.get(keyOf(id))?.el.classList.toggle('tile--camera-off', off);
   }
 
   /** setStatus — a small note on the tile ("Connecting…"); null hides it. */
-  setStatus(key: string, text: string | null): void {
-    const t = this.tiles.get(key);
+  setStatus(id: TileId, text: string | null): void {
+    const t = this.tiles.get(keyOf(id));
     if (!t) return;
     t.status.textContent = text ?? '';
     t.status.hidden = text === null;
   }
 
-  setSpeaking(key: string | null): void {
-    for (const [k, t] of this.tiles) t.el.classList.toggle('tile--speaking', k === key);
+  /** setSpeaking — highlights `owner`'s camera tile (null: nobody's). */
+  setSpeaking(owner: string | null): void {
+    for (const t of this.tiles.values()) t.el.classList.toggle('tile--speaking', t.owner === owner && t.stream === CAMERA);
   }
 
-  remove(key: string): void {
+  remove(id: TileId): void {
+    const key = keyOf(id);
     const t = this.tiles.get(key);
     if (!t) return;
     t.video.srcObject = null;
@@ -123,9 +138,9 @@ export class CallGrid {
     this.tiles.delete(key);
   }
 
-  /** removeWhere — e.g. every tile of one peer: `k => k.startsWith('peer:abc')`. */
-  removeWhere(pred: (key: string) => boolean): void {
-    for (const k of this.keys()) if (pred(k)) this.remove(k);
+  /** removeWhere — e.g. every tile of one peer: `(t) => t.owner === peerId`. */
+  removeWhere(pred: (id: Required<TileId>) => boolean): void {
+    for (const id of this.ids()) if (pred(id)) this.remove(id);
   }
 
   clear(): void {
@@ -145,4 +160,10 @@ export class CallGrid {
     if (info.self && info.kind === 'camera') this.root.prepend(el);
     else this.root.append(el);
   }
+}
+
+/** keyOf — the tile's key, also its data-key: 'self', 'self:<stream>', 'peer:<id>', 'peer:<id>:<stream>'. */
+function keyOf({ owner, stream = CAMERA }: TileId): string {
+  const who = owner === SELF ? SELF : `peer:${owner}`;
+  return stream === CAMERA ? who : `${who}:${stream}`;
 }

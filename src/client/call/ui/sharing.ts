@@ -1,7 +1,7 @@
 // Sharing into the call besides the camera: the screen (getDisplayMedia) and a local video file
 // played through captureStream(), so everyone watches it stream from this browser, no upload.
 import type { Mesh } from '../lib/mesh.js';
-import type { CallGrid } from './call-grid.js';
+import { SELF, type CallGrid, type TileId } from './call-grid.js';
 import { h } from '../../shared/ui/dom.js';
 import { toast } from '../../shared/ui/toasts.js';
 
@@ -25,6 +25,9 @@ export async function openScreen(onEnded: () => void): Promise<MediaStream | nul
 }
 
 type CapturingVideo = HTMLVideoElement & { captureStream(): MediaStream };
+
+const SCREEN_TILE: TileId = { owner: SELF, stream: 'screen' };
+const FILM_TILE: TileId = { owner: SELF, stream: 'file' };
 
 /**
  * FilmShare — "Play a video file": a labelled file input (opened by the toolbar button), a
@@ -134,8 +137,8 @@ export class LocalShares {
     }
     this.screen = stream;
     this.mesh.addStream(stream, 'screen');
-    this.grid.upsert('self:screen', { name: 'Your screen', userId: this.o.selfUserId(), self: true, kind: 'screen' });
-    this.grid.setStream('self:screen', stream);
+    this.grid.upsert(SCREEN_TILE, { name: 'Your screen', userId: this.o.selfUserId(), self: true, kind: 'screen' });
+    this.grid.setStream(SCREEN_TILE, stream);
     this.o.changed();
   }
 
@@ -156,20 +159,20 @@ export class LocalShares {
     this.screen = null;
     s.getTracks().forEach((t) => t.stop());
     this.mesh.removeStream(s.id);
-    this.grid.remove('self:screen');
+    this.grid.remove(SCREEN_TILE);
     this.o.changed();
   }
 
   private onFilm(stream: MediaStream, video: HTMLVideoElement): void {
     if (!this.o.active()) return this.film.stop();
     this.mesh.addStream(stream, 'file');
-    this.grid.upsert('self:file', { name: 'Your video file', userId: this.o.selfUserId(), self: true, kind: 'file' });
-    this.grid.setVideoElement('self:file', video);
+    this.grid.upsert(FILM_TILE, { name: 'Your video file', userId: this.o.selfUserId(), self: true, kind: 'file' });
+    this.grid.setVideoElement(FILM_TILE, video);
     this.o.changed();
   }
 
   private onFilmStopped(): void {
-    this.grid.remove('self:file');
+    this.grid.remove(FILM_TILE);
     for (const id of this.mesh.extraIds('file')) this.mesh.removeStream(id);
     this.o.changed();
   }

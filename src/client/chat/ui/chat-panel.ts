@@ -2,45 +2,11 @@
 // every message and name is set with textContent; links are built as elements, never parsed HTML.
 import type { ChatMessage } from '../../../shared/protocol.js';
 import { h } from '../../shared/ui/dom.js';
+import { splitLinks } from '../lib/links.js';
 
-const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
-
-/**
- * trimUrl — sentence punctuation after a link is not part of it ("see https://x.org/a."), but a
- * closing paren that balances one inside the URL is (Wikipedia-style "Foo_(bar)").
- */
-function trimUrl(raw: string): string {
-  const count = (s: string, ch: string) => s.split(ch).length - 1;
-  while (raw.length > 0) {
-    const c = raw[raw.length - 1]!;
-    if (c === ')' && count(raw, ')') <= count(raw, '(')) break;
-    if (!'.,;:!?\'")]}'.includes(c)) break;
-    raw = raw.slice(0, -1);
-  }
-  return raw;
-}
-
-/** linkify — text and <a> elements for `text`; only http(s) URLs become links. */
-export function linkify(text: string): (string | HTMLAnchorElement)[] {
-  const out: (string | HTMLAnchorElement)[] = [];
-  let last = 0;
-  for (const m of text.matchAll(URL_RE)) {
-    const raw = trimUrl(m[0]);
-    let href: string | null = null;
-    try {
-      const u = new URL(raw);
-      if (u.protocol === 'http:' || u.protocol === 'https:') href = u.href;
-    } catch {
-      href = null;
-    }
-    if (!href) continue;
-    const start = m.index ?? 0;
-    if (start > last) out.push(text.slice(last, start));
-    out.push(h('a', { href, rel: 'noopener noreferrer', target: '_blank' }, raw));
-    last = start + raw.length;
-  }
-  if (last < text.length) out.push(text.slice(last));
-  return out;
+/** linkify — text and <a> elements for `text` (see splitLinks). */
+function linkify(text: string): (string | HTMLAnchorElement)[] {
+  return splitLinks(text).map((p) => (p.href ? h('a', { href: p.href, rel: 'noopener noreferrer', target: '_blank' }, p.text) : p.text));
 }
 
 const hhmm = (d: Date) => `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
@@ -48,7 +14,8 @@ const hhmm = (d: Date) => `${String(d.getHours()).padStart(2, '0')}:${String(d.g
 export interface ChatOptions {
   /** send — sends over the socket; false means "not in the call": the form then posts normally (no-JS path). */
   send(text: string): boolean;
-  selfUserId(): string | null;
+  /** The signed-in user: their own messages are marked. */
+  selfUserId: string;
 }
 
 /** ChatPanel — wraps #chat (server-rendered history, form posting to /r/<slug>/chat). */
@@ -66,6 +33,7 @@ export class ChatPanel {
     this.form = root.querySelector<HTMLFormElement>('#chat-form')!;
     this.input = root.querySelector<HTMLTextAreaElement>('#chat-input')!;
     this.enhanceHistory();
+    this.markSelf();
     this.form.addEventListener('submit', (e) => this.onSubmit(e));
     this.input.addEventListener('keydown', (e) => {
       // Enter sends; Shift+Enter is a new line; an IME composition's Enter is not ours.
@@ -79,7 +47,7 @@ export class ChatPanel {
   /** append — one message from a `chat` event (duplicates by id are ignored). */
   append(m: ChatMessage): void {
     if (this.list.querySelector(`li[data-id="${CSS.escape(m.id)}"]`)) return;
-    const stick = this.atEnd() || m.userId === this.opts.selfUserId();
+    const stick = this.atEnd() || m.userId === this.opts.selfUserId;
     this.list.append(this.render(m));
     if (this.empty) this.empty.hidden = true;
     if (stick) this.scrollToEnd();
@@ -90,9 +58,9 @@ export class ChatPanel {
     if (!this.input.value) this.input.value = text;
   }
 
-  /** markSelf — highlights your own messages once your user id is known. */
-  markSelf(): void {
-    const self = this.opts.selfUserId();
+  /** markSelf — highlights your own messages in the server-rendered history. */
+  private markSelf(): void {
+    const self = this.opts.selfUserId;
     for (const li of this.list.querySelectorAll<HTMLElement>('li.chat-message')) {
       li.classList.toggle('chat-message--self', !!self && li.dataset.userId === self);
     }
@@ -112,7 +80,7 @@ export class ChatPanel {
   private render(m: ChatMessage): HTMLLIElement {
     const d = new Date(m.ts);
     const time = Number.isNaN(d.getTime()) ? null : h('time', { class: 'chat-message__time', datetime: d.toISOString() }, hhmm(d));
-    const self = m.userId === this.opts.selfUserId();
+    const self = m.userId === this.opts.selfUserId;
     return h('li', { class: self ? 'chat-message chat-message--self' : 'chat-message', 'data-id': m.id, 'data-user-id': m.userId },
       h('div', { class: 'chat-message__meta' }, h('span', { class: 'chat-message__author' }, m.displayName), time),
       h('p', { class: 'chat-message__text' }, ...linkify(m.text)));

@@ -17,8 +17,8 @@ export class LobbyLists {
 
   constructor(private readonly root: HTMLElement, private readonly selfUserId: string) {}
 
-  /** personActions — hook for features that add per-person buttons (call, send file). */
-  personActions: ((entry: OnlineEntry, container: HTMLElement) => void)[] = [];
+  /** personActions — features add per-person buttons (call, send file) to `actions`, a part of the person's `row`. */
+  readonly personActions: ((entry: OnlineEntry, actions: HTMLElement, row: HTMLLIElement) => void)[] = [];
 
   /** update — one lobby update (see followLobby): the lists that changed, and in them the rows that changed. */
   update(lobby: { online: OnlineEntry[]; rooms: LiveRoom[] }, change: LobbyChange): void {
@@ -40,13 +40,14 @@ export class LobbyLists {
       ? el('span', { class: 'person__where' }, 'In ', el('a', { href: `/r/${encodeURIComponent(p.where.slug)}` }, p.where.name))
       : el('span', { class: 'person__where' }, p.where.kind === 'call' ? 'In a call' : 'In the lobby');
     const actions = el('div', { class: 'person-actions' });
-    if (!isSelf) for (const add of this.personActions) add(p, actions);
-    return el('li', { class: isSelf ? 'person person--self' : 'person', 'data-user-id': p.userId },
+    const row = el('li', { class: isSelf ? 'person person--self' : 'person', 'data-user-id': p.userId },
       avatar(p.displayName),
       el('div', { class: 'person__body' },
         el('span', { class: 'person__name' }, p.displayName, isSelf && el('span', { class: 'person__you' }, ' (you)')),
         where),
-      actions) as HTMLLIElement;
+      actions);
+    if (!isSelf) for (const add of this.personActions) add(p, actions, row);
+    return row;
   }
 
   /** renderLiveRooms — Live rooms and the counts in Your rooms; `changed` (slugs) as for renderOnline. */

@@ -33,31 +33,38 @@ export class LobbyDirectory implements Directory {
   }
 }
 
-/** RoomMember — one tab in the room, as the room island knows it. */
+/** RoomMember — one tab in the room. */
 export interface RoomMember {
   peerId: string;
   userId: string;
   displayName: string;
 }
 
-/** RoomDirectory — reads the room's current members on every question (the room island owns the roster). */
+/** RoomDirectory — fed with the call's roster whenever it changes (the call owns the roster). */
 export class RoomDirectory implements Directory {
+  private members: readonly RoomMember[] = [];
   private readonly listeners = new Set<() => void>();
 
-  constructor(private readonly members: () => RoomMember[]) {}
-
-  /** changed — the roster changed (someone joined, left or came back with a new peer id). */
-  changed(): void {
+  /** update — the others in the call now (someone joined, left or came back with a new peer id). */
+  update(members: readonly RoomMember[]): void {
+    this.members = members;
     for (const fn of this.listeners) fn();
   }
 
+  /** people — everyone in the call but `selfUserId`, once each (two tabs are one person). */
+  people(selfUserId: string): Person[] {
+    const seen = new Map<string, Person>();
+    for (const m of this.members) if (m.userId !== selfUserId && !seen.has(m.userId)) seen.set(m.userId, { userId: m.userId, displayName: m.displayName });
+    return [...seen.values()];
+  }
+
   userOf(peerId: string): Person | null {
-    const m = this.members().find((x) => x.peerId === peerId);
+    const m = this.members.find((x) => x.peerId === peerId);
     return m ? { userId: m.userId, displayName: m.displayName } : null;
   }
 
   peersOf(userId: string): string[] {
-    return this.members().filter((m) => m.userId === userId).map((m) => m.peerId);
+    return this.members.filter((m) => m.userId === userId).map((m) => m.peerId);
   }
 
   onChange(fn: () => void): () => void {

@@ -134,10 +134,6 @@ export class TransferManager extends Emitter<ManagerEvents> {
     return (this.outgoing.get(id) ?? this.incoming.get(id))?.info() ?? null;
   }
 
-  pendingOffers(): IncomingOffer[] {
-    return this.offersIn.list();
-  }
-
   /**
    * acceptsConnection — lobby: may `peerId` set up a data connection with this tab? Only a peer
    * whose person we accepted a transfer from (not over yet), or are sending one to (after they

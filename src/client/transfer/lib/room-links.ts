@@ -2,16 +2,17 @@
 import { CHANNEL_PREFIX, type ChannelTransport } from './transport.js';
 
 /**
- * PeerConnectionSource — what the room's call mesh gives file transfer (Mesh fits it:
- * `connection(id)` and `on('connection', fn)`). Creating the first data
- * channel on a connection renegotiates it (the mesh's perfect negotiation handles that); the
- * far side receives it through the connection's `datachannel` event, so listeners must be on
- * every connection from its creation — hence `onConnection`. When the mesh closes a
- * connection, Chromium fires `close` on its channels, and the transfers resume on the next one.
+ * PeerConnectionSource — what the room's call gives file transfer (its Mesh fits). Creating the
+ * first data channel on a connection renegotiates it (the call's PeerLink handles that); the far
+ * side receives it through the connection's `datachannel` event, so listeners must be on every
+ * connection from its creation — hence `on('connection')`. When the call closes a connection,
+ * Chromium fires `close` on its channels, and the transfers resume on the next one.
  */
 export interface PeerConnectionSource {
   connection(peerId: string): RTCPeerConnection | undefined;
-  onConnection(fn: (peerId: string, pc: RTCPeerConnection) => void): () => void;
+  /** peerIds — the peers with a connection now. */
+  peerIds(): string[];
+  on(event: 'connection', fn: (peerId: string, pc: RTCPeerConnection) => void): () => void;
 }
 
 /** RoomLinks — a ChannelTransport over the mesh's connections. */
@@ -21,10 +22,10 @@ export class RoomLinks implements ChannelTransport {
   private readonly channels = new Set<RTCDataChannel>();
   private readonly offs: (() => void)[] = [];
 
-  constructor(private readonly source: PeerConnectionSource, existing: () => string[]) {
-    this.offs.push(source.onConnection((peerId, pc) => this.watch(peerId, pc)));
+  constructor(private readonly source: PeerConnectionSource) {
+    this.offs.push(source.on('connection', (peerId, pc) => this.watch(peerId, pc)));
     // Connections made before we were mounted.
-    for (const id of existing()) {
+    for (const id of source.peerIds()) {
       const pc = source.connection(id);
       if (pc) this.watch(id, pc);
     }
