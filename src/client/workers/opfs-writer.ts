@@ -99,9 +99,7 @@ async function write(req: Extract<DiskRequest, { op: 'write' }>): Promise<boolea
   if (hex !== req.hash) return false;
   if (!files.has(req.id)) throw new DOMException('File was closed', 'InvalidStateError');
   if (!has(f.bitmap, req.index)) {
-    const bytes = new Uint8Array(req.data);
-    if (req.flip) bytes[0]! ^= 1;
-    if (f.handle.write(bytes, { at }) !== len) throw new DOMException('Short write to disk', 'InvalidStateError');
+    if (f.handle.write(new Uint8Array(req.data), { at }) !== len) throw new DOMException('Short write to disk', 'InvalidStateError');
     f.bitmap[req.index >> 3]! |= 1 << (req.index & 7);
     advance(f);
   }

@@ -12,7 +12,7 @@ export interface DiskSnapshot {
 
 export type DiskRequest =
   | { op: 'open'; id: string; size: number; chunkSize: number; resume: DiskSnapshot | null }
-  | { op: 'write'; id: string; index: number; hash: string; data: ArrayBuffer; flip?: boolean }
+  | { op: 'write'; id: string; index: number; hash: string; data: ArrayBuffer }
   | { op: 'flush'; id: string }
   | { op: 'digest'; id: string }
   | { op: 'close'; id: string }
@@ -64,11 +64,10 @@ export class Disk {
 
   /**
    * write — verifies `data` against `hash` and writes it as chunk `index`; false (nothing
-   * written) on a mismatch. `data` is transferred. `flip` (tests only) damages the bytes after
-   * the check, as a faulty disk would.
+   * written) on a mismatch. `data` is transferred.
    */
-  write(id: string, index: number, hash: string, data: ArrayBuffer, flip = false): Promise<boolean> {
-    return this.call({ op: 'write', id, index, hash, data, ...(flip ? { flip } : {}) }, [data]).then((r) => r.valid === true);
+  write(id: string, index: number, hash: string, data: ArrayBuffer): Promise<boolean> {
+    return this.call({ op: 'write', id, index, hash, data }, [data]).then((r) => r.valid === true);
   }
 
   flush(id: string): Promise<DiskSnapshot> {

@@ -1,6 +1,6 @@
 // One file being received: disk writes through the worker, the persisted bitmap, resume, and the final check from disk.
 import { Bitmap, chunkCount } from './bitmap.js';
-import { LIMITS } from './messages.js';
+import { LIMITS, toHex } from './messages.js';
 import { errorText, type TransferContext, type TransferStatus } from './model.js';
 import { ReceiverSession, type ReceiverHooks } from './receiver.js';
 import type { IncomingRecord } from './store.js';
@@ -188,9 +188,10 @@ export class Incoming extends Transfer<IncomingRecord, ReceiverSession> {
   private write(i: number, hash: string, data: ArrayBuffer): Promise<boolean> {
     const bytes = data.byteLength;
     this.pendingBytes += bytes;
-    const flip = this.ctx.debug.corruptDisk > 0 && data.byteLength > 0;
-    if (flip) this.ctx.debug.corruptDisk--;
-    const p = this.ctx.disk!.write(this.id, i, hash, data, flip).then((ok) => {
+    const faulty = this.ctx.debug.corruptDisk > 0 && bytes > 0;
+    if (faulty) this.ctx.debug.corruptDisk--;
+    const chunk = faulty ? damaged(data) : Promise.resolve({ hash, data });
+    const p = chunk.then((c) => this.ctx.disk!.write(this.id, i, c.hash, c.data)).then((ok) => {
       this.lastProgress = Date.now();
       if (ok) {
         if (this.bitmap.set(i)) this.dirty = true;
@@ -289,4 +290,15 @@ export class Incoming extends Transfer<IncomingRecord, ReceiverSession> {
     this.ctx.debug.corrupt--;
     buf[buf.length >> 1]! ^= 0xff;
   }
+}
+
+/**
+ * damaged — DebugHooks.corruptDisk: what a faulty disk would keep of `data` (one bit flipped),
+ * with the hash of the damaged bytes, so the chunk check passes and only the final SHA-256 of
+ * the whole file, read back from disk, can notice.
+ */
+async function damaged(data: ArrayBuffer): Promise<{ hash: string; data: ArrayBuffer }> {
+  const bytes = new Uint8Array(data);
+  bytes[0]! ^= 1;
+  return { hash: toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))), data };
 }

@@ -71,7 +71,7 @@ export interface ReceiverReport {
 export interface DebugHooks {
   /** Corrupt this many upcoming received chunks before they are checked. */
   corrupt: number;
-  /** Corrupt this many chunks after their check, as they go to disk: only the final SHA-256 can notice. */
+  /** Damage this many chunks as a faulty disk would (see `damaged` in incoming.ts): only the final SHA-256 can notice. */
   corruptDisk: number;
   /**
    * The next sending session goes quiet after this many chunks: its channel stays open and keeps
