@@ -24,7 +24,7 @@ async function messages(page: Page): Promise<{ author: string; text: string; lin
 const waitText = (page: Page, text: string) => page.waitForFunction((t) =>
   [...document.querySelectorAll('#chat-messages .chat-message__text')].some((p) => p.textContent === t), { timeout: 10_000 }, text);
 
-/** noInjection — nothing from the hostile payloads became markup, and no dialog opened. */
+/** expectNoInjection — nothing from the hostile payloads became markup, and no dialog opened. */
 async function expectNoInjection(page: Page, dialogs: string[]): Promise<void> {
   const found = await page.evaluate(() => ({
     img: document.querySelector('img[src="x"]') !== null,

@@ -98,7 +98,7 @@ export async function joinCall(page: Page): Promise<void> {
   await page.waitForSelector('#call:not([hidden])', { timeout: 15_000 });
 }
 
-/** openPcs — the page's live connections (reconnects leave closed ones behind in __pcs). */
+/** connectedCount — the page's connected connections (reconnects leave closed ones behind in __pcs). */
 export async function connectedCount(page: Page): Promise<number> {
   return page.evaluate(() => __pcs.filter((pc) => pc.connectionState === 'connected').length);
 }
@@ -129,7 +129,7 @@ export async function inbound(page: Page): Promise<{ frames: number; audio: numb
 }
 
 /**
- * expectDecoding — waits until `n` connections are connected and every one of them decodes
+ * waitDecoding — waits until `n` connections are connected and every one of them decodes
  * video (frames rising between two samples) and receives audio packets.
  */
 export async function waitDecoding(page: Page, n: number, opts: { audio?: boolean; timeout?: number } = {}): Promise<void> {

@@ -26,7 +26,7 @@ function visit(node: ts.Node, fn: (n: ts.Node) => void): void {
   node.forEachChild((c) => visit(c, fn));
 }
 
-/** freeName — the identifier as a name of its own (not `x.name`, `{ name: … }` or a declaration's name). */
+/** isFreeName — the identifier as a name of its own (not `x.name`, `{ name: … }` or a declaration's name). */
 function isFreeName(id: ts.Identifier): boolean {
   const p = id.parent;
   if (ts.isPropertyAccessExpression(p) && p.name === id) return false;

@@ -13,17 +13,17 @@ export interface CaptureLimit {
  * copy we send, so capturing at the sent size spares each encoder its own downscaling and keeps
  * a 6-person mesh affordable.
  */
-export function cameraConstraints(limit: CaptureLimit | null = null): MediaTrackConstraints {
+function cameraConstraints(limit: CaptureLimit | null = null): MediaTrackConstraints {
   const height = limit?.height ?? 720;
   const fps = limit?.frameRate ?? 30;
   return { width: { ideal: Math.round((height * 16) / 9) }, height: { ideal: height }, frameRate: { ideal: fps, max: fps } };
 }
-export const MIC_CONSTRAINTS: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+const MIC_CONSTRAINTS: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
 type Device = 'camera' | 'microphone' | 'camera and microphone';
 
 /** explain — a sentence for a getUserMedia failure, naming the device. */
-export function explain(err: unknown, device: Device): string {
+function explain(err: unknown, device: Device): string {
   const name = (err as { name?: string } | null)?.name ?? '';
   switch (name) {
     case 'NotAllowedError':
@@ -59,14 +59,14 @@ function gum(c: MediaStreamConstraints): Promise<MediaStream> {
 const withDevice = (base: MediaTrackConstraints, id: string | null, exact: boolean): MediaTrackConstraints =>
   id ? { ...base, deviceId: exact ? { exact: id } : { ideal: id } } : base;
 
-/** openCamera / openMicrophone — one track of a chosen (or the remembered) device. */
-export async function openTrack(kind: 'video' | 'audio', id: string | null, exact = false, limit: CaptureLimit | null = null): Promise<MediaStreamTrack> {
+/** openTrack — one camera or microphone track of a chosen (or the remembered) device. */
+async function openTrack(kind: 'video' | 'audio', id: string | null, exact = false, limit: CaptureLimit | null = null): Promise<MediaStreamTrack> {
   const c = withDevice(kind === 'video' ? cameraConstraints(limit) : MIC_CONSTRAINTS, id, exact);
   const s = await gum(kind === 'video' ? { video: c } : { audio: c });
   return s.getTracks()[0]!;
 }
 
-export interface Acquired {
+interface Acquired {
   audio: MediaStreamTrack | null;
   video: MediaStreamTrack | null;
   /** problem — what went wrong and what the user can still do; null when both work. */
@@ -77,7 +77,7 @@ export interface Acquired {
  * acquire — camera and microphone, falling back to microphone only, then camera only, then
  * nothing. Never throws: joining to listen and watch is always possible.
  */
-export async function acquire(cameraId: string | null, micId: string | null, limit: CaptureLimit | null = null): Promise<Acquired> {
+async function acquire(cameraId: string | null, micId: string | null, limit: CaptureLimit | null = null): Promise<Acquired> {
   const { cameras, microphones } = await listDevices();
   // enumerateDevices lists hardware even before permission; skip what is not there at all.
   const wantVideo = cameras.length > 0;

@@ -7,13 +7,12 @@ import { MediaLink, type MediaKind } from './media-link.js';
 
 export type { MediaKind } from './media-link.js';
 export type ExtraKind = Exclude<SendKind, 'camera'>;
-export type StreamKind = SendKind;
 
 /** RemoteStream — something a remote peer sends: its camera+microphone, or a screen/video file. */
 export interface RemoteStream {
   /** 'camera' for the camera+microphone stream; the sender's stream id for extras. */
   id: string;
-  kind: StreamKind;
+  kind: SendKind;
   stream: MediaStream;
 }
 
@@ -23,8 +22,6 @@ export type MeshEvents = {
   state: (peerId: string, state: RTCPeerConnectionState) => void;
   stream: (peerId: string, stream: RemoteStream) => void;
   'stream-ended': (peerId: string, streamId: string) => void;
-  /** removed — the connection to `peerId` was closed (they left, or everything was reset). */
-  removed: (peerId: string) => void;
 };
 
 export interface MeshOptions {
@@ -227,7 +224,6 @@ export class Mesh extends Emitter<MeshEvents> {
     this.remoteKinds.delete(peerId);
     this.remoteCameras.delete(peerId);
     link.close();
-    this.emit('removed', peerId);
   }
 
   /** established — the first negotiation is done, so extras can be added without racing the first offer. */

@@ -23,13 +23,10 @@ export class SeatWatcher {
     return this.room === undefined ? undefined : this.room?.members ?? [];
   }
 
-  /** wait — calls `onFree` once when a seat frees up; returns a cancel function. */
-  wait(onFree: () => void): () => void {
+  /** wait — calls `onFree` once when a seat frees up. */
+  wait(onFree: () => void): void {
     this.waiting = onFree;
     this.check();
-    return () => {
-      if (this.waiting === onFree) this.waiting = null;
-    };
   }
 
   private check(): void {

@@ -25,7 +25,7 @@ interface Toggle {
 }
 
 /** Shortcut keys (documented on the page in room.pug's "Keyboard shortcuts"). Leave has none on purpose: a stray key must never end a call. */
-export const SHORTCUTS = { mic: 'M', camera: 'V', share: 'S', film: 'P' } as const;
+const SHORTCUTS = { mic: 'M', camera: 'V', share: 'S', film: 'P' } as const;
 
 /**
  * CallControls — fills `.call-controls[role=toolbar]`. "Off" states (muted, camera off) are

@@ -12,7 +12,7 @@ export const canShareScreen = (): boolean => typeof navigator.mediaDevices?.getD
  * openScreen — asks the browser for a screen, window or tab; null when the user cancels.
  * `onEnded` runs when sharing stops from the browser's own UI ("Stop sharing").
  */
-export async function openScreen(onEnded: () => void): Promise<MediaStream | null> {
+async function openScreen(onEnded: () => void): Promise<MediaStream | null> {
   let stream: MediaStream;
   try {
     stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: false });

@@ -47,7 +47,7 @@ export function setIcon(svg: SVGSVGElement, name: string): void {
 }
 
 /** initials — 1–2 letters for an avatar, from any script (the same rule as the server's mixin). */
-export function initials(name: string): string {
+function initials(name: string): string {
   const words = name.trim().split(/\s+/).filter(Boolean).slice(0, 2);
   const letters = words.map((w) => {
     const chars = Array.from(w);

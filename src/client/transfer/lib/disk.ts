@@ -21,7 +21,7 @@ export type DiskRequest =
 export type DiskReply = { rid: number; ok: true; valid?: boolean; snapshot?: DiskSnapshot; sha256?: string } | { rid: number; ok: false; error: string; name: string };
 
 /** DiskError — a failure inside the worker (its DOMException name kept, e.g. QuotaExceededError). */
-export class DiskError extends Error {
+class DiskError extends Error {
   constructor(message: string, readonly code: string) {
     super(message);
   }

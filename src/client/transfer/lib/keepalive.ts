@@ -1,8 +1,8 @@
 // Liveness of a transfer channel: a ping after a quiet second, and a drop after five silent ones.
 
 /** PING_MS / SILENT_MS — a peer that vanishes without closing (page killed, cable pulled) is noticed within seconds. */
-export const PING_MS = 1_000;
-export const SILENT_MS = 5_000;
+const PING_MS = 1_000;
+const SILENT_MS = 5_000;
 
 /**
  * Keepalive — SCTP notices a dead peer only after ICE consent fails (~30 s); a transfer

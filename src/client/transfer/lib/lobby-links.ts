@@ -70,11 +70,6 @@ export class LobbyLinks implements ChannelTransport {
     for (const id of [...this.links.keys()]) this.dispose(id);
   }
 
-  /** connection — the connection to a peer (tests and the benchmark read its stats). */
-  connection(peerId: string): RTCPeerConnection | undefined {
-    return this.links.get(peerId)?.peer.pc;
-  }
-
   /** handle — a `transfer-rtc` message relayed from `from`. */
   handle(from: string, data: unknown): void {
     const m = parseRtc(data);

@@ -23,7 +23,7 @@ export const LIMITS = {
   idsPerMessage: 256,
 } as const;
 
-export const IdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/));
+const IdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/));
 const Ids = v.pipe(v.array(IdSchema), v.minLength(1), v.maxLength(LIMITS.idsPerMessage));
 const Int = (max: number, min = 0) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 const Hex64 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/));
@@ -38,8 +38,8 @@ export type FileMeta = v.InferOutput<typeof FileMetaSchema>;
 
 const CancelReason = v.optional(v.picklist(['cancelled', 'failed']));
 
-/** TransferSignal — sent through the server as `{kind:'app', app:'transfer', data}`. */
-export const TransferSignalSchema = v.variant('t', [
+/** TransferSignalSchema — a TransferSignal, sent through the server as `{kind:'app', app:'transfer', data}`. */
+const TransferSignalSchema = v.variant('t', [
   /** offer — the sender proposes files; the receiver answers accept or decline. */
   v.strictObject({
     t: v.literal('offer'),
@@ -63,8 +63,8 @@ export type TransferSignal = v.InferOutput<typeof TransferSignalSchema>;
 
 const Index = Int(2 ** 26);
 
-/** ChannelMessage — JSON text messages on a transfer's data channel (chunk bytes go as binary messages). */
-export const ChannelMessageSchema = v.variant('t', [
+/** ChannelMessageSchema — a ChannelMessage: JSON text messages on a transfer's data channel (chunk bytes go as binary messages). */
+const ChannelMessageSchema = v.variant('t', [
   /** need — receiver → sender: the chunk ranges [start, end) it still lacks. */
   v.strictObject({ t: v.literal('need'), r: v.pipe(v.array(v.tuple([Index, Index])), v.maxLength(LIMITS.ranges)), more: v.boolean() }),
   /** c — sender → receiver: chunk `i` with SHA-256 `h` follows as binary messages. */

@@ -57,7 +57,7 @@ export type NoticeKind = 'info' | 'success' | 'error';
 export type LedgerState = 'offered' | 'declined' | 'resumed' | 'verified' | 'failed' | 'cancelled';
 
 /** ReceiverReport — what a receiver says about a file in the room's ledger: its own whole-file check. */
-export interface ReceiverReport {
+interface ReceiverReport {
   transferId: string;
   /** The sending tab's peer id. */
   from: string;

@@ -16,7 +16,7 @@ export interface InboxLimits {
  * INBOX_LIMITS — three offers from one person is more than anyone sends by hand (an offer holds
  * up to 64 files); twelve in all still fits on a screen.
  */
-export const INBOX_LIMITS: InboxLimits = { perSender: 3, total: 12, answers: 10, answerRefillMs: 1_000 };
+const INBOX_LIMITS: InboxLimits = { perSender: 3, total: 12, answers: 10, answerRefillMs: 1_000 };
 
 /** PendingOffer — what the inbox needs to know about an offer. */
 export interface PendingOffer {

@@ -3,7 +3,7 @@ import { opfsDir, type Disk } from './disk.js';
 import { claim, type IncomingRecord, type OutgoingRecord, type TransferStore } from './store.js';
 
 /** MAX_AGE_MS — partial (and unsaved finished) files untouched this long are deleted. */
-export const MAX_AGE_MS = 24 * 60 * 60 * 1000;
+const MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 /** Claimed — a stored record this tab now owns (its Web Lock released by `release`). */
 export interface Claimed<R> {

@@ -105,7 +105,7 @@ export class SenderSession extends ChannelSession {
     void this.pump();
   }
 
-  /** next — the next chunk to send without taking it (resent chunks first). */
+  /** peek — the `k`-th next chunk to send, without taking it (resent chunks first). */
   private peek(k = 0): number | null {
     if (k < this.retry.length) return this.retry[k]!;
     let skip = k - this.retry.length;

@@ -5,7 +5,7 @@ import { Bitmap, chunkCount, chunkLength } from './bitmap.js';
 import { toHex } from './messages.js';
 
 /** FileChangedError — the file picked again (or read again) is not the one whose chunks were sent. */
-export class FileChangedError extends Error {
+class FileChangedError extends Error {
   override name = 'FileChangedError';
 }
 

@@ -24,7 +24,7 @@ interface Row {
 }
 
 /** statusText — the row's plain-language state. */
-export function statusText(t: TransferInfo): string {
+function statusText(t: TransferInfo): string {
   const who = t.peerName;
   switch (t.status) {
     case 'offered': return `Waiting for ${who} to accept`;
