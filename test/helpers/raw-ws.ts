@@ -44,6 +44,8 @@ export interface RawSocket {
   socket: tls.TLSSocket;
   /** Resolves when the connection is gone: the HTTP status line, and the close code the server sent (if any). */
   ended: Promise<{ status: number; closeCode: number | null }>;
+  /** Resolves with the HTTP status once the server has answered the upgrade request (0 if it never did). */
+  answered: Promise<number>;
   write(bytes: Buffer): void;
 }
 
@@ -70,14 +72,21 @@ export function rawConnect(origin: string, ca: Buffer, opts: { path?: string; co
   ];
   socket.write(Buffer.concat([Buffer.from(headers.join('\r\n') + '\r\n\r\n'), opts.trailing ?? Buffer.alloc(0)]));
   let buf = Buffer.alloc(0);
+  let answer: (status: number) => void = () => {};
+  const answered = new Promise<number>((resolve) => (answer = resolve));
   socket.on('data', (d: Buffer) => {
     // Only the start matters (status line, then the frames up to the close); do not keep a flood.
     if (buf.length < 1 << 20) buf = Buffer.concat([buf, d]);
+    const status = /^HTTP\/1\.1 (\d{3})/.exec(buf.toString('latin1', 0, 16));
+    if (status) answer(Number(status[1]));
   });
   const ended = new Promise<{ status: number; closeCode: number | null }>((resolve) => {
-    socket.once('close', () => resolve(parseReply(buf)));
+    socket.once('close', () => {
+      answer(0);
+      resolve(parseReply(buf));
+    });
   });
-  return { socket, ended, write: (bytes) => socket.writable && socket.write(bytes) };
+  return { socket, ended, answered, write: (bytes) => socket.writable && socket.write(bytes) };
 }
 
 /** parseReply — the HTTP status of the upgrade reply and the code of the first close frame after it. */

@@ -145,8 +145,10 @@ describe('hostile sockets: nobody can crash Hearth or outstay their welcome (rea
         for (let i = 0; i < n; i++) burst.push(randomFrames());
         frames += n;
         const raw: RawSocket = rawConnect(hearth.origin, ca, { path, cookie, trailing: Buffer.concat(burst) });
-        // A socket the server has not closed after its burst (only valid-looking frames) is closed by us.
-        const timer = setTimeout(() => raw.socket.end(), 1_500);
+        // A socket the server has not closed after its burst (only valid-looking frames) is closed
+        // by us, but only once the server has answered the upgrade (a busy machine may be slow).
+        let timer: NodeJS.Timeout | undefined;
+        void raw.answered.then(() => (timer = setTimeout(() => raw.socket.end(), 1_500)));
         const { status, closeCode } = await raw.ended;
         clearTimeout(timer);
         tally(`${status}:${closeCode ?? 'none'}`);
