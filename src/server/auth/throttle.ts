@@ -1,10 +1,7 @@
 // Guess throttling in Redis (sign-in, room passcodes): slows guessing without letting anyone lock a user out for good.
-import { LIMITS } from '../config.js';
 import { addressKey } from '../net/address.js';
 import type { GuessLimits } from '../store/limits.js';
 
-/** DEFAULT_THROTTLE — config's throttle limits (kept here for scripts/bench/lobby.ts, which reads it by this name). */
-export const DEFAULT_THROTTLE = LIMITS.throttle;
 
 /** Attempt — a guess's outcome: `wait` > 0 means it was refused without being checked. */
 export interface Attempt {
