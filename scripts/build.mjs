@@ -1,4 +1,4 @@
-// Builds Hearth: browser islands (content-hashed), the icon sprite, the server bundle and a manifest.
+// Builds Hearth: browser islands and the stylesheet (content-hashed), the icon sprite, the server bundle and a manifest.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -72,9 +72,25 @@ const sprite = buildIconSprite();
 const iconsName = `icons-${hash(sprite)}.svg`;
 writeFileSync(path.join(out, iconsName), sprite);
 
-const css = readFileSync(path.join(root, 'public', 'css', 'hearth.css'));
+// The stylesheet: public/css/hearth.css and the parts it imports, one file (no @import at run time).
+const styles = await esbuild.build({
+  entryPoints: [path.join(root, 'public', 'css', 'hearth.css')],
+  outdir: out,
+  bundle: true,
+  minify: true,
+  target: ['chrome110', 'firefox115', 'safari16'],
+  entryNames: '[name]-[hash]',
+  metafile: true,
+  logLevel: 'warning',
+});
+let css = null;
+for (const [file, meta] of Object.entries(styles.metafile.outputs)) {
+  sizes.push([path.relative(out, path.join(root, file)), meta.bytes]);
+  css = url(file);
+}
+
 // `files` lets the next build tell this build's files from older ones (see publish).
-const manifest = { islands, workers, css: `/css/hearth.css?v=${hash(css)}`, icons: `/build/${iconsName}`, files: [...filesUnder(out), 'manifest.json'].sort() };
+const manifest = { islands, workers, css, icons: `/build/${iconsName}`, files: [...filesUnder(out), 'manifest.json'].sort() };
 writeFileSync(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 
 publish(out, final);
@@ -93,7 +109,7 @@ await esbuild.build({
 
 if (!process.argv.includes('--quiet')) {
   for (const [file, bytes] of sizes.sort()) console.log(`  ${file.padEnd(40)} ${(bytes / 1024).toFixed(1).padStart(7)} KiB`);
-  console.log(`built ${Object.keys(islands).length} islands, icons, server bundle`);
+  console.log(`built ${Object.keys(islands).length} islands, the stylesheet, icons, server bundle`);
 }
 if (!existsSync(path.join(root, 'dist', 'server', 'main.js'))) process.exit(1);
 

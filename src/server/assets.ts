@@ -8,6 +8,7 @@ export interface Assets {
   islands: Record<string, string>;
   /** Worker bundles by name (src/client/workers/<name>.ts). */
   workers?: Record<string, string>;
+  /** The stylesheet: public/css/hearth.css with the parts it imports, bundled and content-hashed. */
   css: string;
   icons: string;
 }

@@ -6,6 +6,7 @@ import { ROOT_DIR } from '../../src/server/paths.js';
 
 // The browser code's layout, checked from its syntax (comments and strings cannot fool it):
 // lib/ folders are DOM-free, one file negotiates connections, every island mounts and unmounts.
+// And the stylesheet's: its contents list what it imports, colours are tokens, no class is unused.
 
 const CLIENT = path.join(ROOT_DIR, 'src', 'client');
 
@@ -99,5 +100,50 @@ describe('client layout', () => {
       expect(mount!.parameters.length, `${file}: mount(root)`).to.equal(1);
       expect(mount!.type?.getText(), `${file}: mount returns its teardown`).to.equal('() => void');
     }
+  });
+});
+
+const CSS = path.join(ROOT_DIR, 'public', 'css');
+
+/** rules — a stylesheet without its comments. */
+const uncommented = (css: string) => css.replace(/\/\*[\s\S]*?\*\//g, '');
+
+describe('stylesheet', () => {
+  const entry = readFileSync(path.join(CSS, 'hearth.css'), 'utf8');
+  const imports = [...entry.matchAll(/^@import "\.\/([^"]+)";$/gm)].map((m) => m[1]!);
+  const parts = readdirSync(CSS, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.css') && e.name !== 'hearth.css')
+    .map((e) => path.relative(CSS, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
+
+  it('hearth.css imports every part once, and its contents list them in that order with their titles', () => {
+    expect([...imports].sort()).to.deep.equal([...parts].sort());
+    const contents = [...entry.matchAll(/^ \* +(\d+)\. (.+?) {2,}(\S+\.css)$/gm)].map((m) => ({ n: Number(m[1]), title: m[2]!.trim(), file: m[3]! }));
+    expect(contents.map((c) => c.file)).to.deep.equal(imports);
+    contents.forEach((c, i) => {
+      expect(c.n, c.file).to.equal(i + 1);
+      const first = readFileSync(path.join(CSS, c.file), 'utf8').split('\n')[0]!;
+      expect(first, `${c.file} opens with its title`).to.match(new RegExp(`^/\\* ${c.n}\\. ${c.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} -+ \\*/$`));
+    });
+  });
+
+  it('names colours only in shared/tokens.css', () => {
+    const literal = /#[0-9a-f]{3,8}\b|\b(?:rgba?|hsla?|hwb|lab|lch|oklab|oklch|color)\(|:\s*(?:white|black|red|green|blue|yellow|gray|grey|orange|purple)\b/i;
+    for (const part of parts.filter((p) => p !== 'shared/tokens.css')) {
+      const found = uncommented(readFileSync(path.join(CSS, part), 'utf8')).split('\n').filter((l) => literal.test(l));
+      expect(found, part).to.deep.equal([]);
+    }
+  });
+
+  it('styles only classes that the views or the browser code use', () => {
+    const views = readdirSync(path.join(ROOT_DIR, 'views'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.pug'))
+      .map((e) => readFileSync(path.join(e.parentPath, e.name), 'utf8')).join('\n');
+    const code = sources().map((f) => readFileSync(path.join(ROOT_DIR, f), 'utf8')).join('\n');
+    const words = new Set([...`${views}\n${code}`.matchAll(/[A-Za-z][\w-]*/g)].map((m) => m[0]));
+    // A class built from a template (`toast--${kind}`) counts by its prefix.
+    const prefixes = [...code.matchAll(/([a-z][\w-]*--)\$\{/g)].map((m) => m[1]!);
+    const selectors = parts.map((p) => uncommented(readFileSync(path.join(CSS, p), 'utf8')).replace(/\{[^{}]*\}/g, '{}')).join('\n');
+    const classes = new Set([...selectors.matchAll(/\.([A-Za-z][\w-]*)/g)].map((m) => m[1]!));
+    const unused = [...classes].filter((c) => !words.has(c) && !prefixes.some((p) => c.startsWith(p)));
+    expect(unused).to.deep.equal([]);
   });
 });
