@@ -24,7 +24,7 @@ export function mount(root: HTMLElement): () => void {
     btn.addEventListener('click', () => ringing.call({ userId: entry.userId, displayName: entry.displayName }));
     actions.append(btn);
   });
-  const transfers = mountLobbyTransfers(root, { signaling, lists });
+  const transfers = mountLobbyTransfers(root, { signaling, addPersonAction: (action) => lists.personActions.push(action) });
   const offs = [
     watchConnection(signaling),
     followLobby(signaling, (lobby, change) => lists.update(lobby, change)),

@@ -46,7 +46,9 @@ export function mount(root: HTMLElement): () => void {
   })];
   const seats = new SeatWatcher(signaling, slug, Number(page.dataset.capacity) || 0);
   const members = new MemberList(page.querySelector<HTMLElement>('#room-members')!, page.querySelector<HTMLElement>('#members-empty'), userId);
-  const call = page.dataset.state === 'full' ? null : mountCall(page, slug, signaling, seats, members);
+  const mounted = page.dataset.state === 'full' ? null : mountCall(page, slug, signaling, seats, members);
+  const call = mounted?.call ?? null;
+  if (mounted) offs.push(mounted.dispose);
 
   // Before joining (and after leaving) the lobby feed keeps "In the room now" live.
   offs.push(followLobby(signaling, () => {
@@ -90,12 +92,12 @@ export function mount(root: HTMLElement): () => void {
 }
 
 /** mountCall — the call with its pre-join panel and view; joins by itself when the page came from an accepted ring. */
-function mountCall(page: HTMLElement, slug: string, signaling: SignalingClient, seats: SeatWatcher, members: MemberList): RoomCall {
+function mountCall(page: HTMLElement, slug: string, signaling: SignalingClient, seats: SeatWatcher, members: MemberList): { call: RoomCall; dispose(): void } {
   const media = new LocalMedia();
   const prejoin = new Prejoin(page, media, new MicLevel());
   const picker = new DevicePicker(page.querySelector('#camera-select')!, page.querySelector('#mic-select')!, media, (msg) => toast(msg, 'error'));
   const call = new RoomCall({ slug, signaling, media });
-  new CallView(page.querySelector<HTMLElement>('#call')!, call, media, picker);
+  const view = new CallView(page.querySelector<HTMLElement>('#call')!, call, media, picker);
   new RoomStage(page, call, prejoin, seats);
   // In the call, "In the room now" is the call's own roster; outside it, the lobby's view of the room.
   call.on('roster-changed', (roster) => members.show([...(call.self ? [call.self] : []), ...roster]));
@@ -119,7 +121,15 @@ function mountCall(page: HTMLElement, slug: string, signaling: SignalingClient, 
       if (call.phase === 'idle') void call.join();
     });
   }
-  return call;
+  return {
+    call,
+    dispose() {
+      call.leave();
+      view.dispose();
+      prejoin.dispose();
+      media.stop();
+    },
+  };
 }
 
 const root = document.querySelector<HTMLElement>('[data-island="room"]');

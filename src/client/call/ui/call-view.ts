@@ -24,6 +24,7 @@ export class CallView {
   private selfStream: MediaStream | null = null;
   private ticks = 0;
   private selfLevel = 0;
+  private readonly stopShortcuts: () => void;
 
   constructor(private readonly root: HTMLElement, private readonly call: RoomCall, private readonly media: LocalMedia, picker: DevicePicker) {
     this.grid = new CallGrid(root.querySelector<HTMLElement>('#call-grid')!);
@@ -36,7 +37,7 @@ export class CallView {
       leave: () => call.leave(),
     };
     this.controls = new CallControls(root.querySelector<HTMLElement>('.call-controls')!, actions, { canShare: canShareScreen() });
-    this.controls.shortcuts(() => call.phase === 'in-call' && !document.querySelector('dialog[open]'), actions);
+    this.stopShortcuts = this.controls.shortcuts(() => call.phase === 'in-call' && !document.querySelector('dialog[open]'), actions);
     this.dialog = new DeviceDialog(picker);
     this.shares = new LocalShares(root, call.mesh, this.grid, {
       active: () => call.phase === 'in-call',
@@ -63,6 +64,12 @@ export class CallView {
     call.on('departed', (name) => toast(`${name} left`));
     call.on('problem', (message) => toast(message, 'error'));
     media.on('change', () => this.showSelf());
+  }
+
+  /** dispose — stops listening to the keyboard (the page is unmounting; leave the call first). */
+  dispose(): void {
+    this.stopShortcuts();
+    this.speaker.stop();
   }
 
   private onPhase({ phase }: PhaseChange): void {

@@ -11,6 +11,7 @@ export class Prejoin {
   private readonly status: HTMLElement;
   readonly joinButton: HTMLButtonElement;
   private meterTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly wake = () => this.level.wake();
 
   constructor(root: HTMLElement, private readonly media: LocalMedia, private readonly level: MicLevel) {
     this.panel = root.querySelector<HTMLElement>('#prejoin')!;
@@ -21,9 +22,15 @@ export class Prejoin {
     this.joinButton = root.querySelector<HTMLButtonElement>('#join-button')!;
     media.on('change', () => this.update());
     // Autoplay rules may start the meter suspended; a click or key press wakes it.
-    const wake = () => level.wake();
-    addEventListener('pointerdown', wake);
-    addEventListener('keydown', wake);
+    addEventListener('pointerdown', this.wake);
+    addEventListener('keydown', this.wake);
+  }
+
+  /** dispose — lets go of the page's events and the microphone meter. */
+  dispose(): void {
+    removeEventListener('pointerdown', this.wake);
+    removeEventListener('keydown', this.wake);
+    this.hide();
   }
 
   get visible(): boolean {

@@ -5,18 +5,22 @@ import { LobbyLinks } from '../lib/lobby-links.js';
 import { RTC_APP } from '../lib/messages.js';
 import type { Person } from '../lib/transport.js';
 import type { TransferManager } from '../lib/manager.js';
+import type { OnlineEntry } from '../../../shared/protocol.js';
 import { followLobby } from '../../shared/lib/lobby-feed.js';
 import type { SignalingClient } from '../../shared/lib/signaling-client.js';
 import { h, icon } from '../../shared/ui/dom.js';
-import type { LobbyLists } from '../../lobby/ui/lobby-lists.js';
 import { mountTransfers, type TransfersHandle } from './mount-transfers.js';
 import { chooseFiles, dropTarget } from './pick-files.js';
 
+/** PersonAction — adds a feature's buttons to a person's row in Online now (`actions` is inside `row`). */
+export type PersonAction = (entry: OnlineEntry, actions: HTMLElement, row: HTMLLIElement) => void;
+
 /**
  * mountLobbyTransfers — adds "Send file to <name>" to every other person in the lobby who has
- * a tab in the lobby, accepts files dropped on them, and shows offers and progress.
+ * a tab in the lobby (through `addPersonAction`), accepts files dropped on them, and shows offers
+ * and progress at the top of `root`.
  */
-export function mountLobbyTransfers(root: HTMLElement, { signaling, lists }: { signaling: SignalingClient; lists: LobbyLists }): TransfersHandle {
+export function mountLobbyTransfers(root: HTMLElement, { signaling, addPersonAction }: { signaling: SignalingClient; addPersonAction(action: PersonAction): void }): TransfersHandle {
   let ice: RTCIceServer[] = [];
   let manager: TransferManager | null = null;
   const links = new LobbyLinks({
@@ -46,7 +50,7 @@ export function mountLobbyTransfers(root: HTMLElement, { signaling, lists }: { s
   void mounted.ready.then((m) => (manager = m));
 
   const send = (files: File[], person: Person) => void mounted.ready.then((m) => m.send(files, person));
-  lists.personActions.push((entry, actions, row) => {
+  addPersonAction((entry, actions, row) => {
     // Only tabs in the lobby may signal each other: someone in a room is not reachable from here.
     if (!entry.lobbyPeers.length) return;
     const person = { userId: entry.userId, displayName: entry.displayName };
