@@ -72,9 +72,8 @@ export class RoomCall extends Emitter<RoomCallEvents> {
   private readonly departures = new Map<string, ReturnType<typeof setTimeout>>();
   /** The devices are open and the person still wants to be in the call: (re)join on every welcome. */
   private wantIn = false;
-  private welcomes = 0;
-  /** Which signaling connection (count of welcomes) the last join went out on. */
-  private joinSentFor: number | null = null;
+  /** A join went out on the current signaling connection (each welcome starts a new one). */
+  private joinSent = false;
   /** The microphone/camera state the server has for this tab ("muted|cameraOff"). */
   private lastMedia = '';
 
@@ -129,7 +128,7 @@ export class RoomCall extends Emitter<RoomCallEvents> {
   // ---- joining -----------------------------------------------------------------------------
 
   private onWelcome(m: ServerMessageOf<'welcome'>): void {
-    this.welcomes++;
+    this.joinSent = false;
     this.mesh.setIceServers(m.iceServers);
     if (this.phase === 'joining') this.requestJoin();
     if (this.phase !== 'in-call') return;
@@ -147,8 +146,8 @@ export class RoomCall extends Emitter<RoomCallEvents> {
 
   private requestJoin(): void {
     const { signaling } = this.o;
-    if (!this.wantIn || !signaling.isOpen || !signaling.peerId || this.joinSentFor === this.welcomes) return;
-    this.joinSentFor = this.welcomes;
+    if (!this.wantIn || this.joinSent || !signaling.isOpen || !signaling.peerId) return;
+    this.joinSent = true;
     void signaling.join(this.o.slug).then((reply) => {
       if (reply instanceof SignalingError) this.onJoinRefused(reply);
       else this.onJoined(reply);
@@ -303,7 +302,7 @@ export class RoomCall extends Emitter<RoomCallEvents> {
 
   private teardown(): void {
     this.wantIn = false;
-    this.joinSentFor = null;
+    this.joinSent = false;
     this.mesh.reset();
     this.self = null;
     this.lastMedia = '';
@@ -318,7 +317,7 @@ export class RoomCall extends Emitter<RoomCallEvents> {
 
   private setPhase(change: PhaseChange): void {
     this.phase = change.phase;
-    if (change.phase === 'idle' || change.phase === 'ended') this.joinSentFor = null;
+    if (change.phase === 'idle' || change.phase === 'ended') this.joinSent = false;
     this.emit('phase-changed', change);
   }
 }
