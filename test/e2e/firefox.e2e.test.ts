@@ -11,6 +11,9 @@ import { randomFile } from '../helpers/files.js';
 import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
 import { tempDir } from '../helpers/processes.js';
 
+/** WAIT_MS — how long any element may take to show: a role/name query costs 1–3 s in a Firefox call page, more on a busy machine. */
+const WAIT_MS = 45_000;
+
 const MiB = 1024 * 1024;
 const ONLINE = '::-p-aria([name="Online now"][role="region"])';
 const CHAT = '::-p-aria([name="Chat"][role="log"])';
@@ -21,7 +24,7 @@ const SEND_DIALOG = '::-p-aria([name="Send files"][role="dialog"])';
 
 /** visibleText — what the element `selector` finds shows (its innerText); waits for the element. */
 async function visibleText(page: Page, selector: string): Promise<string> {
-  const el = await page.waitForSelector(selector, { timeout: 10_000 });
+  const el = await page.waitForSelector(selector, { timeout: WAIT_MS });
   try {
     return await el!.evaluate((e) => (e as HTMLElement).innerText);
   } finally {
@@ -30,7 +33,7 @@ async function visibleText(page: Page, selector: string): Promise<string> {
 }
 
 /** waitText — until the element `selector` finds shows `text`; the error says what it showed instead. */
-async function waitText(page: Page, selector: string, text: string, timeout = 15_000): Promise<string> {
+async function waitText(page: Page, selector: string, text: string, timeout = WAIT_MS): Promise<string> {
   const deadline = Date.now() + timeout;
   let last = '';
   while (Date.now() < deadline) {
@@ -65,7 +68,7 @@ const inbound = (page: Page): Promise<{ frames: number; audio: number }[]> => pa
  * plays video (its size known, its play position moving). Says what it saw if that never happens.
  */
 async function waitReceiving(page: Page, from: string, timeout = 30_000): Promise<{ width: number; height: number }> {
-  const tile = await page.waitForSelector(`::-p-aria([name="${from}"][role="group"])`, { timeout: 15_000 });
+  const tile = await page.waitForSelector(`::-p-aria([name="${from}"][role="group"])`, { timeout: WAIT_MS });
   const video = () => tile!.$eval('video', (v) => ({ width: v.videoWidth, height: v.videoHeight, time: v.currentTime }));
   try {
     const deadline = Date.now() + timeout;
@@ -88,25 +91,25 @@ async function waitReceiving(page: Page, from: string, timeout = 30_000): Promis
 /** sendToRoom — in a call: Send file, pick `file` under Files, Send (to everyone in the room). */
 async function sendToRoom(page: Page, file: string): Promise<void> {
   await page.locator('::-p-aria([name="Send file"][role="button"])').click();
-  await page.waitForSelector(SEND_DIALOG, { visible: true, timeout: 10_000 });
+  await page.waitForSelector(SEND_DIALOG, { visible: true, timeout: WAIT_MS });
   const input = await formControl(page, 'Files');
   await input.uploadFile(file);
   await input.dispose();
   await page.locator(`${SEND_DIALOG} ::-p-aria([name="Send"][role="button"])`).click();
-  await page.waitForSelector(SEND_DIALOG, { hidden: true, timeout: 10_000 });
+  await page.waitForSelector(SEND_DIALOG, { hidden: true, timeout: WAIT_MS });
 }
 
 /** accept — clicks Accept on the offer of `name` from `from` in Files offered to you; says what both pages show if it never comes. */
 async function accept(receiver: Page, sender: Page, name: string, from: string): Promise<void> {
   const button = `${OFFERS} ::-p-aria([name="Accept ${name} from ${from}"][role="button"])`;
   try {
-    await receiver.locator(button).setTimeout(15_000).click();
+    await receiver.locator(button).setTimeout(WAIT_MS).click();
   } catch (err) {
     const shows = async (page: Page, selector: string) => visibleText(page, selector).catch(() => '(not shown)');
     throw new Error(`${(err as Error).message}: no "Accept ${name} from ${from}". The receiver's offers: ${await shows(receiver, OFFERS)}; `
       + `the sender's File transfers: ${await shows(sender, TRANSFERS)}`);
   }
-  await receiver.waitForSelector(button, { hidden: true, timeout: 10_000 });
+  await receiver.waitForSelector(button, { hidden: true, timeout: WAIT_MS });
 }
 
 describe('Firefox and Chromium in one call: sign-up, call, chat, a verified file each way', function () {
@@ -154,7 +157,7 @@ describe('Firefox and Chromium in one call: sign-up, call, chat, a verified file
       await u.page.goto(`${hearth.origin}/r/${slug}`);
       await waitText(u.page, `${PREJOIN} ::-p-aria([role="status"])`, 'Your camera and microphone are ready.');
       await u.page.locator('::-p-aria([name="Join"][role="button"])').click();
-      await u.page.waitForSelector('::-p-aria([name="Call controls"][role="toolbar"])', { visible: true, timeout: 15_000 });
+      await u.page.waitForSelector('::-p-aria([name="Call controls"][role="toolbar"])', { visible: true, timeout: WAIT_MS });
     }
     const inFirefox = await waitReceiving(fox.page, names.ada);
     const inChromium = await waitReceiving(ada.page, names.fox);

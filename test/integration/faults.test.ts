@@ -2,42 +2,17 @@ import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode } from '../../src/shared/protocol.js';
 import { PRIVATE_ROOM_GRACE_MS } from '../../src/server/store/rooms.js';
-import { startTestHearth, testTls, type TestHearth } from '../helpers/hearth.js';
+import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
 import { HttpClient } from '../helpers/http-client.js';
 import { startRedis, type TestRedis } from '../helpers/processes.js';
-import { TestSocket } from '../helpers/ws-client.js';
+import { until, useWorld, type Person } from '../helpers/world.js';
+import type { TestSocket } from '../helpers/ws-client.js';
 
 describe('faults and abuse between users (real HTTPS, ws, Redis)', function () {
   this.timeout(60_000);
-  let hearth: TestHearth;
-  let ca: Buffer;
-  const clients: HttpClient[] = [];
-  const open: TestSocket[] = [];
-  let seq = 0;
+  const world = useWorld(() => startTestHearth({}, { heartbeatMs: 500 }));
+  const person = (prefix: string, on?: TestHearth): Promise<Person> => world.person(prefix, { on });
 
-  async function person(prefix: string, h: TestHearth = hearth): Promise<{ http: HttpClient; id: string; name: string; tab: () => Promise<TestSocket> }> {
-    const username = `${prefix}${++seq}`;
-    const http = new HttpClient(h.origin, ca);
-    clients.push(http);
-    const r = await http.register(username, 'correct horse battery', username.toUpperCase());
-    if (r.status !== 303) throw new Error(`register ${username}: ${r.status}`);
-    const u = await h.app.users.findByUsername(username);
-    return {
-      http, id: u!.id, name: username.toUpperCase(),
-      tab: async () => {
-        const s = await TestSocket.open(http, ca);
-        open.push(s);
-        return s;
-      },
-    };
-  }
-  async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!(await cond())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(25);
-    }
-  }
   /** acceptedCall — caller rings callee, callee accepts: both ring-updates with their tokens. */
   async function acceptedCall(a: TestSocket, b: TestSocket, calleeId: string) {
     const incoming = b.next('ring-incoming');
@@ -48,18 +23,6 @@ describe('faults and abuse between users (real HTTPS, ws, Redis)', function () {
     if (forCallee.type !== 'ring-update') throw new Error(JSON.stringify(forCallee));
     return { callee: forCallee, caller: await forCaller };
   }
-
-  before(async () => {
-    hearth = await startTestHearth({}, { heartbeatMs: 500 });
-    ca = (await testTls()).ca;
-  });
-  afterEach(() => {
-    for (const s of open.splice(0)) s.close();
-  });
-  after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await hearth.close();
-  });
 
   describe('joining a call with the camera on takes a click, or an accepted ring', () => {
     it('a plain /r/<room>?join=1 link does not join; the one-time token of an accepted ring does, once, for its own person', async () => {
@@ -83,19 +46,19 @@ describe('faults and abuse between users (real HTTPS, ws, Redis)', function () {
   describe('rooms end cleanly', () => {
     it('deleting a room frees its members: nobody shows as busy in a room that is gone', async () => {
       const [owner, guest] = [await person('owner'), await person('guest')];
-      const room = await hearth.app.rooms.create({ name: 'Gone soon', ownerId: owner.id, capacity: 6, passcodeHash: null });
+      const room = await world.hearth.app.rooms.create({ name: 'Gone soon', ownerId: owner.id, capacity: 6, passcodeHash: null });
       const g = await guest.tab();
       await g.request({ type: 'join', room: room.slug }, 'joined');
-      expect((await hearth.app.rooms.peer(g.peerId))?.room).to.equal(room.slug);
+      expect((await world.hearth.app.rooms.peer(g.peerId))?.room).to.equal(room.slug);
       const closed = g.next('room-closed');
       expect((await owner.http.postForm(`/r/${room.slug}/delete`, { _csrf: await owner.http.csrfToken('/') })).status).to.equal(303);
       await closed;
-      expect((await hearth.app.rooms.peer(g.peerId))?.room).to.equal(null);
-      const online = (await hearth.app.rooms.online()).find((p) => p.peerId === g.peerId);
+      expect((await world.hearth.app.rooms.peer(g.peerId))?.room).to.equal(null);
+      const online = (await world.hearth.app.rooms.online()).find((p) => p.peerId === g.peerId);
       expect(online?.room).to.equal(null);
       // After a heartbeat or two, still free (the heartbeat does not put it back).
       await sleep(1_200);
-      expect((await hearth.app.rooms.peer(g.peerId))?.room).to.equal(null);
+      expect((await world.hearth.app.rooms.peer(g.peerId))?.room).to.equal(null);
     });
 
     it('private call rooms are not anyone\'s rooms, and end once empty for a few minutes', async () => {
@@ -103,17 +66,17 @@ describe('faults and abuse between users (real HTTPS, ws, Redis)', function () {
       const [a, b] = [await ada.tab(), await bob.tab()];
       const { callee } = await acceptedCall(a, b, bob.id);
       const slug = callee.room!;
-      expect((await hearth.app.rooms.listByOwner(ada.id)).map((r) => r.slug)).to.not.include(slug);
+      expect((await world.hearth.app.rooms.listByOwner(ada.id)).map((r) => r.slug)).to.not.include(slug);
       // In use: kept however late it is.
       await a.request({ type: 'join', room: slug }, 'joined');
-      expect(await hearth.app.rooms.endPrivateRooms(Date.now() + PRIVATE_ROOM_GRACE_MS * 2)).to.not.include(slug);
+      expect(await world.hearth.app.rooms.endPrivateRooms(Date.now() + PRIVATE_ROOM_GRACE_MS * 2)).to.not.include(slug);
       a.send({ type: 'leave' });
       await a.next('left');
       // Empty, but not for long enough yet (it was just seen in use).
-      expect(await hearth.app.rooms.endPrivateRooms()).to.not.include(slug);
+      expect(await world.hearth.app.rooms.endPrivateRooms()).to.not.include(slug);
       // Empty past the grace: gone, with its chat.
-      expect(await hearth.app.rooms.endPrivateRooms(Date.now() + PRIVATE_ROOM_GRACE_MS * 4)).to.include(slug);
-      expect(await hearth.app.rooms.get(slug)).to.equal(null);
+      expect(await world.hearth.app.rooms.endPrivateRooms(Date.now() + PRIVATE_ROOM_GRACE_MS * 4)).to.include(slug);
+      expect(await world.hearth.app.rooms.get(slug)).to.equal(null);
       expect((await bob.http.get(`/r/${slug}`)).status).to.equal(404);
     });
   });
@@ -136,7 +99,7 @@ describe('faults and abuse between users (real HTTPS, ws, Redis)', function () {
   describe('the file-transfer ledger tells the truth', () => {
     it('only the receiver can say "verified"; names lose their disguises', async () => {
       const [ada, bob] = [await person('ada'), await person('bob')];
-      const room = await hearth.app.rooms.create({ name: 'Ledger', ownerId: ada.id, capacity: 6, passcodeHash: null });
+      const room = await world.hearth.app.rooms.create({ name: 'Ledger', ownerId: ada.id, capacity: 6, passcodeHash: null });
       const [a, b] = [await ada.tab(), await bob.tab()];
       await a.request({ type: 'join', room: room.slug }, 'joined');
       await b.request({ type: 'join', room: room.slug }, 'joined');
@@ -163,13 +126,12 @@ describe('faults and abuse between users (real HTTPS, ws, Redis)', function () {
   describe('when Redis refuses writes', () => {
     it('answers 503 (pages) and "unavailable" (sockets), and recovers when it accepts them again', async () => {
       const ada = await person('full');
-      const room = await hearth.app.rooms.create({ name: 'Full', ownerId: ada.id, capacity: 6, passcodeHash: null });
+      const room = await world.hearth.app.rooms.create({ name: 'Full', ownerId: ada.id, capacity: 6, passcodeHash: null });
       const a = await ada.tab();
       await a.request({ type: 'join', room: room.slug }, 'joined');
-      const visitor = new HttpClient(hearth.origin, ca);
-      clients.push(visitor);
+      const visitor = new HttpClient(world.hearth.origin, world.ca);
       const _csrf = await visitor.csrfToken('/register');
-      await hearth.redis.configSet({ 'maxmemory-policy': 'noeviction', maxmemory: '1' });
+      await world.hearth.redis.configSet({ 'maxmemory-policy': 'noeviction', maxmemory: '1' });
       try {
         const reg = await visitor.postForm('/register', { _csrf, username: 'toolate', displayName: 'Too late', password: 'correct horse battery' });
         expect(reg.status).to.equal(503);
@@ -178,7 +140,8 @@ describe('faults and abuse between users (real HTTPS, ws, Redis)', function () {
         expect(reply).to.include({ type: 'error', code: ErrorCode.Unavailable });
         expect(a.closed).to.equal(null);
       } finally {
-        await hearth.redis.configSet({ maxmemory: '0' });
+        await world.hearth.redis.configSet({ maxmemory: '0' });
+        await visitor.close();
       }
       expect((await a.request({ type: 'chat', text: 'hello again' }, 'chat')).type).to.equal('chat');
     });
@@ -199,23 +162,20 @@ describe('faults and abuse between users (real HTTPS, ws, Redis)', function () {
     it('rebuilds presence by itself: Online now, room seats and a newcomer\'s peers come back without reloads', async () => {
       const [ada, bob, cat] = [await person('ada', h), await person('bob', h), await person('cat', h)];
       const room = await h.app.rooms.create({ name: 'Outage', ownerId: ada.id, capacity: 6, passcodeHash: null });
-      const a = await TestSocket.open(ada.http, ca);
-      const b = await TestSocket.open(bob.http, ca);
-      open.push(a, b);
+      const [a, b] = [await ada.tab(), await bob.tab()];
       await a.request({ type: 'join', room: room.slug }, 'joined');
       // Down for well over the TTL (3 heartbeats = 0.9 s): every presence key lapses meanwhile.
       await redis.kill();
       await sleep(2_500);
       await redis.restart();
-      await until(() => h.redis.isReady, 10_000, 'the app to reconnect');
+      await until(() => h.redis.isReady, 'the app to reconnect', 10_000);
       await until(async () => {
         const online = (await h.app.rooms.online()).map((p) => p.peerId);
         return online.includes(a.peerId) && online.includes(b.peerId);
-      }, 5_000, 'both tabs back in Online now');
+      }, 'both tabs back in Online now', 5_000);
       expect((await h.app.rooms.members(room.slug)).map((m) => m.peerId)).to.include(a.peerId);
       // A newcomer sees the member who was there all along.
-      const c = await TestSocket.open(cat.http, ca);
-      open.push(c);
+      const c = await cat.tab();
       const joined = await c.request({ type: 'join', room: room.slug }, 'joined');
       expect(joined.type === 'joined' && joined.peers.map((p) => p.peerId)).to.deep.equal([a.peerId]);
       // Ringing Bob works: he is online, not "offline".

@@ -1,46 +1,13 @@
 import { expect } from 'chai';
 import { ErrorCode } from '../../src/shared/protocol.js';
-import { startTestHearth, testTls, type TestHearth } from '../helpers/hearth.js';
-import { HttpClient } from '../helpers/http-client.js';
-import { TestSocket } from '../helpers/ws-client.js';
+import { startTestHearth } from '../helpers/hearth.js';
+import { useWorld } from '../helpers/world.js';
+import type { TestSocket } from '../helpers/ws-client.js';
 
 describe('ringing a named person (real ws + Redis state machine)', function () {
   this.timeout(30_000);
-  let hearth: TestHearth;
-  let ca: Buffer;
-  const clients: HttpClient[] = [];
-  const sockets: TestSocket[] = [];
-  let seq = 0;
-
-  async function person(prefix: string): Promise<{ http: HttpClient; id: string; name: string; tab: () => Promise<TestSocket> }> {
-    const username = `${prefix}${++seq}`;
-    const http = new HttpClient(hearth.origin, ca);
-    clients.push(http);
-    await http.register(username, 'correct horse battery', username.toUpperCase());
-    const u = await hearth.app.users.findByUsername(username);
-    return {
-      http,
-      id: u!.id,
-      name: username.toUpperCase(),
-      tab: async () => {
-        const s = await TestSocket.open(http, ca);
-        sockets.push(s);
-        return s;
-      },
-    };
-  }
-
-  before(async () => {
-    hearth = await startTestHearth({ RING_TIMEOUT_SECONDS: '2' }, { heartbeatMs: 500 });
-    ca = (await testTls()).ca;
-  });
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.close();
-  });
-  after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await hearth.close();
-  });
+  const world = useWorld(() => startTestHearth({ RING_TIMEOUT_SECONDS: '2' }, { heartbeatMs: 500 }));
+  const person = (prefix: string) => world.person(prefix);
 
   async function ring(caller: TestSocket, calleeId: string, room?: string) {
     const reply = await caller.request({ type: 'ring', userId: calleeId, ...(room ? { room } : {}) }, 'ring-update');
@@ -84,7 +51,7 @@ describe('ringing a named person (real ws + Redis state machine)', function () {
     const declined = a.next('ring-update', (m) => m.state === 'declined');
     b.send({ type: 'ring-answer', callId: (await incoming).callId, accept: false });
     expect((await declined).peer.displayName).to.equal(bob.name);
-    expect(await hearth.app.calls.missed(bob.id)).to.have.length(0);
+    expect(await world.hearth.app.calls.missed(bob.id)).to.have.length(0);
   });
 
   it('no answer within the ring timeout: "no-answer" to both, recorded as missed', async () => {
@@ -95,7 +62,7 @@ describe('ringing a named person (real ws + Redis state machine)', function () {
     const [callerEnd, calleeEnd] = await Promise.all([a.next('ring-update', (m) => m.state === 'no-answer'), b.next('ring-update', (m) => m.state === 'no-answer')]);
     expect(Date.now() - t0).to.be.within(1_500, 4_000);
     expect(callerEnd.callId).to.equal(calleeEnd.callId);
-    const missed = await hearth.app.calls.missed(bob.id);
+    const missed = await world.hearth.app.calls.missed(bob.id);
     expect(missed.map((m) => m.from.displayName)).to.deep.equal([ada.name]);
   });
 
@@ -113,7 +80,7 @@ describe('ringing a named person (real ws + Redis state machine)', function () {
   it('busy: a callee in a call is not rung, the caller hears "busy", the callee gets a notice', async () => {
     const [ada, bob] = [await person('ada'), await person('bob')];
     const [a, b] = [await ada.tab(), await bob.tab()];
-    const r = await hearth.app.rooms.create({ name: 'Meeting', ownerId: bob.id, capacity: 4, passcodeHash: null });
+    const r = await world.hearth.app.rooms.create({ name: 'Meeting', ownerId: bob.id, capacity: 4, passcodeHash: null });
     await b.request({ type: 'join', room: r.slug }, 'joined');
     const notice = b.next('ring-notice');
     const reply = await ring(a, bob.id);
@@ -151,7 +118,7 @@ describe('ringing a named person (real ws + Redis state machine)', function () {
   it('rings a person into an existing room, past its passcode', async () => {
     const [ada, bob] = [await person('ada'), await person('bob')];
     const hash = await import('argon2').then((m) => m.default.hash('secret'));
-    const r = await hearth.app.rooms.create({ name: 'Locked', ownerId: ada.id, capacity: 4, passcodeHash: hash });
+    const r = await world.hearth.app.rooms.create({ name: 'Locked', ownerId: ada.id, capacity: 4, passcodeHash: hash });
     const [a, b] = [await ada.tab(), await bob.tab()];
     expect(await b.request({ type: 'join', room: r.slug }, 'joined')).to.include({ code: ErrorCode.PasscodeRequired });
     await a.request({ type: 'join', room: r.slug }, 'joined');
@@ -175,12 +142,12 @@ describe('ringing a named person (real ws + Redis state machine)', function () {
     const page = await bob.http.get('/');
     expect(page.body).to.include('Missed calls');
     expect(page.body).to.include(ada.name);
-    const [entry] = await hearth.app.calls.missed(bob.id);
+    const [entry] = await world.hearth.app.calls.missed(bob.id);
     const b = await bob.tab();
     const update = b.next('missed-calls');
     b.send({ type: 'dismiss-missed', id: entry!.id });
     expect((await update).calls).to.deep.equal([]);
-    expect(await hearth.app.calls.missed(bob.id)).to.deep.equal([]);
+    expect(await world.hearth.app.calls.missed(bob.id)).to.deep.equal([]);
   });
 
   it('Do not disturb declines automatically as "not taking calls" and records a missed call', async () => {
@@ -192,7 +159,7 @@ describe('ringing a named person (real ws + Redis state machine)', function () {
     expect((await echoed).on).to.equal(true);
     expect((await ring(a, bob.id)).state).to.equal('dnd');
     expect(b.received.some((m) => m.type === 'ring-incoming')).to.equal(false);
-    expect((await hearth.app.calls.missed(bob.id))[0]?.from.userId).to.equal(ada.id);
+    expect((await world.hearth.app.calls.missed(bob.id))[0]?.from.userId).to.equal(ada.id);
     b.send({ type: 'dnd', on: false });
     await b.next('dnd');
     expect((await ring(a, bob.id)).state).to.equal('ringing');
@@ -207,7 +174,7 @@ describe('ringing a named person (real ws + Redis state machine)', function () {
     expect(await m.request({ type: 'ring-answer', callId: ringing.callId, accept: true }, 'ring-update')).to.include({ type: 'error', code: ErrorCode.CallNotFound });
     expect(await m.request({ type: 'ring-cancel', callId: ringing.callId }, 'ring-update')).to.include({ type: 'error', code: ErrorCode.CallNotFound });
     expect(await b.request({ type: 'ring-cancel', callId: ringing.callId }, 'ring-update')).to.include({ type: 'error', code: ErrorCode.CallNotFound });
-    expect((await hearth.app.calls.get(ringing.callId))?.state).to.equal('ringing');
+    expect((await world.hearth.app.calls.get(ringing.callId))?.state).to.equal('ringing');
     expect(await a.request({ type: 'ring', userId: ada.id }, 'ring-update')).to.include({ code: ErrorCode.UserNotFound });
   });
 

@@ -5,33 +5,11 @@ import { PasswordHasher } from '../../src/server/auth/passwords.js';
 import { loadConfig, type ThrottleLimits } from '../../src/server/config.js';
 import { startHearth, type RunningHearth } from '../../src/server/hearth.js';
 import { createLogger } from '../../src/server/log.js';
+import { CountingHasher, HeldHasher } from '../helpers/hashers.js';
 import { testTls } from '../helpers/hearth.js';
 import { HttpClient, type Reply } from '../helpers/http-client.js';
 import { tempDir } from '../helpers/processes.js';
 import { sharedRedis } from '../helpers/root-hooks.js';
-
-/** CountingHasher — the real argon2 hasher, counting how many passwords it was asked to check. */
-class CountingHasher extends PasswordHasher {
-  verifications = 0;
-  override verify(hash: string | null, password: string): Promise<boolean> {
-    this.verifications++;
-    return super.verify(hash, password);
-  }
-}
-
-/** HeldHasher — the real hasher with a way to keep its slots busy, to fill the queue on purpose. */
-class HeldHasher extends PasswordHasher {
-  /** hold — occupies one slot until the returned function is called (it resolves once the slot is free). */
-  hold(): () => Promise<void> {
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const held = this.run(() => gate);
-    return async () => {
-      open();
-      await held;
-    };
-  }
-}
 
 interface Running extends RunningHearth {
   /** client — a new cookie-keeping browser talking to `origin` (default: the IPv4 loopback). */

@@ -2,20 +2,7 @@
 import { expect } from 'chai';
 import argon2 from 'argon2';
 import { ARGON2_OPTIONS, PasswordBusyError, PasswordHasher } from '../../src/server/auth/passwords.js';
-
-/** HeldHasher — a real hasher whose only slot the test can occupy for as long as it likes. */
-class HeldHasher extends PasswordHasher {
-  /** hold — occupies one slot until the returned function is called (it resolves once the slot is free). */
-  hold(): () => Promise<void> {
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const held = this.run(() => gate);
-    return async () => {
-      open();
-      await held;
-    };
-  }
-}
+import { HeldHasher } from '../helpers/hashers.js';
 
 describe('PasswordHasher', function () {
   this.timeout(20_000);
