@@ -78,11 +78,12 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
   const { registrations } = deps;
   const registrationOpen = () => deps.config.registration === 'open';
 
-  const renderLogin = (res: Response, status: number, locals: { error?: string | null; username?: string; next: string; notice?: string | null }) =>
+  const renderLogin = (res: Response, status: number, locals: { error?: string | null; username?: string; next: string; notice?: string | null; noticeKind?: 'success' | 'info' }) =>
     res.status(status).render('login', {
       title: 'Sign in',
       error: locals.error ?? null,
       notice: locals.notice ?? null,
+      noticeKind: locals.noticeKind ?? 'info',
       values: { username: locals.username ?? '' },
       next: locals.next === '/' ? '' : locals.next,
       registrationOpen: registrationOpen(),
@@ -91,9 +92,9 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
   router.get('/login', (req, res) => {
     const next = safeNext(req.query.next);
     if (res.locals.user) return res.redirect(303, next);
-    const notice = req.query.signedOut === '1' ? 'You have signed out.'
-      : req.query.expired === '1' ? 'Your session has ended. Sign in again to continue.' : null;
-    renderLogin(res, 200, { next, notice });
+    const signedOut = req.query.signedOut === '1';
+    const notice = signedOut ? 'You have signed out.' : req.query.expired === '1' ? 'Your session has ended. Sign in again to continue.' : null;
+    renderLogin(res, 200, { next, notice, noticeKind: signedOut ? 'success' : 'info' });
   });
 
   router.post('/login', csrfProtection, async (req, res) => {
