@@ -28,6 +28,10 @@ interface OpenFile {
   hasher: IHasher;
   /** One reusable buffer for reading back: memory stays one chunk per open file. */
   buf: Uint8Array;
+  /** One reusable buffer a chunk's parts are put together in (checked, then written from). */
+  asm: Uint8Array<ArrayBuffer>;
+  /** Writes run one after another (they share `asm`). */
+  queue: Promise<unknown>;
 }
 
 const files = new Map<string, OpenFile>();
@@ -78,7 +82,8 @@ async function open(req: Extract<DiskRequest, { op: 'open' }>): Promise<void> {
         }
       }
     }
-    const f: OpenFile = { handle, size: req.size, chunkSize: req.chunkSize, count, bitmap, frontier, hasher, buf: new Uint8Array(Math.min(req.chunkSize, Math.max(req.size, 1))) };
+    const one = Math.min(req.chunkSize, Math.max(req.size, 1));
+    const f: OpenFile = { handle, size: req.size, chunkSize: req.chunkSize, count, bitmap, frontier, hasher, buf: new Uint8Array(one), asm: new Uint8Array(one), queue: Promise.resolve() };
     advance(f);
     files.set(req.id, f);
   } catch (err) {
@@ -87,19 +92,34 @@ async function open(req: Extract<DiskRequest, { op: 'open' }>): Promise<void> {
   }
 }
 
-async function write(req: Extract<DiskRequest, { op: 'write' }>): Promise<boolean> {
+function write(req: Extract<DiskRequest, { op: 'write' }>): Promise<boolean> {
   const f = get(req.id);
   const at = req.index * f.chunkSize;
   const len = Math.min(f.chunkSize, f.size - at);
-  if (req.index < 0 || req.index >= f.count || req.data.byteLength !== len) return false;
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', req.data));
+  let got = 0;
+  for (const p of req.parts) got += p.byteLength;
+  if (req.index < 0 || req.index >= f.count || got !== len) return Promise.resolve(false);
+  const run = f.queue.then(() => writeChunk(f, req, at, len));
+  f.queue = run.catch(() => undefined);
+  return run;
+}
+
+/** writeChunk — puts the parts together in `asm`, checks the SHA-256, and only then writes. */
+async function writeChunk(f: OpenFile, req: Extract<DiskRequest, { op: 'write' }>, at: number, len: number): Promise<boolean> {
+  const view = f.asm.subarray(0, len);
+  let o = 0;
+  for (const p of req.parts) {
+    view.set(new Uint8Array(p), o);
+    o += p.byteLength;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', view));
   let hex = '';
   for (const b of digest) hex += b.toString(16).padStart(2, '0');
   // A chunk that does not match its hash is never written: the page asks for it again.
   if (hex !== req.hash) return false;
-  if (!files.has(req.id)) throw new DOMException('File was closed', 'InvalidStateError');
+  if (files.get(req.id) !== f) throw new DOMException('File was closed', 'InvalidStateError');
   if (!has(f.bitmap, req.index)) {
-    if (f.handle.write(new Uint8Array(req.data), { at }) !== len) throw new DOMException('Short write to disk', 'InvalidStateError');
+    if (f.handle.write(view, { at }) !== len) throw new DOMException('Short write to disk', 'InvalidStateError');
     f.bitmap[req.index >> 3]! |= 1 << (req.index & 7);
     advance(f);
   }

@@ -12,7 +12,7 @@ export interface DiskSnapshot {
 
 export type DiskRequest =
   | { op: 'open'; id: string; size: number; chunkSize: number; resume: DiskSnapshot | null }
-  | { op: 'write'; id: string; index: number; hash: string; data: ArrayBuffer }
+  | { op: 'write'; id: string; index: number; hash: string; parts: ArrayBuffer[] }
   | { op: 'flush'; id: string }
   | { op: 'digest'; id: string }
   | { op: 'close'; id: string }
@@ -63,11 +63,12 @@ export class Disk {
   }
 
   /**
-   * write — verifies `data` against `hash` and writes it as chunk `index`; false (nothing
-   * written) on a mismatch. `data` is transferred.
+   * write — verifies the chunk made of `parts` (its data-channel messages, in order) against
+   * `hash` and writes it as chunk `index`; false (nothing written) on a mismatch. The parts are
+   * transferred, not copied: the worker puts them together.
    */
-  write(id: string, index: number, hash: string, data: ArrayBuffer): Promise<boolean> {
-    return this.call({ op: 'write', id, index, hash, data }, [data]).then((r) => r.valid === true);
+  write(id: string, index: number, hash: string, parts: ArrayBuffer[]): Promise<boolean> {
+    return this.call({ op: 'write', id, index, hash, parts }, parts).then((r) => r.valid === true);
   }
 
   flush(id: string): Promise<DiskSnapshot> {

@@ -185,13 +185,14 @@ export class Incoming extends Transfer<IncomingRecord, ReceiverSession> {
     return this.opened;
   }
 
-  private write(i: number, hash: string, data: ArrayBuffer): Promise<boolean> {
-    const bytes = data.byteLength;
+  private write(i: number, hash: string, parts: ArrayBuffer[]): Promise<boolean> {
+    let bytes = 0;
+    for (const b of parts) bytes += b.byteLength;
     this.pendingBytes += bytes;
     const faulty = this.ctx.debug.corruptDisk > 0 && bytes > 0;
     if (faulty) this.ctx.debug.corruptDisk--;
-    const chunk = faulty ? damaged(data) : Promise.resolve({ hash, data });
-    const p = chunk.then((c) => this.ctx.disk!.write(this.id, i, c.hash, c.data)).then((ok) => {
+    const chunk = faulty ? damaged(parts) : Promise.resolve({ hash, parts });
+    const p = chunk.then((c) => this.ctx.disk!.write(this.id, i, c.hash, c.parts)).then((ok) => {
       this.lastProgress = Date.now();
       if (ok) {
         if (this.bitmap.set(i)) this.dirty = true;
@@ -285,10 +286,18 @@ export class Incoming extends Transfer<IncomingRecord, ReceiverSession> {
     await this.remove();
   }
 
-  private tamper(buf: Uint8Array): void {
-    if (this.ctx.debug.corrupt <= 0 || !buf.length) return;
+  /** tamper — DebugHooks.corrupt: flips the middle byte of the chunk made of `parts`. */
+  private tamper(parts: ArrayBuffer[]): void {
+    if (this.ctx.debug.corrupt <= 0 || !parts.length) return;
     this.ctx.debug.corrupt--;
-    buf[buf.length >> 1]! ^= 0xff;
+    let at = parts.reduce((n, b) => n + b.byteLength, 0) >> 1;
+    for (const b of parts) {
+      if (at < b.byteLength) {
+        new Uint8Array(b)[at]! ^= 0xff;
+        return;
+      }
+      at -= b.byteLength;
+    }
   }
 }
 
@@ -297,8 +306,13 @@ export class Incoming extends Transfer<IncomingRecord, ReceiverSession> {
  * with the hash of the damaged bytes, so the chunk check passes and only the final SHA-256 of
  * the whole file, read back from disk, can notice.
  */
-async function damaged(data: ArrayBuffer): Promise<{ hash: string; data: ArrayBuffer }> {
-  const bytes = new Uint8Array(data);
-  bytes[0]! ^= 1;
-  return { hash: toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))), data };
+async function damaged(parts: ArrayBuffer[]): Promise<{ hash: string; parts: ArrayBuffer[] }> {
+  new Uint8Array(parts[0]!)[0]! ^= 1;
+  const whole = new Uint8Array(parts.reduce((n, b) => n + b.byteLength, 0));
+  let at = 0;
+  for (const b of parts) {
+    whole.set(new Uint8Array(b), at);
+    at += b.byteLength;
+  }
+  return { hash: toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', whole))), parts };
 }

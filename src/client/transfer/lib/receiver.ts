@@ -9,8 +9,11 @@ export interface ReceiverHooks {
   has(index: number): boolean;
   /** backlog — bytes handed to the disk and not yet written. */
   backlog(): number;
-  /** write — verify against `hash` and store; false when the bytes do not match (nothing written). */
-  write(index: number, hash: string, data: ArrayBuffer): Promise<boolean>;
+  /**
+   * write — verify against `hash` and store; false when the bytes do not match (nothing written).
+   * `parts` are the chunk's messages as they arrived (handed on, never copied here).
+   */
+  write(index: number, hash: string, parts: ArrayBuffer[]): Promise<boolean>;
   received(bytes: number): void;
   /** sync — the sender finished the ranges it was given: answer with a fresh `need`. */
   sync(): void;
@@ -29,7 +32,9 @@ const ACK_DELAY_MS = 15;
 interface Assembly {
   index: number;
   hash: string;
-  buf: Uint8Array;
+  /** The chunk's messages so far, kept as they came: the disk worker puts them together. */
+  parts: ArrayBuffer[];
+  length: number;
   got: number;
 }
 
@@ -43,7 +48,7 @@ export class ReceiverSession extends ChannelSession {
   private readonly acks: number[] = [];
   private ackTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(dc: RTCDataChannel, private readonly geo: { size: number; chunkSize: number; count: number }, private readonly hooks: ReceiverHooks, private readonly tamper: (buf: Uint8Array) => void = () => {}) {
+  constructor(dc: RTCDataChannel, private readonly geo: { size: number; chunkSize: number; count: number }, private readonly hooks: ReceiverHooks, private readonly tamper: (parts: ArrayBuffer[]) => void = () => {}) {
     super(dc, () => hooks.closed());
   }
 
@@ -67,7 +72,7 @@ export class ReceiverSession extends ChannelSession {
     switch (m.t) {
       case 'c': {
         if (this.cur || m.i >= this.geo.count || this.hooks.backlog() > MAX_BACKLOG) return this.protocolError();
-        this.cur = { index: m.i, hash: m.h, buf: new Uint8Array(chunkLength(m.i, this.geo.size, this.geo.chunkSize)), got: 0 };
+        this.cur = { index: m.i, hash: m.h, parts: [], length: chunkLength(m.i, this.geo.size, this.geo.chunkSize), got: 0 };
         return;
       }
       case 'sync': return this.cur ? this.protocolError() : this.hooks.sync();
@@ -83,19 +88,20 @@ export class ReceiverSession extends ChannelSession {
 
   private onBytes(data: ArrayBuffer): void {
     const c = this.cur;
-    if (!c || data.byteLength > LIMITS.message || c.got + data.byteLength > c.buf.length) return this.protocolError();
-    c.buf.set(new Uint8Array(data), c.got);
+    if (!c || data.byteLength === 0 || data.byteLength > LIMITS.message || c.got + data.byteLength > c.length) return this.protocolError();
+    // No copy here: the parts go to the disk worker as they are (transferred, not cloned).
+    c.parts.push(data);
     c.got += data.byteLength;
     this.hooks.received(data.byteLength);
-    if (c.got < c.buf.length) return;
+    if (c.got < c.length) return;
     this.cur = null;
     if (this.hooks.has(c.index)) {
       // Sent twice (its ack was lost in a drop): already on disk.
       this.ack(c.index);
       return;
     }
-    this.tamper(c.buf);
-    void this.hooks.write(c.index, c.hash, c.buf.buffer as ArrayBuffer).then(
+    this.tamper(c.parts);
+    void this.hooks.write(c.index, c.hash, c.parts).then(
       (ok) => (ok ? this.ack(c.index) : this.sendText({ t: 'nack', i: c.index })),
       () => this.close(), // the disk failed: the transfer reports it
     );

@@ -10,10 +10,12 @@ class FileChangedError extends Error {
 }
 
 // Each File.slice().arrayBuffer() is a round trip to the browser process, which opens and reads
-// the file. Measured CPU per GiB read (all processes): 256 KiB slices 6–10 s, 1 MiB 3.6–4.2 s,
-// 4 MiB 2.2–2.4 s. So the sender reads 4 MiB blocks whatever the chunk size.
-const BLOCK_BYTES = 4 * 1024 * 1024;
-const BLOCKS_AHEAD = 2;
+// the file. Measured CPU per GiB read (all processes; scripts/bench/transfer.ts, part costs):
+// 256 KiB slices 6–10 s, 1 MiB 3.6–4.2 s, 4 MiB 3.0–4.0 s, 8 MiB 3.0–3.5 s, 16 MiB 1.8–2.5 s
+// (as cheap as File.stream()). So the sender reads 16 MiB blocks whatever the chunk size, one
+// ahead: at most 32 MiB of the file in memory.
+const BLOCK_BYTES = 16 * 1024 * 1024;
+const BLOCKS_AHEAD = 1;
 const DIGESTS_AHEAD = 8;
 
 interface Ready {
