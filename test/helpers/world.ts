@@ -26,6 +26,8 @@ export interface World {
   ca: Buffer;
   /** person — a new account named `<prefix><n>` (or exactly `prefix` with exact: true) on `h` (default: the world's Hearth). */
   person(prefix: string, opts?: { on?: TestHearth; exact?: boolean }): Promise<Person>;
+  /** client — a new anonymous cookie-keeping browser for the world's Hearth (closed after the suite). */
+  client(): HttpClient;
 }
 
 /**
@@ -37,6 +39,11 @@ export function useWorld(start: () => Promise<TestHearth> = () => startTestHeart
   const open: TestSocket[] = [];
   let seq = 0;
   const world = {
+    client(): HttpClient {
+      const c = new HttpClient(world.hearth.origin, world.ca);
+      clients.push(c);
+      return c;
+    },
     async person(prefix: string, opts: { on?: TestHearth; exact?: boolean } = {}): Promise<Person> {
       const h = opts.on ?? world.hearth;
       const username = opts.exact ? prefix : `${prefix}${++seq}`;

@@ -1,8 +1,8 @@
 // Anonymous visitors and CSRF: page loads leave nothing in Redis; forms are protected by a signed double-submit cookie.
 import { expect } from 'chai';
 import { Agent, request } from 'undici';
-import { HttpClient } from '../helpers/http-client.js';
-import { startTestHearth, testTls, type TestHearth } from '../helpers/hearth.js';
+import type { TestHearth } from '../helpers/hearth.js';
+import { useWorld } from '../helpers/world.js';
 import { CSRF_COOKIE } from '../../src/server/auth/csrf.js';
 import { SESSION_COOKIE } from '../../src/server/auth/session.js';
 
@@ -15,31 +15,19 @@ async function redisFootprint(hearth: TestHearth): Promise<{ keys: number; bytes
 
 describe('anonymous visitors (real HTTPS + Redis)', function () {
   this.timeout(30_000);
-  let hearth: TestHearth;
-  let ca: Buffer;
-  const clients: HttpClient[] = [];
-  const client = () => {
-    const c = new HttpClient(hearth.origin, ca);
-    clients.push(c);
-    return c;
-  };
+  const world = useWorld();
+  const client = () => world.client();
 
   before(async () => {
-    hearth = await startTestHearth();
-    ca = (await testTls()).ca;
     await client().register('owner', 'correct horse battery', 'Owner');
-  });
-  after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await hearth.close();
   });
 
   it('10,000 anonymous page loads add no key to Redis and less than 1 MiB', async function () {
     this.timeout(300_000);
     const paths = ['/login', '/register', '/', '/no/such/page', '/r/x'];
-    const agent = new Agent({ connect: { ca, servername: 'localhost' }, connections: 8 });
+    const agent = new Agent({ connect: { ca: world.ca, servername: 'localhost' }, connections: 8 });
     const load = async (path: string) => {
-      const res = await request(hearth.origin + path, { dispatcher: agent });
+      const res = await request(world.hearth.origin + path, { dispatcher: agent });
       await res.body.text();
       const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
       expect(cookies.some((c) => c.startsWith(`${SESSION_COOKIE}=`)), `${path} set a session cookie`).to.equal(false);
@@ -48,7 +36,7 @@ describe('anonymous visitors (real HTTPS + Redis)', function () {
     try {
       // Warm up (view cache, TLS sessions, Redis client buffers) before the baseline.
       for (const p of paths) await load(p);
-      const before = await redisFootprint(hearth);
+      const before = await redisFootprint(world.hearth);
       let next = 0;
       const statuses = new Map<number, number>();
       await Promise.all(Array.from({ length: 16 }, async () => {
@@ -57,7 +45,7 @@ describe('anonymous visitors (real HTTPS + Redis)', function () {
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
         }
       }));
-      const after = await redisFootprint(hearth);
+      const after = await redisFootprint(world.hearth);
       expect([...statuses.keys()].sort()).to.deep.equal([200, 303]);
       expect(after.keys, 'keys in Redis').to.equal(before.keys);
       expect(after.bytes - before.bytes, 'bytes Redis grew by').to.be.below(1024 * 1024);
@@ -123,7 +111,7 @@ describe('anonymous visitors (real HTTPS + Redis)', function () {
       c.cookies.set(CSRF_COOKIE, forged);
       const r = await c.postForm('/register', { _csrf: forged, username: 'forger', displayName: 'Forger', password: 'correct horse battery' });
       expect(r.status).to.equal(403);
-      expect(await hearth.app.users.findByUsername('forger')).to.equal(null);
+      expect(await world.hearth.app.users.findByUsername('forger')).to.equal(null);
     });
 
     it('refuses a registration without a token', async () => {
@@ -131,7 +119,7 @@ describe('anonymous visitors (real HTTPS + Redis)', function () {
       await c.get('/register');
       const r = await c.postForm('/register', { username: 'notoken', displayName: 'No Token', password: 'correct horse battery' });
       expect(r.status).to.equal(403);
-      expect(await hearth.app.users.findByUsername('notoken')).to.equal(null);
+      expect(await world.hearth.app.users.findByUsername('notoken')).to.equal(null);
     });
   });
 

@@ -2,29 +2,16 @@ import { expect } from 'chai';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient } from '../helpers/http-client.js';
-import { startTestHearth, testTls, type TestHearth } from '../helpers/hearth.js';
+import { startTestHearth, testTls } from '../helpers/hearth.js';
+import { useWorld } from '../helpers/world.js';
 import { startRedis } from '../helpers/processes.js';
 import { SESSION_COOKIE } from '../../src/server/auth/session.js';
 
 describe('accounts and sessions (real HTTPS + Redis)', function () {
   this.timeout(20_000);
-  let hearth: TestHearth;
-  let ca: Buffer;
-  const clients: HttpClient[] = [];
-  const client = () => {
-    const c = new HttpClient(hearth.origin, ca);
-    clients.push(c);
-    return c;
-  };
+  const world = useWorld(() => startTestHearth({}, { throttle: { perUserAndIp: 3, perIpPerDay: 1000, blockSeconds: 60 } }));
+  const client = () => world.client();
 
-  before(async () => {
-    hearth = await startTestHearth({}, { throttle: { perUserAndIp: 3, perIpPerDay: 1000, blockSeconds: 60 } });
-    ca = (await testTls()).ca;
-  });
-  after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await hearth.close();
-  });
 
   describe('GET /', () => {
     it('sends a visitor without a session to /login with ?next=', async () => {
@@ -47,15 +34,15 @@ describe('accounts and sessions (real HTTPS + Redis)', function () {
     });
 
     it('makes the first account admin and later ones not', async () => {
-      const a = await hearth.app.users.findByUsername('alice');
+      const a = await world.hearth.app.users.findByUsername('alice');
       await client().register('bob2', 'correct horse battery');
-      const b = await hearth.app.users.findByUsername('bob2');
+      const b = await world.hearth.app.users.findByUsername('bob2');
       expect(a?.isAdmin).to.equal(true);
       expect(b?.isAdmin).to.equal(false);
     });
 
     it('stores an argon2id hash at or above the OWASP parameters', async () => {
-      const u = await hearth.app.users.findByUsername('alice');
+      const u = await world.hearth.app.users.findByUsername('alice');
       const hash = u!.passwordHash;
       expect(hash).to.match(/^\$argon2id\$v=19\$/);
       expect(Number(/[$,]m=(\d+)/.exec(hash)?.[1])).to.be.at.least(19_456);
@@ -122,10 +109,10 @@ describe('accounts and sessions (real HTTPS + Redis)', function () {
     it('re-hashes a password stored with weaker parameters at sign-in', async () => {
       const argon2 = (await import('argon2')).default;
       await client().register('oldtimer', 'correct horse battery');
-      const u = await hearth.app.users.findByUsername('oldtimer');
-      await hearth.app.users.setPasswordHash(u!.id, await argon2.hash('correct horse battery', { type: argon2.argon2id, memoryCost: 4096, timeCost: 2, parallelism: 1 }));
+      const u = await world.hearth.app.users.findByUsername('oldtimer');
+      await world.hearth.app.users.setPasswordHash(u!.id, await argon2.hash('correct horse battery', { type: argon2.argon2id, memoryCost: 4096, timeCost: 2, parallelism: 1 }));
       expect((await client().login('oldtimer', 'correct horse battery')).status).to.equal(303);
-      const after = await hearth.app.users.findByUsername('oldtimer');
+      const after = await world.hearth.app.users.findByUsername('oldtimer');
       expect(after!.passwordHash).to.match(/m=19456/);
     });
 
@@ -149,7 +136,7 @@ describe('accounts and sessions (real HTTPS + Redis)', function () {
         '/.\t//evil.example/x', 'https://evil.example/x', ' //evil.example/x',
       ];
       const isSameOriginPath = (location: string) =>
-        location.startsWith('/') && !location.startsWith('//') && !location.startsWith('/\\') && new URL(location, hearth.origin).origin === hearth.origin;
+        location.startsWith('/') && !location.startsWith('//') && !location.startsWith('/\\') && new URL(location, world.hearth.origin).origin === world.hearth.origin;
 
       it('for a signed-in visitor of /login?next=', async () => {
         const c = client();
@@ -182,7 +169,7 @@ describe('accounts and sessions (real HTTPS + Redis)', function () {
       const blocked = await c.login('victim', 'correct horse battery');
       expect(blocked.status).to.equal(429);
       // The block is per username *and* address: the counter is keyed on both.
-      const keys = await hearth.redis.keys('throttle:login:user-ip:victim|*');
+      const keys = await world.hearth.redis.keys('throttle:login:user-ip:victim|*');
       expect(keys).to.have.length(1);
       expect(keys[0]).to.match(/\|127\.0\.0\.1$/);
     });
@@ -193,12 +180,12 @@ describe('accounts and sessions (real HTTPS + Redis)', function () {
       const c = client();
       await c.login('alice', 'correct horse battery');
       const sid = decodeURIComponent(c.cookies.get(SESSION_COOKIE)!).slice(2).split('.')[0];
-      expect(await hearth.redis.exists(`sess:${sid}`)).to.equal(1);
+      expect(await world.hearth.redis.exists(`sess:${sid}`)).to.equal(1);
       const _csrf = await c.csrfToken('/');
       const r = await c.postForm('/logout', { _csrf });
       expect(r.status).to.equal(303);
       expect(r.headers.location).to.equal('/login?signedOut=1');
-      expect(await hearth.redis.exists(`sess:${sid}`)).to.equal(0);
+      expect(await world.hearth.redis.exists(`sess:${sid}`)).to.equal(0);
       expect((await c.get('/')).status).to.equal(303);
     });
   });
@@ -255,19 +242,19 @@ describe('accounts and sessions (real HTTPS + Redis)', function () {
       const r = await client().get('/ca.crt');
       expect(r.status).to.equal(200);
       expect(r.headers['content-type']).to.match(/application\/x-x509-ca-cert/);
-      expect(r.body).to.equal(ca.toString());
+      expect(r.body).to.equal(world.ca.toString());
     });
 
     it('redirects plain HTTP on the HTTPS port to HTTPS', async () => {
       const reply = await new Promise<string>((resolve, reject) => {
-        const s = net.connect(hearth.port, '127.0.0.1', () => s.write('GET /login?x=1 HTTP/1.1\r\nHost: 127.0.0.1:' + hearth.port + '\r\n\r\n'));
+        const s = net.connect(world.hearth.port, '127.0.0.1', () => s.write('GET /login?x=1 HTTP/1.1\r\nHost: 127.0.0.1:' + world.hearth.port + '\r\n\r\n'));
         let data = '';
         s.on('data', (d) => (data += d));
         s.on('end', () => resolve(data));
         s.on('error', reject);
       });
       expect(reply).to.match(/^HTTP\/1\.1 308/);
-      expect(reply).to.include(`Location: https://127.0.0.1:${hearth.port}/login?x=1`);
+      expect(reply).to.include(`Location: https://127.0.0.1:${world.hearth.port}/login?x=1`);
     });
   });
 });

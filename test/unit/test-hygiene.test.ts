@@ -105,7 +105,8 @@ describe('test hygiene', () => {
       const pid = Number(out.trim());
       try {
         let found = ownProcesses().find((p) => p.pid === pid);
-        for (let i = 0; i < 20 && found?.parentPid === process.pid; i++) {
+        // Right after the fork the child still shows sh's command line until it has exec'd sleep.
+        for (let i = 0; i < 40 && (found?.parentPid === process.pid || found?.command !== 'sleep 30'); i++) {
           await sleep(50);
           found = ownProcesses().find((p) => p.pid === pid);
         }
