@@ -42,6 +42,14 @@ export const ICON_NAMES = Object.freeze([
   'log-in',
   'copy',
   'link',
+  'chevron-down',
+  'shield',
+  'user-x',
+  'user-cog',
+  'activity',
+  'ban',
+  'key-round',
+  'lock-open',
 ]);
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

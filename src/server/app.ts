@@ -3,16 +3,22 @@ import path from 'node:path';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Assets } from './assets.js';
+import { AccountSessions } from './auth/account-sessions.js';
 import { csrfTokens, isCsrfError } from './auth/csrf.js';
 import { PasswordHasher } from './auth/passwords.js';
+import { requireAdmin } from './auth/require-admin.js';
 import { createSessions, enforceAbsoluteLifetime } from './auth/session.js';
 import type { Config, ConnectionLimits, ThrottleLimits } from './config.js';
 import { HttpError, notFound } from './http-error.js';
 import type { Logger } from './log.js';
 import { PUBLIC_DIR, VIEWS_DIR } from './paths.js';
+import { accountRoutes } from './routes/account.js';
+import { adminRoutes } from './routes/admin.js';
 import { authRoutes, passwordBusyToHttp } from './routes/auth.js';
 import { pageRoutes } from './routes/pages.js';
 import { roomRoutes } from './routes/rooms.js';
+import { metricsRoutes, statusRoutes } from './routes/status.js';
+import type { Services } from './services.js';
 import { SignalingHub } from './signaling/hub.js';
 import { SignalingServer } from './signaling/server.js';
 import { Ringing } from './signaling/ringing.js';
@@ -49,6 +55,9 @@ export interface HearthApp {
   signaling: SignalingServer;
   calls: CallStore;
   ringing: Ringing;
+  accountSessions: AccountSessions;
+  /** services — everything route modules are built from (tests reach stores through it). */
+  services: Services;
 }
 
 declare module 'express-serve-static-core' {
@@ -83,6 +92,10 @@ export function createApp(deps: AppDeps): HearthApp {
   const signaling = new SignalingServer({
     config, log, redis, rooms, chat, hub, users, ringing, sessionParser, sessionStore: sessions.store, resumeSecret: deps.sessionSecret,
   });
+  const accountSessions = new AccountSessions({ redis, store: sessions.store, hub, users, log });
+  const services: Services = {
+    config, log, redis, assets, hasher, rateLimits, users, rooms, chat, calls, hub, signaling, accountSessions,
+  };
   const app = express();
 
   app.disable('x-powered-by');
@@ -149,21 +162,33 @@ export function createApp(deps: AppDeps): HearthApp {
     const id = req.session?.userId;
     if (!id) return next();
     try {
-      res.locals.user = await users.findById(id);
-      res.locals.dnd = res.locals.user ? await calls.dnd(id) : false;
+      const user = await users.findById(id);
+      if (!user || user.disabled) {
+        // Deleted or disabled since this session began: it ends here too (the sign-out that
+        // came with it may have missed a session the device list never saw).
+        await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+        return next();
+      }
+      res.locals.user = user;
+      res.locals.dnd = await calls.dnd(id);
       next();
     } catch (err) {
       next(err);
     }
   });
+  app.use(accountSessions.seen());
+  app.use(metricsRoutes(services));
 
-  app.use(authRoutes({ config, log, users, hasher, guesses: rateLimits.login, registrations: rateLimits.registrations }));
+  app.use(authRoutes({ config, log, users, hasher, accountSessions, guesses: rateLimits.login, registrations: rateLimits.registrations }));
   // Every route after this point needs a signed-in user.
   app.use((req, res, next) => {
     if (res.locals.user) return next();
     if (req.method !== 'GET' && req.method !== 'HEAD') return next(new HttpError(401, 'Signed out', 'Your session has ended. Sign in again.'));
     res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
   });
+  app.use(accountRoutes(services));
+  app.use('/admin', requireAdmin, statusRoutes(services));
+  app.use('/admin', requireAdmin, adminRoutes(services));
   app.use(pageRoutes({ assets, rooms, calls, defaultCapacity: config.rooms.defaultCapacity }));
   app.use(roomRoutes({
     assets, rooms, chat, hub, hasher, users, calls, guesses: rateLimits.passcode, creations: rateLimits.roomCreations, defaultCapacity: config.rooms.defaultCapacity,
@@ -171,7 +196,7 @@ export function createApp(deps: AppDeps): HearthApp {
 
   app.use((_req, _res, next) => next(notFound()));
   app.use(errorHandler(log));
-  return { express: app, sessionParser, users, rooms, chat, hub, signaling, calls, ringing };
+  return { express: app, sessionParser, users, rooms, chat, hub, signaling, calls, ringing, accountSessions, services };
 }
 
 /** withOverrides — config with the test and benchmark overrides of {@link AppDeps} applied. */

@@ -1,6 +1,7 @@
 // Sign-in, registration and sign-out pages (plain POST forms with CSRF tokens).
 import { Router, type Request, type Response } from 'express';
 import { normalizeDisplayName, validateRegistration, type RegistrationErrors } from '../../shared/accounts.js';
+import type { AccountSessions } from '../auth/account-sessions.js';
 import { csrfProtection } from '../auth/csrf.js';
 import { SESSION_COOKIE } from '../auth/session.js';
 import { PasswordBusyError, type PasswordHasher } from '../auth/passwords.js';
@@ -17,6 +18,7 @@ export interface AuthRoutesDeps {
   log: Logger;
   users: UserStore;
   hasher: PasswordHasher;
+  accountSessions: AccountSessions;
   /** Sign-in guesses. */
   guesses: GuessLimits;
   /** New accounts per address: registration hashes a password too, so it cannot be used to burn CPU. */
@@ -63,12 +65,16 @@ function describeWait(seconds: number): string {
   return `${Math.ceil(seconds / 3600)} hours`;
 }
 
-/** signIn — a fresh session id for the signed-in user (defeats session fixation). */
-async function signIn(req: Request, user: User): Promise<void> {
+/** signIn — a fresh session id for the signed-in user (defeats session fixation), listed among their devices. */
+export async function signIn(req: Request, user: User, accountSessions: AccountSessions): Promise<void> {
   await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
   req.session.userId = user.id;
   req.session.signedInAt = Date.now();
-  await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+  const save = () => new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+  // Saved before it is listed: listing prunes sessions that do not exist (yet).
+  await save();
+  await accountSessions.signedIn(req, user.id);
+  await save();
 }
 
 /** authRoutes — /login, /register and /logout. */
@@ -116,11 +122,13 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
       deps.log.info({ username, address: addressKey(req.socket.remoteAddress) }, 'sign-in failed');
       return renderLogin(res, 401, { error: WRONG_CREDENTIALS, username, next });
     }
+    // Said only to someone who knows the password, so it tells a guesser nothing.
+    if (user.disabled) return renderLogin(res, 403, { error: 'This account is disabled.', username, next });
     if (deps.hasher.needsRehash(user.passwordHash)) {
       // Parameters were raised since this hash was made: upgrade it while we know the password.
       await deps.users.setPasswordHash(user.id, await deps.hasher.hash(password));
     }
-    await signIn(req, user);
+    await signIn(req, user, deps.accountSessions);
     deps.log.info({ userId: user.id }, 'signed in');
     res.redirect(303, next);
   });
@@ -165,7 +173,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
       passwordHash,
     });
     if (!user) return render(409, { username: 'That username is taken. Choose another.' });
-    await signIn(req, user);
+    await signIn(req, user, deps.accountSessions);
     deps.log.info({ userId: user.id, isAdmin: user.isAdmin }, 'account created');
     res.redirect(303, '/');
   });

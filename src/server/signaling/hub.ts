@@ -32,6 +32,7 @@ type BusEvent =
   | { kind: 'user'; userId: string; msg: ServerMessage }
   | { kind: 'room-closed'; room: string }
   | { kind: 'session-ended'; sessionId: string }
+  | { kind: 'user-ended'; userId: string; exceptSession?: string }
   | { kind: 'lobby' };
 
 export interface HubOptions {
@@ -48,6 +49,7 @@ export class SignalingHub {
   /** lobby — coalesced lobby updates for this instance's sockets (see LobbyFeed). */
   readonly lobby: LobbyFeed;
   private readonly sessionListeners: ((sessionId: string) => void)[] = [];
+  private readonly userListeners: ((userId: string, exceptSession?: string) => void)[] = [];
 
   constructor(
     private readonly redis: RedisClient,
@@ -122,6 +124,16 @@ export class SignalingHub {
     this.sessionListeners.push(fn);
   }
 
+  /** userSessionsEnded — every session of `userId` but `exceptSession` ended (password change, disabled, deleted): every instance closes those sockets. */
+  userSessionsEnded(userId: string, exceptSession?: string): Promise<void> {
+    return this.publish({ kind: 'user-ended', userId, ...(exceptSession ? { exceptSession } : {}) });
+  }
+
+  /** onUserSessionsEnded — called on every instance when an account's sessions were ended. */
+  onUserSessionsEnded(fn: (userId: string, exceptSession?: string) => void): void {
+    this.userListeners.push(fn);
+  }
+
   /** lobbyChanged — every instance refreshes its sockets' lobby view shortly. */
   lobbyChanged(): Promise<void> {
     return this.publish({ kind: 'lobby' });
@@ -151,6 +163,9 @@ export class SignalingHub {
         break;
       case 'session-ended':
         for (const fn of this.sessionListeners) fn(ev.sessionId);
+        break;
+      case 'user-ended':
+        for (const fn of this.userListeners) fn(ev.userId, ev.exceptSession);
         break;
       case 'lobby':
         this.lobby.changed();

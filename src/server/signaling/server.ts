@@ -75,6 +75,7 @@ export class SignalingServer {
     this.handlers = createHandlers(deps);
     this.sessions = new SessionWatch(deps.redis, deps.config, deps.log, (sid) => this.endSession(sid));
     deps.hub.onSessionEnded((sid) => this.endSession(sid));
+    deps.hub.onUserSessionsEnded((userId, except) => this.endUser(userId, except));
   }
 
   /** handleUpgrade — the HTTPS server's 'upgrade' listener. */
@@ -93,7 +94,7 @@ export class SignalingServer {
       // close code reaches page script (an HTTP status does not), so upgrade and close at once.
       if (!session?.userId || !sessionID || signedInTooLongAgo(session, this.deps.config)) return this.refuse(req, socket, head, CloseCode.SessionEnded, 'session ended');
       void this.deps.users.findById(session.userId).then((user) => {
-        if (!user) return this.refuse(req, socket, head, CloseCode.SessionEnded, 'session ended');
+        if (!user || user.disabled) return this.refuse(req, socket, head, CloseCode.SessionEnded, 'session ended');
         const resumed = resumedPeerId(this.deps.resumeSecret, user.id, url.searchParams.get('resume'));
         const admitted: Admitted = { userId: user.id, displayName: user.displayName, sessionId: sessionID, address, resumed };
         if (socket.destroyed) return;
@@ -211,6 +212,15 @@ export class SignalingServer {
   endSession(sessionId: string): void {
     for (const c of this.connections) {
       if (c.sessionId !== sessionId || c.closed) continue;
+      c.close(CloseCode.SessionEnded, 'session ended');
+      setTimeout(() => c.ws.terminate(), CLOSE_GRACE_MS).unref();
+    }
+  }
+
+  /** endUser — an account was signed out everywhere (but session `exceptSession`): its other sockets close with 4401 now. */
+  endUser(userId: string, exceptSession?: string): void {
+    for (const c of this.connections) {
+      if (c.userId !== userId || c.sessionId === exceptSession || c.closed) continue;
       c.close(CloseCode.SessionEnded, 'session ended');
       setTimeout(() => c.ws.terminate(), CLOSE_GRACE_MS).unref();
     }

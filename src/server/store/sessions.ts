@@ -31,3 +31,11 @@ export async function readSession(redis: RedisClient, sid: string): Promise<Stor
     return null;
   }
 }
+
+/** sessionsAlive — for each id, whether that session still exists. */
+export async function sessionsAlive(redis: RedisClient, sids: readonly string[]): Promise<boolean[]> {
+  if (sids.length === 0) return [];
+  const multi = redis.multi();
+  for (const sid of sids) multi.exists(SESSION_PREFIX + sid);
+  return ((await multi.exec()) as unknown as number[]).map((n) => n === 1);
+}
