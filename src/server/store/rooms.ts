@@ -14,6 +14,8 @@ export interface Room {
   createdAt: number;
   /** Private rooms (direct calls) admit only invited users. */
   invitedOnly: boolean;
+  /** When someone last joined its call (ms); its creation time if nobody has yet. */
+  lastUsedAt: number;
 }
 
 /** PresenceRecord — what an instance knows of its own live tab, enough to rebuild its records. */
@@ -89,6 +91,7 @@ if redis.call('ZSCORE', KEYS[2], ARGV[1]) == false then
   if count >= capacity then return -count - 1 end
 end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[1], 'lastUsedAt', ARGV[2])
 redis.call('HSET', KEYS[3], 'room', ARGV[4])
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
 redis.call('SADD', KEYS[4], ARGV[4])
@@ -104,6 +107,7 @@ function toRoom(h: Record<string, string>): Room | null {
     passcodeHash: h.passcodeHash || null,
     createdAt: Number(h.createdAt ?? 0),
     invitedOnly: h.invitedOnly === '1',
+    lastUsedAt: Number(h.lastUsedAt ?? h.createdAt ?? 0),
   };
 }
 
@@ -138,7 +142,8 @@ export class RoomStore {
   async create(input: { name: string; ownerId: string; capacity: number; passcodeHash: string | null; invitedOnly?: boolean; invited?: string[] }): Promise<Room> {
     for (let attempt = 0; ; attempt++) {
       const slug = newSlug();
-      const room: Room = { slug, name: input.name, ownerId: input.ownerId, capacity: input.capacity, passcodeHash: input.passcodeHash, createdAt: Date.now(), invitedOnly: input.invitedOnly ?? false };
+      const now = Date.now();
+      const room: Room = { slug, name: input.name, ownerId: input.ownerId, capacity: input.capacity, passcodeHash: input.passcodeHash, createdAt: now, invitedOnly: input.invitedOnly ?? false, lastUsedAt: now };
       const claimed = await this.redis.hSetNX(roomKey(slug), 'slug', slug);
       if (!claimed) {
         if (attempt > 10) throw new Error('could not find a free room slug');
@@ -185,11 +190,21 @@ export class RoomStore {
     return rooms.filter((r) => r.ownerId === ownerId && !r.invitedOnly).sort((a, b) => b.createdAt - a.createdAt);
   }
 
-  /** remove — deletes a room with its members and chat; only its owner may. */
-  async remove(slug: string, userId: string): Promise<'ok' | 'not-found' | 'forbidden'> {
+  /** listAll — every lasting room (not private calls), most recently used first (the admin page). */
+  async listAll(): Promise<Room[]> {
+    const slugs = new Set<string>();
+    for await (const keys of this.redis.scanIterator({ MATCH: ownerKey('*'), COUNT: 500 })) {
+      for (const key of keys) for (const slug of await this.redis.sMembers(key)) slugs.add(slug);
+    }
+    const rooms = await this.getMany([...slugs]);
+    return rooms.filter((r) => !r.invitedOnly).sort((a, b) => b.lastUsedAt - a.lastUsedAt);
+  }
+
+  /** remove — deletes a room with its members and chat; only its owner may (or an admin: `asAdmin`). */
+  async remove(slug: string, userId: string, opts: { asAdmin?: boolean } = {}): Promise<'ok' | 'not-found' | 'forbidden'> {
     const room = await this.get(slug);
     if (!room) return 'not-found';
-    if (room.ownerId !== userId) return 'forbidden';
+    if (room.ownerId !== userId && !opts.asAdmin) return 'forbidden';
     await this.destroy(slug, room.ownerId);
     return 'ok';
   }
