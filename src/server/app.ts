@@ -15,6 +15,7 @@ import { PUBLIC_DIR, VIEWS_DIR } from './paths.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
 import { authRoutes, passwordBusyToHttp } from './routes/auth.js';
+import { passwordResetRoutes } from './routes/password-reset.js';
 import { pageRoutes } from './routes/pages.js';
 import { roomRoutes } from './routes/rooms.js';
 import { metricsRoutes, statusRoutes } from './routes/status.js';
@@ -179,7 +180,8 @@ export function createApp(deps: AppDeps): HearthApp {
   app.use(accountSessions.seen());
   app.use(metricsRoutes(services));
 
-  app.use(authRoutes({ config, log, users, hasher, accountSessions, guesses: rateLimits.login, registrations: rateLimits.registrations }));
+  app.use(authRoutes({ config, log, redis, users, hasher, accountSessions, guesses: rateLimits.login, registrations: rateLimits.registrations }));
+  app.use(passwordResetRoutes(services));
   // Every route after this point needs a signed-in user.
   app.use((req, res, next) => {
     if (res.locals.user) return next();

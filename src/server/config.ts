@@ -13,7 +13,7 @@ export interface Config {
   readonly certsDir: string;
   /** External Redis; null means Hearth runs its own redis-server child. */
   readonly redisUrl: string | null;
-  readonly registration: 'open' | 'closed';
+  readonly registration: 'open' | 'closed' | 'invite';
   readonly tlsCert: string | null;
   readonly tlsKey: string | null;
   readonly logLevel: LogLevel;
@@ -23,6 +23,8 @@ export interface Config {
   readonly sessionMaxDays: number;
   /** SESSION_SECRET when it is long enough; null means a random secret kept in DATA_DIR. */
   readonly sessionSecret: string | null;
+  /** The bearer token that may scrape /metrics (besides admins' sessions); null: none. */
+  readonly metricsToken: string | null;
   /** Extra ICE servers; none by default: a LAN needs none. */
   readonly iceServers: readonly IceServer[];
   /** How long a ring lasts before it counts as "No answer". */
@@ -106,6 +108,7 @@ export const DEFAULTS = {
   SESSION_IDLE_MINUTES: '720',
   SESSION_MAX_DAYS: '30',
   SESSION_SECRET: '',
+  METRICS_TOKEN: '',
   ICE_SERVERS: '[]',
   RING_TIMEOUT_SECONDS: '30',
   REDIS_MAXMEMORY: '256mb',
@@ -208,7 +211,7 @@ const EnvSchema = v.pipe(
     DATA_DIR: v.string(),
     CERTS_DIR: v.string(),
     REDIS_URL: orNone(v.pipe(v.string(), v.regex(/^rediss?:\/\/|^unix:\/\//, notValid('REDIS_URL', 'use redis://host:port, rediss://… or unix:///path/redis.sock')))),
-    REGISTRATION: oneOf('REGISTRATION', ['open', 'closed']),
+    REGISTRATION: oneOf('REGISTRATION', ['open', 'closed', 'invite']),
     TLS_CERT: orNone(v.string()),
     TLS_KEY: orNone(v.string()),
     LOG_LEVEL: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -216,6 +219,8 @@ const EnvSchema = v.pipe(
     SESSION_MAX_DAYS: wholeNumber('SESSION_MAX_DAYS', 1, 365),
     // A secret shorter than 32 characters is not used: Hearth keeps its own in DATA_DIR instead.
     SESSION_SECRET: v.pipe(v.string(), v.transform((s) => (s.length >= 32 ? s : null))),
+    // Unlike the session secret, a short token is refused: ignoring it would leave /metrics shut with no word why.
+    METRICS_TOKEN: orNone(v.pipe(v.string(), v.check((t) => t.length >= 32 && !/\s/.test(t), 'METRICS_TOKEN is not valid (not repeated here: it is a secret): use at least 32 characters and no spaces, e.g. from: openssl rand -hex 32.'))),
     ICE_SERVERS: IceServers,
     RING_TIMEOUT_SECONDS: wholeNumber('RING_TIMEOUT_SECONDS', 2, 300),
     REDIS_MAXMEMORY: RedisMaxmemory,
@@ -251,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     sessionMaxDays: e.SESSION_MAX_DAYS,
     sessionSecret: e.SESSION_SECRET,
+    metricsToken: e.METRICS_TOKEN,
     iceServers: e.ICE_SERVERS,
     ringTimeoutSeconds: e.RING_TIMEOUT_SECONDS,
     redisMaxmemoryBytes: e.REDIS_MAXMEMORY,

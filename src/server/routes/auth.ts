@@ -10,12 +10,17 @@ import type { Config } from '../config.js';
 import { HttpError } from '../http-error.js';
 import type { Logger } from '../log.js';
 import { addressKey } from '../net/address.js';
+import { InviteStore } from '../store/invites.js';
 import type { GuessLimits, RateLimit } from '../store/limits.js';
+import type { RedisClient } from '../store/redis.js';
+import { SettingsStore, type RegistrationMode } from '../store/settings.js';
 import type { User, UserStore } from '../store/users.js';
 
 export interface AuthRoutesDeps {
   config: Config;
   log: Logger;
+  /** Where the live registration mode and invite links are (an admin changes them while Hearth runs). */
+  redis: RedisClient;
   users: UserStore;
   hasher: PasswordHasher;
   accountSessions: AccountSessions;
@@ -26,6 +31,9 @@ export interface AuthRoutesDeps {
 }
 
 const WRONG_CREDENTIALS = 'Wrong username or password.';
+const REGISTRATION_CLOSED = 'Registration is closed on this Hearth.';
+const INVITE_USED = 'This invitation has been used.';
+const INVITE_INVALID = 'This invitation is not valid any more. Ask for a new one.';
 
 const NEXT_BASE = 'https://hearth.invalid';
 
@@ -82,9 +90,11 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
   const router = Router();
   const throttle = new LoginThrottle(deps.guesses);
   const { registrations } = deps;
-  const registrationOpen = () => deps.config.registration === 'open';
+  const settings = new SettingsStore(deps.redis, { registration: deps.config.registration });
+  const invites = new InviteStore(deps.redis);
 
-  const renderLogin = (res: Response, status: number, locals: { error?: string | null; username?: string; next: string; notice?: string | null; noticeKind?: 'success' | 'info' }) =>
+  const renderLogin = async (res: Response, status: number, locals: { error?: string | null; username?: string; next: string; notice?: string | null; noticeKind?: 'success' | 'info' }) => {
+    const registration = await settings.registration();
     res.status(status).render('login', {
       title: 'Sign in',
       error: locals.error ?? null,
@@ -92,15 +102,17 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
       noticeKind: locals.noticeKind ?? 'info',
       values: { username: locals.username ?? '' },
       next: locals.next === '/' ? '' : locals.next,
-      registrationOpen: registrationOpen(),
+      registrationOpen: registration === 'open',
+      registration,
     });
+  };
 
-  router.get('/login', (req, res) => {
+  router.get('/login', async (req, res) => {
     const next = safeNext(req.query.next);
     if (res.locals.user) return res.redirect(303, next);
     const signedOut = req.query.signedOut === '1';
     const notice = signedOut ? 'You have signed out.' : req.query.expired === '1' ? 'Your session has ended. Sign in again to continue.' : null;
-    renderLogin(res, 200, { next, notice, noticeKind: signedOut ? 'success' : 'info' });
+    await renderLogin(res, 200, { next, notice, noticeKind: signedOut ? 'success' : 'info' });
   });
 
   router.post('/login', csrfProtection, async (req, res) => {
@@ -133,22 +145,45 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     res.redirect(303, next);
   });
 
-  router.get('/register', (_req, res) => {
+  /**
+   * registrationGate — whether this visitor may see and send the registration form: registration
+   * is open, or they carry a live invite link (which opens it whatever the mode). `invite` is the
+   * token from the link (query) or the form's hidden field; '' when there is none.
+   */
+  const registrationGate = async (invite: string): Promise<{ ok: true; registration: RegistrationMode } | { ok: false; status: number; refusal: string; registration: RegistrationMode }> => {
+    const registration = await settings.registration();
+    if (invite) {
+      const state = await invites.state(invite);
+      if (state === 'valid') return { ok: true, registration };
+      return { ok: false, status: 410, refusal: state === 'used' ? INVITE_USED : INVITE_INVALID, registration };
+    }
+    if (registration === 'open') return { ok: true, registration };
+    return { ok: false, status: 403, refusal: REGISTRATION_CLOSED, registration };
+  };
+  // A token is 22 base64url characters; anything else is not one (and is not echoed back).
+  const inviteParam = (raw: unknown): string => str(raw).slice(0, 64);
+
+  router.get('/register', async (req, res) => {
     if (res.locals.user) return res.redirect(303, '/');
-    res.status(registrationOpen() ? 200 : 403).render('register', {
-      title: 'Create account', errors: {}, values: { username: '', displayName: '' }, registrationOpen: registrationOpen(),
+    const invite = inviteParam(req.query.invite);
+    const gate = await registrationGate(invite);
+    res.status(gate.ok ? 200 : gate.status).render('register', {
+      title: 'Create account', errors: {}, values: { username: '', displayName: '' },
+      registrationOpen: gate.ok, refusal: gate.ok ? null : gate.refusal, registration: gate.registration, invite: gate.ok ? invite : '',
     });
   });
 
   router.post('/register', csrfProtection, async (req, res) => {
     const values = { username: str(req.body?.username).trim(), displayName: str(req.body?.displayName) };
     const password = str(req.body?.password);
-    const render = (status: number, errors: RegistrationErrors & { form?: string }) =>
+    const invite = inviteParam(req.body?.invite);
+    const gate = await registrationGate(invite);
+    const render = (status: number, errors: RegistrationErrors & { form?: string }, refusal: string | null = null) =>
       res.status(status).render('register', {
         title: 'Create account', errors, values: { username: values.username.slice(0, 64), displayName: values.displayName.slice(0, 96) },
-        registrationOpen: registrationOpen(),
+        registrationOpen: refusal === null, refusal, registration: gate.registration, invite: refusal === null ? invite : '',
       });
-    if (!registrationOpen()) return render(403, { form: 'Registration is closed on this Hearth.' });
+    if (!gate.ok) return render(gate.status, {}, gate.refusal);
 
     const errors = validateRegistration({ ...values, password });
     if (Object.keys(errors).length > 0) return render(400, errors);
@@ -167,14 +202,20 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
       if (err instanceof PasswordBusyError) await registrations.giveBack(address);
       throw err;
     }
+    // The use is taken only now, atomically: of two people racing for the last use, one gets it.
+    const taken = invite ? await invites.consume(invite) : null;
+    if (taken === 'used' || taken === 'unknown') return render(410, {}, taken === 'used' ? INVITE_USED : INVITE_INVALID);
     const user = await deps.users.create({
       username: values.username.toLowerCase(),
       displayName: normalizeDisplayName(values.displayName)!,
       passwordHash,
     });
-    if (!user) return render(409, { username: 'That username is taken. Choose another.' });
+    if (!user) {
+      if (taken) await invites.giveBack(taken);
+      return render(409, { username: 'That username is taken. Choose another.' });
+    }
     await signIn(req, user, deps.accountSessions);
-    deps.log.info({ userId: user.id, isAdmin: user.isAdmin }, 'account created');
+    deps.log.info({ userId: user.id, isAdmin: user.isAdmin, invited: taken !== null }, 'account created');
     res.redirect(303, '/');
   });
 
