@@ -50,6 +50,7 @@ export const ICON_NAMES = Object.freeze([
   'ban',
   'key-round',
   'lock-open',
+  'monitor-smartphone',
 ]);
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
