@@ -111,8 +111,9 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     const next = safeNext(req.query.next);
     if (res.locals.user) return res.redirect(303, next);
     const signedOut = req.query.signedOut === '1';
-    const notice = signedOut ? 'You have signed out.' : req.query.expired === '1' ? 'Your session has ended. Sign in again to continue.' : null;
-    await renderLogin(res, 200, { next, notice, noticeKind: signedOut ? 'success' : 'info' });
+    const deleted = req.query.deleted === '1';
+    const notice = signedOut ? 'You have signed out.' : deleted ? 'Your account is deleted.' : req.query.expired === '1' ? 'Your session has ended. Sign in again to continue.' : null;
+    await renderLogin(res, 200, { next, notice, noticeKind: signedOut || deleted ? 'success' : 'info' });
   });
 
   router.post('/login', csrfProtection, async (req, res) => {
