@@ -18,7 +18,7 @@ import { authRoutes, passwordBusyToHttp } from './routes/auth.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
 import { pageRoutes } from './routes/pages.js';
 import { roomRoutes } from './routes/rooms.js';
-import { metricsRoutes, statusRoutes } from './routes/status.js';
+import { metricsByToken, metricsRoutes, statusRoutes } from './routes/status.js';
 import type { Services } from './services.js';
 import { SignalingHub } from './signaling/hub.js';
 import { SignalingServer } from './signaling/server.js';
@@ -149,6 +149,8 @@ export function createApp(deps: AppDeps): HearthApp {
     res.status(redis.isReady ? 200 : 503).json({ ok: redis.isReady, redis: redis.isReady ? 'up' : 'down' });
   });
 
+  // A scraper's token needs no session, and its scrape must answer while Redis is down.
+  app.use(metricsByToken(services));
   // Everything below needs Redis. Answer at once while it is down rather than queue.
   app.use((_req, _res, next) => {
     next(redis.isReady ? undefined : databaseDown());

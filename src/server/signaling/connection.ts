@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { isRedisUnavailable } from '../store/redis-errors.js';
 import type { PresenceRecord } from '../store/rooms.js';
 import type { LocalPeer } from './hub.js';
+import type { SignalingTraffic } from './traffic.js';
 
 /** HandlerError — a user error: answered with a typed `error`, the socket stays open. */
 export class HandlerError extends Error {
@@ -48,6 +49,8 @@ export class Connection implements LocalPeer {
     private readonly handlers: HandlerMap,
     private readonly log: Logger,
     limits: ConnectionLimits,
+    /** Counts validated messages and accepted ledger reports (/metrics). */
+    private readonly traffic: SignalingTraffic,
   ) {
     this.budget = new RateLimiterMemory({ points: limits.messagesPerSecond, duration: 1 });
     this.strikes = new RateLimiterMemory({ points: limits.strikesPer10s, duration: 10 });
@@ -156,8 +159,10 @@ export class Connection implements LocalPeer {
       return;
     }
     const msg = parsed.message;
+    this.traffic.received(msg.type);
     try {
       await (this.handlers[msg.type] as Handler<typeof msg.type>)(this, msg as never);
+      this.traffic.handled(msg);
     } catch (err) {
       if (err instanceof HandlerError) {
         this.sendError(err.code, err.message, msg.ref);

@@ -15,6 +15,7 @@ import { Connection } from './connection.js';
 import { createHandlers, leaveRoom, type HandlerDeps } from './handlers.js';
 import { resumedPeerId, resumeToken } from './resume.js';
 import { SessionWatch } from './session-watch.js';
+import { SignalingTraffic } from './traffic.js';
 
 export interface SignalingDeps extends HandlerDeps {
   config: Config;
@@ -67,6 +68,8 @@ export class SignalingServer {
   private readonly sessions: SessionWatch;
   /** Set by close(): departures are then 'dropped' (people come back after the restart). */
   private closing = false;
+  /** What this instance's sockets carry (/metrics, the Status page). */
+  readonly traffic = new SignalingTraffic();
 
   constructor(private readonly deps: SignalingDeps) {
     // clientTracking off: this class tracks its sockets, and close() must not wait on ws's list.
@@ -127,7 +130,7 @@ export class SignalingServer {
     // call keep their peer connections and media instead of rebuilding them.
     const peerId = a.resumed ?? randomBytes(12).toString('base64url');
     const previous = a.resumed ? this.byPeer.get(a.resumed) : undefined;
-    const conn = new Connection(ws, peerId, a.userId, a.displayName, a.sessionId, a.address, this.handlers, log, limits);
+    const conn = new Connection(ws, peerId, a.userId, a.displayName, a.sessionId, a.address, this.handlers, log, limits, this.traffic);
     ws.on('message', (data, isBinary) => conn.receive(data as Buffer, isBinary));
     ws.on('close', (code: number) => {
       const cleanup = this.disconnect(conn, code);
