@@ -37,9 +37,13 @@ const hashToken = (token: string): string => createHash('sha256').update(token).
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 const ID_PATTERN = /^[0-9a-f]{64}$/;
 
-// Forgets expired ids, then adds one unless MAX_LIVE_INVITES are live: 1 made, 0 refused.
+// Forgets expired ids (and any whose link is gone), then adds one unless MAX_LIVE_INVITES are
+// live: 1 made, 0 refused.
 const CREATE = `
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  if redis.call('EXISTS', 'invite:' .. id) == 0 then redis.call('ZREM', KEYS[2], id) end
+end
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[1], 'usesLeft', ARGV[3], 'uses', ARGV[3], 'createdAt', ARGV[1], 'expiresAt', ARGV[4], 'createdBy', ARGV[5])
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
@@ -89,8 +93,8 @@ function toInvite(id: string, h: Record<string, string>): Invite | null {
 export class InviteStore {
   constructor(private readonly redis: RedisClient) {}
 
-  /** create — a new link's token (shown once), or null when MAX_LIVE_INVITES are live. */
-  async create(input: { uses: number; expiry: InviteExpiry; createdBy: string }): Promise<string | null> {
+  /** create — a new link's token (shown once) and id, or null when MAX_LIVE_INVITES are live. */
+  async create(input: { uses: number; expiry: InviteExpiry; createdBy: string }): Promise<{ token: string; id: string } | null> {
     const token = randomBytes(16).toString('base64url'); // 128 bits
     const id = hashToken(token);
     const now = Date.now();
@@ -99,7 +103,7 @@ export class InviteStore {
       keys: [inviteKey(id), LIVE],
       arguments: [String(now), String(MAX_LIVE_INVITES), String(input.uses), String(expiresAt), input.createdBy, id],
     });
-    return made === 1 ? token : null;
+    return made === 1 ? { token, id } : null;
   }
 
   /** list — live links, the soonest to expire first. */
@@ -111,6 +115,8 @@ export class InviteStore {
     const multi = this.redis.multi();
     for (const id of ids) multi.hGetAll(inviteKey(id));
     const rows = (await multi.exec()) as unknown as Record<string, string>[];
+    const gone = ids.filter((_, i) => !rows[i]?.expiresAt);
+    if (gone.length) await this.redis.zRem(LIVE, gone);
     return ids.map((id, i) => toInvite(id, rows[i] ?? {})).filter((x): x is Invite => x !== null && x.expiresAt > now);
   }
 

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { RedisClient } from './redis.js';
 
 /** RESET_LINK_SECONDS — how long a reset link works. */
-export const RESET_LINK_SECONDS = 24 * 3600;
+const RESET_LINK_SECONDS = 24 * 3600;
 
 const resetKey = (hash: string) => `reset:${hash}`;
 /** The account's live link (its hash), so a new link replaces the old one. */
