@@ -160,6 +160,64 @@ export class CallStore {
     return raw ? (await this.redis.lRem(missedKey(userId), 1, raw)) > 0 : false;
   }
 
+  // ---- deleted accounts ---------------------------------------------------------------------
+
+  /**
+   * endRingsOf — ends every ring from or to `userId` that is still ringing (an account being
+   * deleted: nobody is left ringing it, and its closing tabs then find nothing to end or record):
+   * its own rings as 'cancelled', rings to it as 'offline'. Returns what it ended, so the other
+   * side can be told.
+   */
+  async endRingsOf(userId: string): Promise<{ call: Call; state: 'cancelled' | 'offline' }[]> {
+    const ended: { call: Call; state: 'cancelled' | 'offline' }[] = [];
+    for (const id of await this.redis.zRange(RINGING, 0, -1)) {
+      const call = await this.get(id);
+      if (!call || (call.callerId !== userId && call.calleeId !== userId)) continue;
+      const state = call.callerId === userId ? 'cancelled' : 'offline';
+      if (await this.finish(call, state)) ended.push({ call, state });
+    }
+    return ended;
+  }
+
+  /**
+   * forgetUser — removes every trace of a deleted account from ringing: its missed calls, Do not
+   * disturb and ringing slot, the call records that name it (kept briefly after a call ends),
+   * its join links, and the missed calls it left with other people (there is nobody to call back).
+   */
+  async forgetUser(userId: string): Promise<void> {
+    await this.redis.del([ringingKey(userId), missedKey(userId), dndKey(userId)]);
+    for await (const keys of this.redis.scanIterator({ MATCH: callKey('*'), TYPE: 'hash', COUNT: 500 })) {
+      for (const key of keys) {
+        const call = toCall(await this.redis.hGetAll(key));
+        if (!call || (call.callerId !== userId && call.calleeId !== userId)) continue;
+        // Still ringing someone (it started after endRingsOf): free that person's ringing slot.
+        if (call.state === 'ringing') await this.finish(call, 'cancelled');
+        await this.redis.multi().del(key).zRem(RINGING, call.callId).exec();
+      }
+    }
+    for await (const keys of this.redis.scanIterator({ MATCH: joinKey('*'), TYPE: 'string', COUNT: 500 })) {
+      for (const key of keys) {
+        // Deleted only if it is still this account's (GETDEL would take someone else's).
+        await this.redis.eval(`if string.sub(redis.call('GET', KEYS[1]) or '', 1, #ARGV[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+          { keys: [key], arguments: [`${userId} `] });
+      }
+    }
+    for await (const keys of this.redis.scanIterator({ MATCH: missedKey('*'), TYPE: 'list', COUNT: 500 })) {
+      for (const key of keys) {
+        for (const raw of await this.redis.lRange(key, 0, -1)) {
+          let from: { userId?: string; id?: string } | undefined;
+          try {
+            from = (JSON.parse(raw) as { from?: { userId?: string; id?: string } }).from;
+          } catch {
+            continue;
+          }
+          // LREM by the exact stored value removes that entry and no other.
+          if (from?.userId === userId || from?.id === userId) await this.redis.lRem(key, 0, raw);
+        }
+      }
+    }
+  }
+
   async setDnd(userId: string, on: boolean): Promise<void> {
     if (on) await this.redis.set(dndKey(userId), '1');
     else await this.redis.del(dndKey(userId));

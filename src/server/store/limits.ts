@@ -82,3 +82,21 @@ export function createRateLimits(redis: RedisClient, limits: Limits): RateLimits
     chat: new RateLimit(redis, 'chat', limits.chatPer10s, 10),
   };
 }
+
+/** globEscaped — `s` matched literally by a SCAN pattern. */
+const globEscaped = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
+
+/**
+ * forgetUserLimits — deletes every count named after a deleted account: those keyed by its id
+ * (chat, rooms, rings, passcode and password guesses: `throttle:<name>:…<id>…`, whatever the
+ * limit) and sign-in guesses at its username from any address. Counts per address stay.
+ */
+export async function forgetUserLimits(redis: RedisClient, user: { id: string; username: string }): Promise<number> {
+  let deleted = 0;
+  for (const match of [`throttle:*${globEscaped(user.id)}*`, `throttle:login:user-ip:${globEscaped(user.username.toLowerCase())}|*`]) {
+    for await (const keys of redis.scanIterator({ MATCH: match, COUNT: 500 })) {
+      if (keys.length > 0) deleted += await redis.del(keys);
+    }
+  }
+  return deleted;
+}

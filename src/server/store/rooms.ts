@@ -370,4 +370,28 @@ export class RoomStore {
     const rows = (await multi.exec()) as unknown as Record<string, string>[];
     return rows.map((h) => toPeer(h ?? {})).filter((p): p is PeerRecord => p !== null);
   }
+
+  // ---- deleted accounts ----------------------------------------------------------------
+
+  /**
+   * forgetUser — a deleted account leaves no trace in rooms: it goes from every room's sets of
+   * account ids (invited, and whatever else a room keeps by account), the private calls it
+   * started are deleted, and so is its list of rooms. Its lasting rooms are removed by the
+   * caller first (see remove). Returns the deleted private rooms, whose callers should be told.
+   */
+  async forgetUser(userId: string): Promise<string[]> {
+    const ended: string[] = [];
+    for (const slug of await this.redis.zRange(PRIVATE_ROOMS, 0, -1)) {
+      if ((await this.redis.hGet(roomKey(slug), 'ownerId')) !== userId) continue;
+      await this.destroy(slug, userId);
+      ended.push(slug);
+    }
+    for (const type of ['set', 'zset'] as const) {
+      for await (const keys of this.redis.scanIterator({ MATCH: roomKey('*'), TYPE: type, COUNT: 500 })) {
+        for (const key of keys) await (type === 'set' ? this.redis.sRem(key, userId) : this.redis.zRem(key, userId));
+      }
+    }
+    await this.redis.del(ownerKey(userId));
+    return ended;
+  }
 }
