@@ -37,6 +37,12 @@ export const ErrorCode = {
   Internal: 'internal',
   CallNotFound: 'call-not-found',
   UserNotFound: 'user-not-found',
+  /** The room is locked: nobody new may join (its owner and admins may). */
+  RoomLocked: 'room-locked',
+  /** You were removed from this room and may not rejoin yet. */
+  Banned: 'banned',
+  /** Only the room's owner or an admin may do that (or not to that person). */
+  NotAllowed: 'not-allowed',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -46,7 +52,7 @@ const PeerIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,32}$/));
 export const SlugSchema = v.pipe(v.string(), v.regex(/^[a-z0-9-]{3,64}$/));
 const RefSchema = v.optional(v.pipe(v.string(), v.maxLength(64)));
 const CallIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,32}$/));
-const UserIdSchema = v.pipe(v.string(), v.uuid());
+export const UserIdSchema = v.pipe(v.string(), v.uuid());
 const TransferIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/));
 const Sha256Schema = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/));
 
@@ -114,6 +120,10 @@ export const ClientMessageSchema = v.variant('type', [
   v.strictObject({ type: v.literal('dnd'), on: v.boolean(), ref: RefSchema }),
   /** dismiss-missed — remove one missed call from the list. */
   v.strictObject({ type: v.literal('dismiss-missed'), id: CallIdSchema, ref: RefSchema }),
+  /** moderate — the room's owner or an admin removes a person from `room` (every tab of theirs; they may not rejoin for a while). */
+  v.strictObject({ type: v.literal('moderate'), action: v.literal('remove'), room: SlugSchema, userId: UserIdSchema, ref: RefSchema }),
+  /** room-settings — the room's owner or an admin locks or unlocks `room`. */
+  v.strictObject({ type: v.literal('room-settings'), room: SlugSchema, locked: v.boolean(), ref: RefSchema }),
   /**
    * ledger — records a file transfer's state in the room's chat (who sent what to whom, its hash).
    * The sender reports without `from`; the receiver reports with `from` (the sender's peer id).
@@ -184,6 +194,8 @@ const LiveRoomSchema = v.strictObject({
   capacity: CountSchema,
   count: CountSchema,
   hasPasscode: v.boolean(),
+  /** Locked: nobody new may join until its owner or an admin unlocks it. */
+  locked: v.boolean(),
   members: v.array(v.strictObject({ userId: UserIdSchema, displayName: UserNameSchema })),
 });
 export type LiveRoom = v.InferOutput<typeof LiveRoomSchema>;
@@ -264,6 +276,12 @@ export const ServerMessageSchema = v.variant('type', [
   /** peer-left — reason: 'left' (Leave, or the tab closed), 'timeout' (heartbeat lapsed), 'dropped' (its connection broke; it may come back with the same peerId). */
   v.strictObject({ type: v.literal('peer-left'), room: SlugSchema, peerId: PeerIdSchema, reason: v.picklist(['left', 'timeout', 'dropped']) }),
   v.strictObject({ type: v.literal('room-closed'), room: SlugSchema, reason: v.literal('deleted') }),
+  /** room-updated — the room's capacity, lock or passcode changed (to its members; with `ref`, the answer to `room-settings`). */
+  v.strictObject({ type: v.literal('room-updated'), room: SlugSchema, capacity: CountSchema, locked: v.boolean(), hasPasscode: v.boolean(), ref: ServerRefSchema }),
+  /** removed — to every tab of a person removed from `room`: out of its call, and kept out for `minutes`. */
+  v.strictObject({ type: v.literal('removed'), room: SlugSchema, minutes: CountSchema }),
+  /** moderated — the answer to `moderate`: done, and for how long the person is kept out. */
+  v.strictObject({ type: v.literal('moderated'), room: SlugSchema, action: v.literal('remove'), userId: UserIdSchema, minutes: CountSchema, ref: ServerRefSchema }),
   v.strictObject({ type: v.literal('signal'), from: PeerIdSchema, payload: SignalPayloadSchema }),
   v.strictObject({ type: v.literal('chat'), room: SlugSchema, message: ChatMessageSchema }),
   v.strictObject({ type: v.literal('ring-incoming'), callId: CallIdSchema, from: UserRefSchema, room: v.nullable(RoomInfoSchema), expiresAt: TimestampSchema }),

@@ -8,8 +8,9 @@ import { MicLevel } from '../call/lib/speaker.js';
 import { CallView } from '../call/ui/call-view.js';
 import { DevicePicker } from '../call/ui/devices.js';
 import { MemberList } from '../call/ui/members.js';
+import { removeButton, RoomHead } from '../call/ui/moderation.js';
 import { Prejoin } from '../call/ui/prejoin.js';
-import { RoomStage, waitForSeat } from '../call/ui/room-stage.js';
+import { RoomStage, waitForSeat, waitOutRemoval } from '../call/ui/room-stage.js';
 import { ChatPanel } from '../chat/ui/chat-panel.js';
 import { mountInvite } from '../ringing/ui/invite.js';
 import { mountRinging, type RingingUi } from '../ringing/ui/ringing.js';
@@ -36,8 +37,11 @@ const QUIET_ERRORS = new Set(['peer-not-found', 'not-in-room']);
 /** mount — attaches the room page (div.room-page inside `root`); returns the teardown. */
 export function mount(root: HTMLElement): () => void {
   const page = root.querySelector<HTMLElement>('.room-page');
-  // Behind a passcode the page is a form: nothing to attach.
-  if (!page || page.dataset.state === 'passcode') return () => {};
+  // Removed from the room: Join comes back on when they may join again (it reloads the page).
+  const removedJoin = page?.dataset.state === 'banned' ? page.querySelector<HTMLButtonElement>('#removed-join') : null;
+  if (removedJoin) waitOutRemoval(removedJoin, Number(removedJoin.dataset.wait) || 60);
+  // Behind a passcode, a lock or a removal the page is a notice or a form: nothing else to attach.
+  if (!page || page.dataset.state === 'passcode' || page.dataset.state === 'locked' || page.dataset.state === 'banned') return () => {};
   const slug = page.dataset.slug!;
   const userId = selfUserId();
   const { signaling, dispose } = pageSignaling();
@@ -45,13 +49,25 @@ export function mount(root: HTMLElement): () => void {
     if (!QUIET_ERRORS.has(m.code)) toast(m.message, 'error');
   })];
   const seats = new SeatWatcher(signaling, slug, Number(page.dataset.capacity) || 0);
-  const members = new MemberList(page.querySelector<HTMLElement>('#room-members')!, page.querySelector<HTMLElement>('#members-empty'), userId);
+  // The owner and admins get Remove from room on everyone else's row (the server decides who may remove whom).
+  const moderator = page.dataset.moderator === 'true';
+  const members = new MemberList(page.querySelector<HTMLElement>('#room-members')!, page.querySelector<HTMLElement>('#members-empty'), userId,
+    moderator ? removeButton(signaling, slug, userId) : undefined);
+  const head = new RoomHead(page, signaling, slug);
   const mounted = page.dataset.state === 'full' ? null : mountCall(page, slug, signaling, seats, members);
   const call = mounted?.call ?? null;
   if (mounted) offs.push(mounted.dispose);
+  // Lock and capacity: the room tells those in its call at once, the lobby feed everyone on the page.
+  offs.push(signaling.on('room-updated', (m) => {
+    if (m.room === slug) head.show(m);
+  }));
+  // A full room's page has no call to end: it shows the removal when it comes back.
+  if (!call) offs.push(signaling.on('removed', (m) => m.room === slug && location.reload()));
 
   // Before joining (and after leaving) the lobby feed keeps "In the room now" live.
-  offs.push(followLobby(signaling, () => {
+  offs.push(followLobby(signaling, (lobby) => {
+    const live = lobby.rooms.find((r) => r.slug === slug);
+    if (live) head.show({ locked: live.locked, capacity: live.capacity });
     if (call?.phase !== 'in-call' && seats.members) members.show(seats.members);
   }));
 

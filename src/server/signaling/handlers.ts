@@ -3,18 +3,22 @@ import type { RedisStore } from 'connect-redis';
 import { CloseCode, ErrorCode, type LedgerEntry, type Peer, type TransferState } from '../../shared/protocol.js';
 import { cleanName } from '../../shared/text.js';
 import { describeTransfer } from '../../shared/ledger.js';
+import { minutesLeft, removedMessage } from '../../shared/moderation.js';
 import { loadSession } from '../auth/session.js';
 import type { ChatStore } from '../store/chat.js';
 import type { RedisClient } from '../store/redis.js';
 import type { PeerRecord, RoomStore } from '../store/rooms.js';
+import type { UserStore } from '../store/users.js';
 import { HandlerError, type Connection, type HandlerMap } from './connection.js';
 import type { SignalingHub } from './hub.js';
 import { canEnterRoom } from '../auth/room-access.js';
+import { mayModerate, Moderation, ModerationError, roomUpdated } from './moderation.js';
 import type { Ringing } from './ringing.js';
 
 export interface HandlerDeps {
   redis: RedisClient;
   rooms: RoomStore;
+  users: UserStore;
   chat: ChatStore;
   hub: SignalingHub;
   sessionStore: RedisStore;
@@ -37,9 +41,22 @@ export async function leaveRoom(deps: HandlerDeps, conn: Connection, reason: 'le
   return room;
 }
 
+/** moderating — runs a moderation; its refusal is answered as a typed error. */
+async function moderating<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof ModerationError) throw new HandlerError(err.code, err.message);
+    throw err;
+  }
+}
+
+const LOCKED = 'This room is locked. Nobody new can join until it is unlocked.';
+
 /** createHandlers — one handler per client message type. */
 export function createHandlers(deps: HandlerDeps): HandlerMap {
   const { rooms, hub } = deps;
+  const moderation = new Moderation(deps);
 
   return {
     async join(conn, msg) {
@@ -48,19 +65,32 @@ export function createHandlers(deps: HandlerDeps): HandlerMap {
         conn.close(CloseCode.SessionEnded, 'session ended');
         return;
       }
-      const room = await rooms.get(msg.room);
+      const [room, user] = await Promise.all([rooms.get(msg.room), deps.users.findById(conn.userId)]);
       if (!room) throw new HandlerError(ErrorCode.RoomNotFound, 'This room does not exist (it may have been deleted).');
+      // Removed from the room says more than "enter the passcode" (the store checks it again, atomically).
+      const banned = await rooms.banRemaining(room.slug, conn.userId);
+      if (banned > 0) throw new HandlerError(ErrorCode.Banned, removedMessage(minutesLeft(banned)));
       const access = await canEnterRoom(rooms, room, conn.userId, session);
       if (access === 'passcode') throw new HandlerError(ErrorCode.PasscodeRequired, 'This room needs its passcode first.');
       if (access === 'not-invited') throw new HandlerError(ErrorCode.NotInvited, 'Only invited people may join this call.');
 
       if (conn.room && conn.room !== room.slug) await leaveRoom(deps, conn);
-      const result = await rooms.join(room.slug, conn.peerId);
+      // The owner and admins may join a locked room (to unlock it, or to deal with whoever is in it).
+      const result = await rooms.join(room.slug, conn.peerId, conn.userId, { passLock: user !== null && mayModerate(room, user) });
       if (!result.ok) {
         if (result.reason === 'not-found') throw new HandlerError(ErrorCode.RoomNotFound, 'This room does not exist (it may have been deleted).');
+        if (result.reason === 'locked') throw new HandlerError(ErrorCode.RoomLocked, LOCKED);
+        if (result.reason === 'banned') throw new HandlerError(ErrorCode.Banned, removedMessage(minutesLeft(result.remainingMs)));
         throw new HandlerError(ErrorCode.RoomFull, `This room is full (${result.count} of ${room.capacity}).`);
       }
       conn.room = room.slug;
+      // A removal that landed between the seat and this line found no tab of ours in the room
+      // (conn.room was not set yet): look again now that it is, so the seat does not outlive it.
+      const bannedNow = await rooms.banRemaining(room.slug, conn.userId);
+      if (bannedNow > 0) {
+        await leaveRoom(deps, conn);
+        throw new HandlerError(ErrorCode.Banned, removedMessage(minutesLeft(bannedNow)));
+      }
       const members = await rooms.members(room.slug);
       const self = members.find((m) => m.peerId === conn.peerId);
       const selfPeer: Peer = self ? toPeer(self) : { peerId: conn.peerId, userId: conn.userId, displayName: conn.displayName, muted: false, cameraOff: false };
@@ -113,6 +143,16 @@ export function createHandlers(deps: HandlerDeps): HandlerMap {
       if (!(await deps.chat.allow(conn.userId))) throw new HandlerError(ErrorCode.RateLimited, 'You are sending messages too fast; wait a few seconds.');
       const message = await deps.chat.append(conn.room, { userId: conn.userId, displayName: conn.displayName, text: msg.text.trim() });
       await hub.toRoom(conn.room, { type: 'chat', room: conn.room, message });
+    },
+
+    async moderate(conn, msg) {
+      const { minutes } = await moderating(moderation.remove(msg.room, conn.userId, msg.userId));
+      conn.send({ type: 'moderated', room: msg.room, action: msg.action, userId: msg.userId, minutes, ...(msg.ref ? { ref: msg.ref } : {}) });
+    },
+
+    async 'room-settings'(conn, msg) {
+      const room = await moderating(moderation.setLocked(msg.room, conn.userId, msg.locked, conn.peerId));
+      conn.send(roomUpdated(room, msg.ref));
     },
 
     ring: (conn, msg) => deps.ringing.ring(conn, msg),

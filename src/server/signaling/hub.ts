@@ -17,7 +17,7 @@ export interface LocalPeer {
   send(msg: ServerMessage): void;
   /** sendRaw — an already serialized message (lobby updates are serialized once for every socket). */
   sendRaw(text: string): void;
-  /** leftRoom — the room went away under this peer (deleted). */
+  /** leftRoom — the server took this peer out of its room (the room was deleted, or its person removed from it). */
   leftRoom(): void;
   /** heartbeat — called every interval; returns false when the socket is dead. */
   heartbeat(): boolean;
@@ -31,6 +31,7 @@ type BusEvent =
   | { kind: 'peer'; to: string; msg: ServerMessage }
   | { kind: 'user'; userId: string; msg: ServerMessage }
   | { kind: 'room-closed'; room: string }
+  | { kind: 'removed'; room: string; userId: string; minutes: number }
   | { kind: 'session-ended'; sessionId: string }
   | { kind: 'user-ended'; userId: string; exceptSession?: string }
   | { kind: 'lobby' };
@@ -114,6 +115,14 @@ export class SignalingHub {
     return this.publish({ kind: 'room-closed', room });
   }
 
+  /**
+   * removeFromRoom — a person was removed from `room`: on every instance, each of their tabs in
+   * it leaves (the others hear `peer-left`), and every tab of theirs hears `removed`.
+   */
+  removeFromRoom(room: string, userId: string, minutes: number): Promise<void> {
+    return this.publish({ kind: 'removed', room, userId, minutes });
+  }
+
   /** sessionEnded — a session ended (sign-out, expiry): every instance closes its sockets. */
   sessionEnded(sessionId: string): Promise<void> {
     return this.publish({ kind: 'session-ended', sessionId });
@@ -161,6 +170,9 @@ export class SignalingHub {
           p.send({ type: 'room-closed', room: ev.room, reason: 'deleted' });
         }
         break;
+      case 'removed':
+        this.removeLocal(ev.room, ev.userId, ev.minutes).catch((err: Error) => this.log.warn({ err: err.message }, 'could not take a removed person out of a room; their seat lapses with their heartbeat'));
+        break;
       case 'session-ended':
         for (const fn of this.sessionListeners) fn(ev.sessionId);
         break;
@@ -171,6 +183,25 @@ export class SignalingHub {
         this.lobby.changed();
         break;
     }
+  }
+
+  /** removeLocal — this instance's part of {@link removeFromRoom}. */
+  private async removeLocal(room: string, userId: string, minutes: number): Promise<void> {
+    const seated: LocalPeer[] = [];
+    for (const p of this.peers.values()) {
+      if (p.userId !== userId) continue;
+      // Out of the room before anything is awaited: no heartbeat may seat it again.
+      if (p.room === room) {
+        p.leftRoom();
+        seated.push(p);
+      }
+      // Every tab of theirs: one on the room's page, not in its call, stops offering to join too.
+      p.send({ type: 'removed', room, minutes });
+    }
+    for (const p of seated) {
+      if (await this.rooms.leave(room, p.peerId)) await this.toRoom(room, { type: 'peer-left', room, peerId: p.peerId, reason: 'left' });
+    }
+    if (seated.length > 0) await this.lobbyChanged();
   }
 
   /**

@@ -35,6 +35,7 @@ export async function buildLobbySnapshot(rooms: RoomStore): Promise<LobbySnapsho
     capacity: room.capacity,
     count: members.length,
     hasPasscode: room.passcodeHash !== null,
+    locked: room.locked,
     members: members.sort(byPeerId).map((m) => ({ userId: m.userId, displayName: m.displayName })),
   }));
   // Private call rooms are nobody else's business: they do not appear in the lobby.

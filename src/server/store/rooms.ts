@@ -16,6 +16,10 @@ export interface Room {
   invitedOnly: boolean;
   /** When someone last joined its call (ms); its creation time if nobody has yet. */
   lastUsedAt: number;
+  /** Locked: nobody new may join (its owner and admins may; people who were in when it was locked may come back). */
+  locked: boolean;
+  /** Counts passcode changes: access granted for an older passcode no longer counts. */
+  passcodeVersion: number;
 }
 
 /** PresenceRecord — what an instance knows of its own live tab, enough to rebuild its records. */
@@ -32,11 +36,29 @@ export interface PeerRecord {
   cameraOff: boolean;
 }
 
-export type JoinResult = { ok: true; count: number } | { ok: false; reason: 'full'; count: number } | { ok: false; reason: 'not-found' };
+export type JoinResult =
+  | { ok: true; count: number }
+  | { ok: false; reason: 'full'; count: number }
+  | { ok: false; reason: 'not-found' }
+  | { ok: false; reason: 'locked' }
+  | { ok: false; reason: 'banned'; remainingMs: number };
+
+/** RoomSettings — what the owner may change on an existing room; a passcodeHash of null removes the passcode, undefined keeps it. */
+export interface RoomSettings {
+  capacity?: number;
+  passcodeHash?: string | null;
+}
+
+/** BAN_MS — how long a person removed from a room stays out of it. */
+const BAN_MS = 10 * 60_000;
 
 const roomKey = (slug: string) => `room:${slug}`;
 const membersKey = (slug: string) => `room:${slug}:members`;
 const invitedKey = (slug: string) => `room:${slug}:invited`;
+/** People removed from the room: userId scored by when they may come back (ms); the key lapses with the last. */
+const bansKey = (slug: string) => `room:${slug}:bans`;
+/** While the room is locked: the people who were in it when it was locked (they may come back). */
+const admittedKey = (slug: string) => `room:${slug}:admitted`;
 const ownerKey = (userId: string) => `rooms:owner:${userId}`;
 const peerKey = (peerId: string) => `peer:${peerId}`;
 const LIVE_ROOMS = 'rooms:live';
@@ -73,29 +95,76 @@ for _, peer in ipairs(members) do
   local key = 'peer:' .. peer
   if redis.call('HGET', key, 'room') == ARGV[1] then redis.call('HSET', key, 'room', '') end
 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[8], KEYS[9])
 redis.call('SREM', KEYS[5], ARGV[1])
 redis.call('SREM', KEYS[6], ARGV[1])
 redis.call('ZREM', KEYS[7], ARGV[1])
 return members`;
 
-// Drops lapsed members, then admits the peer only if a seat is free — atomically, so racing
-// joins can never overfill a room. Returns the member count, or -(count) - 1 when full, or
-// -1000000 when the room does not exist.
+// Admits the peer unless its person was removed from the room (and may not come back yet), the
+// room is locked and the person is neither exempt (owner, admin: ARGV[7]) nor was in it when it
+// was locked, or no seat is free — atomically, so racing joins can never overfill a room nor
+// slip past a lock or a removal. Lapsed members are dropped first. Returns {status, n}:
+// {1, count} joined, {2, count} full, {3, 0} no such room, {4, 0} locked, {5, ms left} removed.
 const JOIN = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1000000 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {3, 0} end
+local now = tonumber(ARGV[2])
+local bannedUntil = redis.call('ZSCORE', KEYS[5], ARGV[6])
+if bannedUntil and tonumber(bannedUntil) > now then return {5, tonumber(bannedUntil) - now} end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
-local capacity = tonumber(redis.call('HGET', KEYS[1], 'capacity'))
 if redis.call('ZSCORE', KEYS[2], ARGV[1]) == false then
+  if redis.call('HGET', KEYS[1], 'locked') == '1' and ARGV[7] ~= '1' and redis.call('SISMEMBER', KEYS[6], ARGV[6]) == 0 then return {4, 0} end
+  local capacity = tonumber(redis.call('HGET', KEYS[1], 'capacity'))
   local count = redis.call('ZCARD', KEYS[2])
-  if count >= capacity then return -count - 1 end
+  if count >= capacity then return {2, count} end
 end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 redis.call('HSET', KEYS[1], 'lastUsedAt', ARGV[2])
 redis.call('HSET', KEYS[3], 'room', ARGV[4])
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
 redis.call('SADD', KEYS[4], ARGV[4])
-return redis.call('ZCARD', KEYS[2])`;
+return {1, redis.call('ZCARD', KEYS[2])}`;
+
+// Locks (ARGV[1] '1') or unlocks a room. Locking remembers who is in it right now (their people
+// may come back while it stays locked); locking a locked room changes nothing. 0: no such room.
+const SET_LOCKED = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] == '1' then
+  if redis.call('HGET', KEYS[1], 'locked') == '1' then return 1 end
+  redis.call('HSET', KEYS[1], 'locked', '1')
+  redis.call('DEL', KEYS[3])
+  for _, peer in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[2], '+inf')) do
+    local userId = redis.call('HGET', 'peer:' .. peer, 'userId')
+    if userId and redis.call('HGET', 'peer:' .. peer, 'room') == ARGV[3] then redis.call('SADD', KEYS[3], userId) end
+  end
+else
+  redis.call('HSET', KEYS[1], 'locked', '0')
+  redis.call('DEL', KEYS[3])
+end
+return 1`;
+
+// Keeps a person out of a room until ARGV[2] (ms): forgets lapsed removals, and the key lapses
+// with its last removal (bounded by the people who ever were removed within BAN_MS). 0: no such room.
+const BAN = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('SREM', KEYS[3], ARGV[1])
+local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[2], last[2])
+return 1`;
+
+// Changes capacity and/or passcode of an existing room (never re-creates a deleted one). A new
+// or removed passcode bumps passcodeVersion: access granted for the old one stops counting.
+// ARGV: capacity ('' = keep), passcode change ('1'/'0'), new passcode hash ('' = none).
+const UPDATE_SETTINGS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'capacity', ARGV[1]) end
+if ARGV[2] == '1' then
+  redis.call('HSET', KEYS[1], 'passcodeHash', ARGV[3])
+  redis.call('HINCRBY', KEYS[1], 'passcodeVersion', 1)
+end
+return 1`;
 
 function toRoom(h: Record<string, string>): Room | null {
   if (!h.slug || !h.name) return null;
@@ -108,6 +177,8 @@ function toRoom(h: Record<string, string>): Room | null {
     createdAt: Number(h.createdAt ?? 0),
     invitedOnly: h.invitedOnly === '1',
     lastUsedAt: Number(h.lastUsedAt ?? h.createdAt ?? 0),
+    locked: h.locked === '1',
+    passcodeVersion: Number(h.passcodeVersion ?? 0),
   };
 }
 
@@ -133,9 +204,16 @@ function newSlug(): string {
   return `${adjectives[b[0]! % adjectives.length]}-${animals[b[1]! % animals.length]}-${tail}`;
 }
 
-/** RoomStore — rooms, membership and presence. `ttlMs` is how long a heartbeat keeps a peer alive. */
+/**
+ * RoomStore — rooms, membership and presence. `ttlMs` is how long a heartbeat keeps a peer alive;
+ * `banMs` how long a person removed from a room stays out (tests shorten it).
+ */
 export class RoomStore {
-  constructor(private readonly redis: RedisClient, readonly ttlMs = 30_000) {}
+  banMs: number;
+
+  constructor(private readonly redis: RedisClient, readonly ttlMs = 30_000, opts: { banMs?: number } = {}) {
+    this.banMs = opts.banMs ?? BAN_MS;
+  }
 
   // ---- rooms ---------------------------------------------------------------------------
 
@@ -143,7 +221,10 @@ export class RoomStore {
     for (let attempt = 0; ; attempt++) {
       const slug = newSlug();
       const now = Date.now();
-      const room: Room = { slug, name: input.name, ownerId: input.ownerId, capacity: input.capacity, passcodeHash: input.passcodeHash, createdAt: now, invitedOnly: input.invitedOnly ?? false, lastUsedAt: now };
+      const room: Room = {
+        slug, name: input.name, ownerId: input.ownerId, capacity: input.capacity, passcodeHash: input.passcodeHash, createdAt: now,
+        invitedOnly: input.invitedOnly ?? false, lastUsedAt: now, locked: false, passcodeVersion: 0,
+      };
       const claimed = await this.redis.hSetNX(roomKey(slug), 'slug', slug);
       if (!claimed) {
         if (attempt > 10) throw new Error('could not find a free room slug');
@@ -212,9 +293,45 @@ export class RoomStore {
   /** destroy — deletes a room, its members, invitations and chat; members' records stop naming it. */
   private async destroy(slug: string, ownerId: string): Promise<void> {
     await this.redis.eval(REMOVE_ROOM, {
-      keys: [roomKey(slug), membersKey(slug), invitedKey(slug), chatKey(slug), ownerKey(ownerId), LIVE_ROOMS, PRIVATE_ROOMS],
+      keys: [roomKey(slug), membersKey(slug), invitedKey(slug), chatKey(slug), ownerKey(ownerId), LIVE_ROOMS, PRIVATE_ROOMS, bansKey(slug), admittedKey(slug)],
       arguments: [slug],
     });
+  }
+
+  // ---- moderation ----------------------------------------------------------------------
+
+  /** setLocked — locks or unlocks the room; false when there is no such room. */
+  async setLocked(slug: string, locked: boolean): Promise<boolean> {
+    const done = await this.redis.eval(SET_LOCKED, { keys: [roomKey(slug), membersKey(slug), admittedKey(slug)], arguments: [locked ? '1' : '0', String(Date.now()), slug] });
+    return Number(done) === 1;
+  }
+
+  /** wasAdmitted — the person was in the room when it was locked (so they may come back while it stays locked). */
+  async wasAdmitted(slug: string, userId: string): Promise<boolean> {
+    return (await this.redis.sIsMember(admittedKey(slug), userId)) === 1;
+  }
+
+  /** updateSettings — new capacity and/or passcode; false when there is no such room. */
+  async updateSettings(slug: string, settings: RoomSettings): Promise<boolean> {
+    const passcodeChanged = settings.passcodeHash !== undefined;
+    const done = await this.redis.eval(UPDATE_SETTINGS, {
+      keys: [roomKey(slug)],
+      arguments: [settings.capacity === undefined ? '' : String(settings.capacity), passcodeChanged ? '1' : '0', settings.passcodeHash ?? ''],
+    });
+    return Number(done) === 1;
+  }
+
+  /** ban — keeps `userId` out of the room for `ms` (default banMs); false when there is no such room. */
+  async ban(slug: string, userId: string, ms = this.banMs): Promise<boolean> {
+    const now = Date.now();
+    const done = await this.redis.eval(BAN, { keys: [roomKey(slug), bansKey(slug), admittedKey(slug)], arguments: [userId, String(now + ms), String(now)] });
+    return Number(done) === 1;
+  }
+
+  /** banRemaining — how long (ms) `userId` is still kept out of the room; 0 when they may join. */
+  async banRemaining(slug: string, userId: string): Promise<number> {
+    const until = await this.redis.zScore(bansKey(slug), userId);
+    return until === null ? 0 : Math.max(0, until - Date.now());
   }
 
   /**
@@ -280,15 +397,23 @@ export class RoomStore {
     return peers.flatMap((p, i) => (replies[i] === 2 && p.room ? [{ room: p.room, peerId: p.peerId }] : []));
   }
 
-  async join(slug: string, peerId: string): Promise<JoinResult> {
+  /**
+   * join — seats the peer of `userId` (see JOIN): refused to someone removed from the room, to
+   * newcomers while it is locked (`passLock`: its owner and admins pass), and when it is full.
+   */
+  async join(slug: string, peerId: string, userId: string, opts: { passLock?: boolean } = {}): Promise<JoinResult> {
     const now = Date.now();
-    const n = Number(await this.redis.eval(JOIN, {
-      keys: [roomKey(slug), membersKey(slug), peerKey(peerId), LIVE_ROOMS],
-      arguments: [peerId, String(now), String(now + this.ttlMs), slug, String(this.ttlMs)],
-    }));
-    if (n === -1_000_000) return { ok: false, reason: 'not-found' };
-    if (n < 0) return { ok: false, reason: 'full', count: -n - 1 };
-    return { ok: true, count: n };
+    const [status, n] = (await this.redis.eval(JOIN, {
+      keys: [roomKey(slug), membersKey(slug), peerKey(peerId), LIVE_ROOMS, bansKey(slug), admittedKey(slug)],
+      arguments: [peerId, String(now), String(now + this.ttlMs), slug, String(this.ttlMs), userId, opts.passLock ? '1' : '0'],
+    })) as [number, number];
+    switch (status) {
+      case 1: return { ok: true, count: n };
+      case 2: return { ok: false, reason: 'full', count: n };
+      case 4: return { ok: false, reason: 'locked' };
+      case 5: return { ok: false, reason: 'banned', remainingMs: n };
+      default: return { ok: false, reason: 'not-found' };
+    }
   }
 
   /** leave — returns true if the peer was a member (false if it had already lapsed). */

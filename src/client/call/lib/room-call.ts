@@ -1,6 +1,7 @@
 // The call in one room, without the page: joining and rejoining after every reconnect, the roster,
 // the grace a dropped peer gets, the mesh and what this tab tells the others. It says what changed
 // through typed events; the call's view and the room island listen. No DOM.
+import { comeBackIn, REMOVED_TITLE } from '../../../shared/moderation.js';
 import type { Peer, ServerMessageOf } from '../../../shared/protocol.js';
 import { Emitter } from '../../shared/lib/emitter.js';
 import { SignalingError, type SignalingClient } from '../../shared/lib/signaling-client.js';
@@ -8,15 +9,20 @@ import { captureFor } from './bitrate.js';
 import type { LocalMedia } from './media.js';
 import { Mesh, type RemoteStream } from './mesh.js';
 
-/** Phase — before joining (or after leaving), Join pressed, in the call, or over for good (room deleted, session ended). */
+/** Phase — before joining (or after leaving), Join pressed, in the call, or over for good (room deleted, session ended, removed from the room). */
 export type Phase = 'idle' | 'joining' | 'in-call' | 'ended';
 
 /** PhaseChange — the new phase, and why, when the call went back to idle or ended. */
 export interface PhaseChange {
   phase: Phase;
   message?: string;
-  /** The server's error code when a join was refused (room-full: the page offers to wait for a seat). */
+  /**
+   * The server's error code when a join was refused (room-full: the page offers to wait for a
+   * seat), or `banned` when the call ended because this person was removed from the room.
+   */
   code?: SignalingError['code'];
+  /** Removed from the room: how many minutes until they may join again (when the server said). */
+  minutes?: number;
 }
 
 /** LinkStatus — how the connection to a peer is doing, when it is not simply working. */
@@ -88,9 +94,14 @@ export class RoomCall extends Emitter<RoomCallEvents> {
     signaling.on('signal', (m) => {
       if (this.phase === 'in-call') this.mesh.handleSignal(m.from, m.payload);
     });
-    signaling.on('room-closed', () => this.end('The owner deleted this room, so the call has ended.'));
+    signaling.on('room-closed', () => this.end({ phase: 'ended', message: 'The owner deleted this room, so the call has ended.' }));
+    // Removed by the room's owner or an admin: this tab is out of the call (the server has taken
+    // it out already), and it does not offer to join again until the removal lapses.
+    signaling.on('removed', (m) => {
+      if (m.room === o.slug && this.phase !== 'ended') this.end({ phase: 'ended', message: comeBackIn(m.minutes), code: 'banned', minutes: m.minutes });
+    });
     signaling.onState((s) => {
-      if (s === 'closed' && this.phase !== 'idle') this.end('Your session has ended. Sign in again to rejoin.');
+      if (s === 'closed' && this.phase !== 'idle' && this.phase !== 'ended') this.end({ phase: 'ended', message: 'Your session has ended. Sign in again to rejoin.' });
     });
     this.mesh.on('stream', (peerId, s) => this.emit('stream', peerId, s));
     this.mesh.on('stream-ended', (peerId, id) => this.emit('stream-ended', peerId, id));
@@ -165,7 +176,9 @@ export class RoomCall extends Emitter<RoomCallEvents> {
       this.setPhase({ phase: 'idle', message: err.message, code: err.code });
       return;
     }
-    if (err.code === 'room-not-found') return this.end('This room no longer exists.');
+    if (err.code === 'room-not-found') return this.end({ phase: 'ended', message: 'This room no longer exists.' });
+    // Removed while this tab was reconnecting: the `removed` it would have heard went elsewhere.
+    if (err.code === 'banned') return this.end({ phase: 'ended', message: err.message.replace(`${REMOVED_TITLE}. `, ''), code: 'banned' });
     this.emit('problem', err.message);
   }
 
@@ -293,11 +306,11 @@ export class RoomCall extends Emitter<RoomCallEvents> {
 
   // ---- ending ------------------------------------------------------------------------------
 
-  /** end — the call is over for reasons outside our control (room deleted, session ended). */
-  private end(why: string): void {
+  /** end — the call is over for reasons outside our control (room deleted, session ended, removed from the room). */
+  private end(change: PhaseChange & { phase: 'ended' }): void {
     this.teardown();
     this.o.media.stop();
-    this.setPhase({ phase: 'ended', message: why });
+    this.setPhase(change);
   }
 
   private teardown(): void {

@@ -1,5 +1,7 @@
 // The room page around the call: the pre-join panel until the call starts (and after it), the
-// offer to wait for a seat when the room is full, and the notice that the call has ended.
+// offer to wait for a seat when the room is full, the notice that the call has ended, and the one
+// that this person was removed from the room (Join stays off until they may come back).
+import { REMOVED_TITLE } from '../../../shared/moderation.js';
 import type { SeatWatcher } from '../lib/seat-watcher.js';
 import type { PhaseChange, RoomCall } from '../lib/room-call.js';
 import { h } from '../../shared/ui/dom.js';
@@ -15,7 +17,7 @@ export class RoomStage {
     call.on('phase-changed', (c) => this.onPhase(c));
   }
 
-  private onPhase({ phase, message, code }: PhaseChange): void {
+  private onPhase({ phase, message, code, minutes }: PhaseChange): void {
     this.waitButton?.remove();
     this.waitButton = null;
     if (phase === 'joining') this.prejoin.setBusy(true, 'Joining…');
@@ -27,7 +29,8 @@ export class RoomStage {
       if (code === 'room-full') this.waitButton = this.offerToWait();
     } else if (phase === 'ended') {
       this.prejoin.hide();
-      closed(this.page, message ?? 'The call has ended.');
+      if (code === 'banned') removed(this.page, message ?? '', minutes);
+      else closed(this.page, message ?? 'The call has ended.');
     }
   }
 
@@ -62,13 +65,40 @@ export function waitForSeat(button: HTMLButtonElement, seats: SeatWatcher): void
 
 /** closed — the room is gone: say so, offer the way back, and stop the chat form. */
 function closed(page: HTMLElement, message: string): void {
-  page.dataset.state = 'closed';
-  const stage = page.querySelector('.room-stage');
-  stage?.querySelector('.room-closed')?.remove();
-  stage?.prepend(h('section', { class: 'notice notice--warning room-closed', role: 'alert' },
+  ended(page, h('section', { class: 'notice notice--warning room-closed', role: 'alert' },
     h('div', { class: 'room-closed__text' },
       h('h2', { class: 'room-closed__title' }, 'This call has ended'),
       h('p', {}, message),
       h('a', { class: 'btn btn--secondary', href: '/' }, 'Back to lobby'))));
+}
+
+/**
+ * removed — the room's owner or an admin removed this person: a calm word (not an alarm), and
+ * a Join that stays off until they may come back (`minutes`; a minute when the server did not say).
+ */
+function removed(page: HTMLElement, comeBack: string, minutes = 1): void {
+  const join = h('button', { type: 'button', class: 'btn btn--primary', disabled: true }, 'Join');
+  ended(page, h('section', { class: 'notice room-closed', role: 'status' },
+    h('div', { class: 'room-closed__text' },
+      h('h2', { class: 'room-closed__title' }, REMOVED_TITLE),
+      h('p', {}, comeBack),
+      h('div', { class: 'form-actions' }, join, h('a', { class: 'btn btn--secondary', href: '/' }, 'Back to lobby')))));
+  waitOutRemoval(join, minutes * 60);
+}
+
+/** waitOutRemoval — a removed person's Join: off for `seconds`, then it reloads the page (which lets them in again). */
+export function waitOutRemoval(join: HTMLButtonElement, seconds: number): void {
+  join.addEventListener('click', () => location.reload());
+  setTimeout(() => {
+    join.disabled = false;
+  }, seconds * 1000);
+}
+
+/** ended — the call is over for good: `notice` on the stage, and the chat form stops. */
+function ended(page: HTMLElement, notice: HTMLElement): void {
+  page.dataset.state = 'closed';
+  const stage = page.querySelector('.room-stage');
+  stage?.querySelector('.room-closed')?.remove();
+  stage?.prepend(notice);
   for (const el of page.querySelectorAll<HTMLTextAreaElement | HTMLButtonElement>('#chat-form textarea, #chat-form button')) el.disabled = true;
 }

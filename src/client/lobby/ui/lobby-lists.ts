@@ -65,7 +65,8 @@ export class LobbyLists {
         el('span', { class: 'room-item__title' },
           el('a', { class: 'room-item__link', href: `/r/${encodeURIComponent(r.slug)}` }, r.name),
           r.hasPasscode && icon('lock', 'room-item__lock'),
-          r.hasPasscode && el('span', { class: 'visually-hidden' }, 'Passcode required')),
+          r.hasPasscode && el('span', { class: 'visually-hidden' }, 'Passcode required'),
+          r.locked && el('span', { class: 'badge badge--locked room-item__locked' }, 'Locked')),
         r.members.length > 0 && el('span', { class: 'room-item__members' }, r.members.map((m) => m.displayName).join(', '))),
       this.badge(r.count, r.capacity)) as HTMLLIElement;
   }

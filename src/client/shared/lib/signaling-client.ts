@@ -37,6 +37,8 @@ interface Replies {
   join: 'joined';
   leave: 'left';
   ring: 'ring-update';
+  moderate: 'moderated';
+  'room-settings': 'room-updated';
 }
 type RequestType = keyof Replies;
 /** Outgoing — a client message of type T as callers write it (the client adds the `ref`). */
@@ -53,7 +55,8 @@ const MAX_REFUSAL_WATCHES = 32;
 /**
  * SignalingClient — one connection to the server, kept open.
  *
- * Messages the server answers (`join` → `joined`, `leave` → `left`, `ring` → `ring-update`) are
+ * Messages the server answers (`join` → `joined`, `leave` → `left`, `ring` → `ring-update`,
+ * `moderate` → `moderated`, `room-settings` → `room-updated`) are
  * requests: `join(room)` resolves with the reply or a SignalingError, never both and never
  * neither. Every other message goes out with a `send…` method that returns false when the socket
  * is not open; an `onError` given to it hears the server's refusal of that very message. The
@@ -168,6 +171,16 @@ export class SignalingClient {
   /** ring — ring a person (into `room`, the one this tab is in): the call's first `ring-update`, or why not. */
   ring(userId: string, room?: string): Promise<Reply<'ring'>> {
     return this.request({ type: 'ring', userId, ...(room ? { room } : {}) });
+  }
+
+  /** removeFromRoom — the room's owner or an admin removes a person from `room` (every tab of theirs leaves): `moderated`, or why not. */
+  removeFromRoom(room: string, userId: string): Promise<Reply<'moderate'>> {
+    return this.request({ type: 'moderate', action: 'remove', room, userId });
+  }
+
+  /** setRoomLocked — the room's owner or an admin locks or unlocks `room`: its new `room-updated`, or why not. */
+  setRoomLocked(room: string, locked: boolean): Promise<Reply<'room-settings'>> {
+    return this.request({ type: 'room-settings', room, locked });
   }
 
   /** request — sends `msg` under a fresh ref and resolves with the server's reply to it, or a SignalingError. */
