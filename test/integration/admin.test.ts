@@ -4,13 +4,20 @@
 //   "Disable <Display Name> (<username>)", "Enable …", "Make admin: …", "Remove admin: …",
 //   "Reset password for …", "Delete room <room name>", "Revoke invite <first 8 hex of its id>".
 import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { createClient } from 'redis';
 import { CloseCode } from '../../src/shared/protocol.js';
+import { LOCK_FILE } from '../../src/server/data-dir-lock.js';
+import { ROOT_DIR } from '../../src/server/paths.js';
 import { ADMIN_LOG_MAX, AdminLog } from '../../src/server/store/admin-log.js';
 import { InviteStore, MAX_LIVE_INVITES } from '../../src/server/store/invites.js';
 import { PasswordResetStore } from '../../src/server/store/password-resets.js';
-import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
+import { startTestHearth, testTls, type TestHearth } from '../helpers/hearth.js';
 import { HttpClient, type Reply } from '../helpers/http-client.js';
+import { childPid, freePort, running, stopChild, tempDir, track } from '../helpers/processes.js';
 import { sharedRedis } from '../helpers/root-hooks.js';
 import { useWorld, until, type Person } from '../helpers/world.js';
 
@@ -556,6 +563,148 @@ describe('REGISTRATION as the starting value', function () {
     } finally {
       await there.close();
       await second.close();
+    }
+  });
+});
+
+/** Ran — a finished command: exit code and what it printed. */
+interface Ran {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/** npmRunAdmin — `npm run -s admin -- <args>` exactly as an operator types it, with Hearth's environment `env`. */
+async function npmRunAdmin(args: string[], env: Record<string, string>): Promise<Ran> {
+  const base = { ...process.env };
+  for (const name of ['REDIS_URL', 'DATA_DIR', 'REGISTRATION']) delete base[name];
+  const child = track(spawn('npm', ['run', '-s', 'admin', '--', ...args], { cwd: ROOT_DIR, env: { ...base, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, out, err };
+}
+
+/** npmStart — the built server as `npm start` runs it; resolves once it prints its banner. */
+async function npmStart(env: Record<string, string>): Promise<ChildProcess> {
+  const main = path.join(ROOT_DIR, 'dist', 'server', 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build (npm test does)`);
+  const child = track(spawn(process.execPath, [main], { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  await until(() => out.includes('Hearth is running') || child.exitCode !== null, 'the start-up banner', 20_000);
+  if (child.exitCode !== null) throw new Error(`Hearth did not start: ${err}`);
+  return child;
+}
+
+describe('npm run admin -- <username> (the real command)', function () {
+  this.timeout(60_000);
+
+  describe('with REDIS_URL (an external Redis)', () => {
+    const world = useWorld();
+
+    it('makes an existing account admin (any case), enables a disabled one, and writes the action log', async () => {
+      await world.person('first');
+      const kim = await world.person('kim');
+      expect((await kim.http.get('/admin')).status).to.equal(403);
+      const env = { REDIS_URL: sharedRedis().url };
+      const r = await npmRunAdmin([kim.name], env);
+      expect(r.code, r.err).to.equal(0);
+      expect(r.out).to.include(`Made ${kim.name} (${kim.name.toLowerCase()}) an admin.`);
+      expect(r.err).to.equal('');
+      expect((await kim.http.get('/admin')).status).to.equal(200);
+
+      const lou = await world.person('lou');
+      await world.hearth.app.users.setRole(lou.id, 'disable');
+      const both = await npmRunAdmin([lou.name.toLowerCase()], env);
+      expect(both.code, both.err).to.equal(0);
+      expect(both.out).to.include(`Enabled ${lou.name} (${lou.name.toLowerCase()})`);
+      expect(await world.hearth.app.users.findById(lou.id)).to.include({ isAdmin: true, disabled: false });
+      const again = await npmRunAdmin([lou.name.toLowerCase()], env);
+      expect(again.out).to.include('is already an admin.');
+
+      const log = await new AdminLog(world.hearth.app.services.redis).latest(3);
+      expect(log.map((e) => [e.actor, e.action, e.target])).to.deep.equal([
+        ['npm run admin', 'made-admin', `${lou.name} (${lou.name.toLowerCase()})`],
+        ['npm run admin', 'enabled', `${lou.name} (${lou.name.toLowerCase()})`],
+        ['npm run admin', 'made-admin', `${kim.name} (${kim.name.toLowerCase()})`],
+      ]);
+    });
+
+    it('refuses an unknown username, and no username, with one clear line and a non-zero exit', async () => {
+      const unknown = await npmRunAdmin(['nobody-here'], { REDIS_URL: sharedRedis().url });
+      expect(unknown.code).to.equal(1);
+      expect(unknown.err.trim()).to.equal('admin: no account is named "nobody-here". Use the username people sign in with.');
+      const none = await npmRunAdmin([], { REDIS_URL: sharedRedis().url });
+      expect(none.code).to.equal(64);
+      expect(none.err.trim()).to.equal('admin: usage: npm run admin -- <username>');
+      const noData = await npmRunAdmin(['kim'], { DATA_DIR: path.join(tempDir('empty'), 'nothing') });
+      expect(noData.code).to.equal(1);
+      expect(noData.err).to.match(/^admin: no Hearth data in DATA_DIR=/);
+    });
+  });
+
+  describe("with Hearth's own Redis in DATA_DIR", () => {
+    const clients: HttpClient[] = [];
+    after(async () => {
+      await Promise.all(clients.map((c) => c.close()));
+    });
+    const browserFor = async (origin: string) => {
+      const c = new HttpClient(origin, (await testTls()).ca);
+      clients.push(c);
+      return c;
+    };
+
+    for (const deep of [false, true]) {
+      it(deep ? 'reaches a running Hearth whose DATA_DIR is too deep for a unix socket (its Redis on a loopback port)' : 'reaches the running Hearth\'s Redis (and leaves it running), and starts and stops it when Hearth is not running', async () => {
+        // Over 100 characters, the managed Redis listens on a loopback TCP port instead of a socket.
+        const dataDir = deep ? path.join(tempDir('admin-deep'), 'd'.repeat(60), 'e'.repeat(40)) : tempDir('admin-data');
+        const env = { PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dataDir, CERTS_DIR: (await testTls()).certsDir };
+        const origin = `https://127.0.0.1:${env.PORT}`;
+        let hearth = await npmStart(env);
+        try {
+          const owner = await browserFor(origin);
+          expect((await owner.register('owner')).status).to.equal(303);
+          const lee = await browserFor(origin);
+          expect((await lee.register('lee')).status).to.equal(303);
+          expect((await lee.get('/admin')).status).to.equal(403);
+          const redisPid = childPid(hearth.pid!, 'redis-server');
+
+          const r = await npmRunAdmin(['lee'], { DATA_DIR: dataDir });
+          expect(r.code, r.err).to.equal(0);
+          expect(r.out).to.include("Using the running Hearth's Redis.");
+          expect(r.out).to.include('Made lee (lee) an admin.');
+          expect((await lee.get('/admin')).status).to.equal(200);
+          expect(running(redisPid!), 'the running Hearth keeps its Redis').to.equal(true);
+          if (deep) return;
+
+          // Hearth stopped: the command starts the managed Redis on DATA_DIR, and stops it again.
+          await stopChild(hearth);
+          const mo = await browserFor(origin);
+          const stopped = await npmRunAdmin(['owner'], { DATA_DIR: dataDir });
+          expect(stopped.code, stopped.err).to.equal(0);
+          expect(stopped.out).to.include('owner (owner) is already an admin.');
+          expect(stopped.out).to.include('Hearth is not running; started and stopped again for this');
+          expect(existsSync(path.join(dataDir, LOCK_FILE)), 'the DATA_DIR lock is released').to.equal(false);
+          hearth = await npmStart(env);
+          expect((await mo.register('moe')).status).to.equal(303);
+          await stopChild(hearth);
+          const made = await npmRunAdmin(['moe'], { DATA_DIR: dataDir });
+          expect(made.code, made.err).to.equal(0);
+          expect(made.out).to.include('Made moe (moe) an admin.');
+          hearth = await npmStart(env);
+          // Sessions live in Redis: moe is still signed in, and now an admin.
+          expect((await mo.get('/admin')).status).to.equal(200);
+          const page = (await mo.get('/admin')).body;
+          expect(page).to.match(/npm run admin<\/td><td data-label="What">Made admin: moe \(moe\)/);
+        } finally {
+          await stopChild(hearth);
+        }
+      });
     }
   });
 });
