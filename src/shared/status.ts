@@ -85,11 +85,11 @@ export function describeFigures(f: StatusFigures, messagesPerSecond: number | nu
     { key: 'people', label: 'People online', text: formatCount(f.peopleOnline), detail: plural(f.sockets, 'open socket', 'open sockets') + ' on this server', values: [f.peopleOnline] },
     { key: 'rooms', label: 'Rooms live', text: formatCount(f.roomsLive), detail: redisSays('with someone in them'), values: [f.roomsLive] },
     { key: 'calls', label: 'Calls', text: formatCount(f.calls), detail: redisSays('rooms with two or more people'), values: [f.calls] },
-    { key: 'transfers', label: 'Transfers in progress', text: formatCount(f.transfersInProgress), detail: 'files being sent, as rooms record them here', values: [f.transfersInProgress] },
-    { key: 'messages', label: 'Signaling messages/s', text: formatRate(messagesPerSecond), detail: `${formatCount(f.messagesTotal)} on this server since it started`, values: [messagesPerSecond] },
+    { key: 'transfers', label: 'Transfers in progress', text: formatCount(f.transfersInProgress), detail: 'files being sent in rooms on this server', values: [f.transfersInProgress] },
+    { key: 'messages', label: 'Signaling messages/s', text: formatRate(messagesPerSecond), detail: `${plural(f.messagesTotal, 'message', 'messages')} on this server since it started`, values: [messagesPerSecond] },
     {
       key: 'redis-memory', label: 'Redis memory', text: formatMemory(f.redis.usedMemoryBytes),
-      detail: redisSays(f.redis.maxMemoryBytes ? `used of ${formatMemory(f.redis.maxMemoryBytes)}` : 'used'), values: [f.redis.usedMemoryBytes],
+      detail: redisSays(f.redis.maxMemoryBytes ? `used of ${formatMemory(f.redis.maxMemoryBytes)}` : 'used; Redis has no limit set'), values: [f.redis.usedMemoryBytes],
     },
     { key: 'redis-latency', label: 'Redis latency', text: formatDelay(f.redis.latencySeconds), detail: redisSays('one PING, there and back'), values: [f.redis.latencySeconds] },
     {

@@ -97,10 +97,14 @@ describe('status readings', () => {
       'People online', 'Rooms live', 'Calls', 'Transfers in progress', 'Signaling messages/s', 'Redis memory', 'Redis latency', 'Process memory', 'Event-loop delay',
     ]);
     expect(h.add(reading(start))).to.equal(null);
-    for (let i = 1; i <= 200; i++) h.add(reading(start + i * 2_000, { messagesTotal: 100 + i * 10 }));
+    expect(h.span, 'a minute at least').to.equal(60_000);
+    h.add(reading(start + 90_000));
+    expect(h.span).to.equal(90_000);
+    for (let i = 46; i <= 200; i++) h.add(reading(start + i * 2_000, { messagesTotal: 100 + i * 10 }));
     const people = h.series('people');
     expect(people.length).to.equal(WINDOW_MS / 2_000 + 1);
     expect(people[0]!.t).to.equal(h.now - WINDOW_MS);
+    expect(h.span, 'five minutes at most').to.equal(WINDOW_MS);
     expect(h.series('messages').at(-1)!.values).to.deep.equal([5]);
     expect(h.series('process-memory').at(-1)!.values).to.deep.equal([80 * 1024 ** 2, 30 * 1024 ** 2]);
   });

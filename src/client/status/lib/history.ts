@@ -4,6 +4,9 @@ import { describeFigures, type Figure, type FigureKey, type StatusFigures } from
 /** WINDOW_MS — how far back the charts reach. */
 export const WINDOW_MS = 5 * 60_000;
 
+/** The least a chart spans: a page just opened fills its charts within a minute, not five. */
+const MIN_SPAN_MS = 60_000;
+
 /** Point — one reading of one figure: its chart values (null: not known then). */
 export interface Point {
   t: number;
@@ -37,6 +40,8 @@ export function messageRate(prev: StatusFigures | null, next: StatusFigures): nu
 /** StatusHistory — the readings of the last {@link WINDOW_MS}, by figure. */
 export class StatusHistory {
   private readonly points = new Map<FigureKey, Point[]>();
+  /** When each reading kept was taken, oldest first. */
+  private readonly times: number[] = [];
   private last: StatusFigures | null = null;
 
   constructor(readonly windowMs = WINDOW_MS) {}
@@ -46,10 +51,13 @@ export class StatusHistory {
     if (this.last && f.at <= this.last.at) return null;
     const figures = describeFigures(f, messageRate(this.last, f));
     this.last = f;
+    const oldest = f.at - this.windowMs;
+    this.times.push(f.at);
+    while (this.times[0]! < oldest) this.times.shift();
     for (const fig of figures) {
       const list = this.points.get(fig.key) ?? [];
       list.push({ t: f.at, values: fig.values });
-      while (list.length > 0 && list[0]!.t < f.at - this.windowMs) list.shift();
+      while (list.length > 0 && list[0]!.t < oldest) list.shift();
       this.points.set(fig.key, list);
     }
     return figures;
@@ -63,5 +71,10 @@ export class StatusHistory {
   /** now — the time of the latest reading (the charts' right edge). */
   get now(): number {
     return this.last?.at ?? 0;
+  }
+
+  /** span — how far back the charts reach now: the readings kept, at least a minute, at most {@link WINDOW_MS}. */
+  get span(): number {
+    return Math.min(this.windowMs, Math.max(MIN_SPAN_MS, this.now - (this.times[0] ?? this.now)));
   }
 }

@@ -14,9 +14,9 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   return el;
 }
 
-/** windowText — "last 5 minutes" for the charts' reach. */
-function windowText(ms: number): string {
-  const minutes = Math.round(ms / 60_000);
+/** spanText — "last 5 minutes" for the charts' reach. */
+function spanText(ms: number): string {
+  const minutes = Math.max(1, Math.round(ms / 60_000));
   return minutes === 1 ? 'last minute' : `last ${minutes} minutes`;
 }
 
@@ -56,9 +56,9 @@ export class StatusView {
   }
 
   private draw(chart: SVGSVGElement, f: Figure, history: StatusHistory): void {
-    const shape = chartShape(history.series(f.key), { width: WIDTH, height: HEIGHT, now: history.now, windowMs: history.windowMs });
+    const shape = chartShape(history.series(f.key), { width: WIDTH, height: HEIGHT, now: history.now, windowMs: history.span });
     const said = f.values[0] === null ? 'not known' : f.text;
-    chart.setAttribute('aria-label', `${f.label}: ${said}, ${windowText(history.windowMs)}`);
+    chart.setAttribute('aria-label', `${f.label}: ${said}, ${spanText(history.span)}`);
     chart.dataset.points = String(history.series(f.key).length);
     chart.replaceChildren(
       svg('line', { class: 'status-chart__base', x1: 0, y1: HEIGHT - 0.5, x2: WIDTH, y2: HEIGHT - 0.5 }),
