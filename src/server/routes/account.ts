@@ -82,7 +82,9 @@ export function accountRoutes(s: Services): Router {
     const user = res.locals.user!;
     const done = str(req.query.done);
     const notice = status === 200 && Object.hasOwn(NOTICES, done) ? NOTICES[done as keyof typeof NOTICES] : null;
-    const devices = deviceRows(await s.accountSessions.list(user.id, req.sessionID));
+    // This device first, then the others, most recently used first.
+    const listed = await s.accountSessions.list(user.id, req.sessionID);
+    const devices = deviceRows([...listed.filter((d) => d.current), ...listed.filter((d) => !d.current)]);
     res.status(status).render('account', { title: 'Account', notice, forms, devices, others: devices.filter((d) => !d.current).length });
   }
 
