@@ -8,6 +8,7 @@ import { LoginThrottle } from '../auth/throttle.js';
 import { notFound } from '../http-error.js';
 import type { Services } from '../services.js';
 import { forgetUserLimits } from '../store/limits.js';
+import { PasswordResetStore } from '../store/password-resets.js';
 import type { User } from '../store/users.js';
 import { signIn } from './auth.js';
 
@@ -60,8 +61,9 @@ function deviceRows(devices: Awaited<ReturnType<Services['accountSessions']['lis
     const browser = deviceName(d.userAgent);
     const signedIn = absoluteTime(d.signedInAt);
     const base = `Sign out ${browser} (${d.address}), signed in ${signedIn}`;
-    const n = (seen.get(base) ?? 0) + 1;
-    seen.set(base, n);
+    // This device has no Sign out button of its own (the header's is), so it takes no number.
+    const n = d.current ? 1 : (seen.get(base) ?? 0) + 1;
+    if (!d.current) seen.set(base, n);
     return {
       deviceId: d.deviceId, browser, address: d.address, current: d.current,
       signedIn, signedInIso: new Date(d.signedInAt).toISOString(),
@@ -185,7 +187,7 @@ async function endThisSession(req: Request, res: Response): Promise<void> {
  * eraseAccount — everything a deleted account leaves in Redis but its chat lines, which stay
  * as "Deleted user": rings end (both sides hear it), every session and socket ends on every
  * instance, then — once its tabs have closed, so none writes again — its rooms, private calls,
- * invitations, missed calls, Do not disturb and rate-limit counts go.
+ * invitations, missed calls, Do not disturb, password reset link and rate-limit counts go.
  */
 async function eraseAccount(s: Services, user: User): Promise<void> {
   for (const { call, state } of await s.calls.endRingsOf(user.id)) {
@@ -204,6 +206,7 @@ async function eraseAccount(s: Services, user: User): Promise<void> {
   }
   for (const slug of await s.rooms.forgetUser(user.id)) await s.hub.roomClosed(slug);
   await s.calls.forgetUser(user.id);
+  await new PasswordResetStore(s.redis).forget(user.id);
   await s.chat.forgetUser(user.id);
   await forgetUserLimits(s.redis, user);
   await s.hub.lobbyChanged();
