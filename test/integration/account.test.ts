@@ -380,6 +380,10 @@ describe('the Account page (real HTTPS + Redis)', function () {
       expect((await world.client().login(username, 'not it')).status).to.equal(401);
       expect((await post(zoe.http, '/account/password', { currentPassword: 'not it', newPassword: 'whatever password' })).status).to.equal(401);
 
+      // Bob locks his kitchen while she is in it (she may come back), and keeps her out of his study for a while.
+      expect(await app.rooms.setLocked(bobsRoom, true)).to.equal(true);
+      expect(await app.rooms.ban(bobsLocked, zoe.id)).to.equal(true);
+
       // An admin made her a password reset link.
       await new PasswordResetStore(world.hearth.redis).create(zoe.id);
 
@@ -426,6 +430,7 @@ describe('the Account page (real HTTPS + Redis)', function () {
       expect(await app.rooms.get(privateRoom)).to.equal(null);
       expect(await app.rooms.get(bobsRoom)).to.not.equal(null);
       expect(await app.rooms.get(bobsLocked)).to.not.equal(null);
+      expect((await app.rooms.get(bobsRoom))?.locked, 'Bob\'s room stays locked').to.equal(true);
       expect((await app.calls.missed(bob.id)).map((m) => m.from.userId)).to.deep.equal([carol.id]);
       expect(await app.calls.dnd(dave.id)).to.equal(true);
       for (const p of [bob, carol, dave]) expect((await p.http.get('/')).status, p.name).to.equal(200);
