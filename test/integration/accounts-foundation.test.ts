@@ -130,4 +130,21 @@ describe('accounts under administration (real HTTPS + Redis)', function () {
       await Promise.all(clients.map((c) => c.close()));
     }
   });
+
+  it('deleting the first admin (with another admin left) keeps newcomers from becoming admin and keeps no trace of its id', async () => {
+    const users = world.hearth.app.users;
+    const first = (await users.list())[0]!;
+    const other = (await users.list()).find((u) => u.id !== first.id)!;
+    await users.setRole(other.id, 'admin');
+    expect(await users.remove(first.id)).to.equal('ok');
+    const raw = createClient({ url: sharedRedis().url });
+    await raw.connect();
+    try {
+      expect(await raw.get('meta:first-admin')).to.not.equal(first.id);
+    } finally {
+      await raw.close();
+    }
+    const newcomer = await world.person('newcomer');
+    expect((await users.findById(newcomer.id))?.isAdmin).to.equal(false);
+  });
 });

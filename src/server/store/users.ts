@@ -79,7 +79,11 @@ redis.call('DEL', KEYS[1])
 if rec['username'] and redis.call('GET', 'user:name:' .. rec['username']) == ARGV[1] then redis.call('DEL', 'user:name:' .. rec['username']) end
 redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
-if redis.call('GET', KEYS[4]) == ARGV[1] and redis.call('ZCARD', KEYS[3]) == 0 then redis.call('DEL', KEYS[4]) end
+-- The first-admin marker must stay while accounts remain (a newcomer must not become admin),
+-- but it must not keep a deleted account's id.
+if redis.call('GET', KEYS[4]) == ARGV[1] then
+  if redis.call('ZCARD', KEYS[3]) == 0 then redis.call('DEL', KEYS[4]) else redis.call('SET', KEYS[4], 'deleted') end
+end
 return 1`;
 
 function toUser(h: Record<string, string>): UserWithHash | null {
