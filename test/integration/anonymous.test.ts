@@ -79,12 +79,13 @@ describe('anonymous visitors (real HTTPS + Redis)', function () {
   describe('signed-out form posts', () => {
     const form = { username: 'owner', password: 'correct horse battery' };
 
-    it('refuses a missing token with 403 "Form expired"', async () => {
+    it('refuses a missing token with 403 (the sign-in form shown again, nobody signed in)', async () => {
       const c = client();
       await c.get('/login');
       const r = await c.postForm('/login', form);
       expect(r.status).to.equal(403);
-      expect(r.body).to.include('Form expired');
+      expect(r.body).to.include('This sign-in form had expired');
+      expect(r.setCookies.some((k) => k.startsWith('__Host-hearth='))).to.equal(false);
     });
 
     it('refuses a token from another visitor (with its own cookie kept)', async () => {
@@ -94,7 +95,8 @@ describe('anonymous visitors (real HTTPS + Redis)', function () {
       await victim.get('/login');
       const r = await victim.postForm('/login', { ...form, _csrf: foreign });
       expect(r.status).to.equal(403);
-      expect(r.body).to.include('Form expired');
+      expect(r.body).to.include('This sign-in form had expired');
+      expect(r.setCookies.some((k) => k.startsWith('__Host-hearth='))).to.equal(false);
     });
 
     it('refuses a token without its cookie (a cross-site form has no cookie to match)', async () => {

@@ -5,6 +5,7 @@ import { HttpClient } from '../helpers/http-client.js';
 import { startTestHearth, testTls } from '../helpers/hearth.js';
 import { useWorld } from '../helpers/world.js';
 import { startRedis } from '../helpers/processes.js';
+import { CSRF_COOKIE } from '../../src/server/auth/csrf.js';
 import { SESSION_COOKIE } from '../../src/server/auth/session.js';
 
 describe('accounts and sessions (real HTTPS + Redis)', function () {
@@ -75,6 +76,23 @@ describe('accounts and sessions (real HTTPS + Redis)', function () {
   });
 
   describe('POST /login', () => {
+    it('shows a sign-in form whose token went stale (two tabs reached the page at once) again with a matching token, signing nobody in', async () => {
+      const c = client();
+      await c.register('staletab', 'correct horse battery');
+      await c.postForm('/logout', { _csrf: await c.csrfToken('/') });
+      const firstTab = await c.csrfToken('/login');
+      c.cookies.delete(CSRF_COOKIE); // the second tab's page load minted its own cookie
+      await c.csrfToken('/login');
+      const stale = await c.postForm('/login', { _csrf: firstTab, username: 'staletab', password: 'correct horse battery' });
+      expect(stale.status).to.equal(403);
+      expect(stale.body).to.include('This sign-in form had expired. Enter your password again.');
+      expect(stale.body).to.include('value="staletab"');
+      expect(c.cookies.get(SESSION_COOKIE)).to.equal(undefined);
+      const fresh = /name="_csrf" value="([^"]+)"/.exec(stale.body)![1]!;
+      const ok = await c.postForm('/login', { _csrf: fresh, username: 'staletab', password: 'correct horse battery' });
+      expect(ok.status).to.equal(303);
+    });
+
     it('rotates the session id at sign-in and sets a __Host- cookie with Secure, HttpOnly, SameSite=Lax', async () => {
       const c = client();
       const _csrf = await c.csrfToken('/login');
@@ -194,9 +212,14 @@ describe('accounts and sessions (real HTTPS + Redis)', function () {
     it('answers a POST without a token with 403 and a page that says so', async () => {
       const c = client();
       await c.get('/login');
-      const r = await c.postForm('/login', { username: 'alice', password: 'correct horse battery' });
+      const r = await c.postForm('/register', { username: 'mallory', displayName: 'Mallory', password: 'correct horse battery' });
       expect(r.status).to.equal(403);
       expect(r.body).to.include('This form was out of date');
+      // The sign-in form is shown again instead (see the stale-token test), still signing nobody in.
+      const login = await c.postForm('/login', { username: 'alice', password: 'correct horse battery' });
+      expect(login.status).to.equal(403);
+      expect(login.body).to.include('This sign-in form had expired');
+      expect(c.cookies.get(SESSION_COOKIE)).to.equal(undefined);
     });
     it('answers a POST with a wrong token with 403', async () => {
       const c = client();

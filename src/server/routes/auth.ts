@@ -1,8 +1,8 @@
 // Sign-in, registration and sign-out pages (plain POST forms with CSRF tokens).
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { normalizeDisplayName, validateRegistration, type RegistrationErrors } from '../../shared/accounts.js';
 import type { AccountSessions } from '../auth/account-sessions.js';
-import { csrfProtection } from '../auth/csrf.js';
+import { csrfProtection, isCsrfError } from '../auth/csrf.js';
 import { SESSION_COOKIE } from '../auth/session.js';
 import { PasswordBusyError, type PasswordHasher } from '../auth/passwords.js';
 import { LoginThrottle } from '../auth/throttle.js';
@@ -116,7 +116,19 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     await renderLogin(res, 200, { next, notice, noticeKind: signedOut || deleted ? 'success' : 'info' });
   });
 
-  router.post('/login', csrfProtection, async (req, res) => {
+  // Two tabs that reach the sign-in page at once (a session that ended under both) each mint a
+  // token and only the last cookie stands: the other tab's form is then shown again, with a
+  // token that matches, instead of an error page. Nothing is signed in on a stale form.
+  const loginCsrf: RequestHandler = (req, res, next) => csrfProtection(req, res, (err?: unknown) => {
+    if (!isCsrfError(err)) return next(err);
+    renderLogin(res, 403, {
+      error: 'This sign-in form had expired. Enter your password again.',
+      username: str(req.body?.username).trim().toLowerCase().slice(0, 64),
+      next: safeNext(req.query.next ?? req.body?.next),
+    }).catch(next);
+  });
+
+  router.post('/login', loginCsrf, async (req, res) => {
     const next = safeNext(req.query.next ?? req.body?.next);
     const username = str(req.body?.username).trim().toLowerCase().slice(0, 64);
     const password = str(req.body?.password);
