@@ -239,6 +239,7 @@ describe('room moderation (real ws + HTTPS + Redis)', function () {
       expect(await told).to.deep.equal({ type: 'room-updated', room: slug, capacity: 6, locked: true, hasPasscode: false });
       // The lobby's Live rooms show it.
       await watcher.next('lobby', (m) => m.rooms.some((r) => r.slug === slug && r.locked));
+      expect((await newcomer.http.get('/')).body).to.match(new RegExp(`data-slug="${slug}"[^]*?<span class="badge badge--locked room-item__locked">Locked</span>`));
 
       const refused = await join(n, slug);
       expect(refused).to.include({ type: 'error', code: ErrorCode.RoomLocked });

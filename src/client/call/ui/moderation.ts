@@ -17,7 +17,7 @@ type RoomState = Pick<ServerMessageOf<'room-updated'>, 'capacity' | 'locked'>;
 export function removeButton(signaling: SignalingClient, slug: string, selfUserId: string): (member: Member) => HTMLElement | null {
   return (member) => {
     if (member.userId === selfUserId) return null;
-    const btn = h('button', { type: 'button', class: 'btn btn--danger btn--small', 'data-action': 'remove', 'aria-label': `Remove from room: ${member.displayName}` }, 'Remove from room');
+    const btn = h('button', { type: 'button', class: 'btn btn--danger-outline btn--small', 'data-action': 'remove', 'aria-label': `Remove from room: ${member.displayName}` }, 'Remove from room');
     btn.addEventListener('click', () => {
       btn.disabled = true;
       void signaling.removeFromRoom(slug, member.userId).then((reply) => {
