@@ -11,6 +11,7 @@ import { createSessions, enforceAbsoluteLifetime } from './auth/session.js';
 import type { Config, ConnectionLimits, ThrottleLimits } from './config.js';
 import { HttpError, notFound } from './http-error.js';
 import type { Logger } from './log.js';
+import { compileTrust } from './net/address.js';
 import { PUBLIC_DIR, VIEWS_DIR } from './paths.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
@@ -100,6 +101,8 @@ export function createApp(deps: AppDeps): HearthApp {
   const app = express();
 
   app.disable('x-powered-by');
+  // TRUST_PROXY: whose X-Forwarded-For names the client (req.ip, and so every per-address limit; see clientAddress).
+  app.set('trust proxy', compileTrust(config.trustProxy));
   app.set('views', VIEWS_DIR);
   app.set('view engine', 'pug');
   app.enable('view cache');

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import * as v from 'valibot';
 import { IceServerSchema, type IceServer } from '../shared/protocol.js';
+import { compileTrust, type TrustProxy } from './net/address.js';
 
 /** Config — every setting Hearth runs with; defaults live only in this file ({@link DEFAULTS}, {@link LIMITS}, {@link ROOMS}). */
 export interface Config {
@@ -34,6 +35,8 @@ export interface Config {
   /** Open connections Hearth accepts in total, and from one address (IPv6: one /64). */
   readonly maxConnections: number;
   readonly maxConnectionsPerAddress: number;
+  /** Which peers are reverse proxies whose X-Forwarded-For names the client (false: none, X-Forwarded-For is ignored). */
+  readonly trustProxy: TrustProxy;
   /** Signaling ping interval: a socket that misses one pong is dropped at the next, and a tab's presence lives three. */
   readonly heartbeatMs: number;
   /** What one person, device or address may use (README: "What is limited, and how much"). */
@@ -114,6 +117,7 @@ export const DEFAULTS = {
   REDIS_MAXMEMORY: '256mb',
   MAX_CONNECTIONS: '2048',
   MAX_CONNECTIONS_PER_ADDRESS: '256',
+  TRUST_PROXY: '',
 } as const;
 
 type EnvName = keyof typeof DEFAULTS;
@@ -180,6 +184,32 @@ const RedisMaxmemory = v.pipe(
   v.transform(memoryBytes),
 );
 
+/**
+ * trustProxySetting — TRUST_PROXY as Express's `trust proxy` understands it: off, a number of
+ * hops, or addresses and subnets (and proxy-addr's names loopback, linklocal, uniquelocal);
+ * undefined when it is none of these. "true" (every peer is a proxy) is not offered: then any
+ * client could name itself in X-Forwarded-For.
+ */
+function trustProxySetting(raw: string): TrustProxy | undefined {
+  if (/^(off|false|no|none)$/i.test(raw)) return false;
+  if (/^\d+$/.test(raw)) return Number(raw) >= 1 && Number(raw) <= 16 ? Number(raw) : undefined;
+  const list = raw.split(',').map((s) => s.trim());
+  if (list.some((s) => !s)) return undefined;
+  try {
+    compileTrust(list);
+    return list;
+  } catch {
+    return undefined;
+  }
+}
+
+const TrustProxySchema = v.pipe(
+  v.string(),
+  v.check((raw) => !raw || trustProxySetting(raw) !== undefined,
+    notValid('TRUST_PROXY', 'use the number of proxies in front of Hearth (1 to 16), or their addresses or subnets, comma-separated (e.g. 127.0.0.1, 10.0.0.0/8 or loopback)')),
+  v.transform((raw) => (raw ? trustProxySetting(raw)! : false)),
+);
+
 const ICE_SHAPE = 'ICE_SERVERS must be a JSON array of {"urls": "stun:…" | "turn:…", "username"?, "credential"?}.';
 
 // The protocol's own ICE server schema, without its strictness: fields browsers know but Hearth
@@ -226,6 +256,7 @@ const EnvSchema = v.pipe(
     REDIS_MAXMEMORY: RedisMaxmemory,
     MAX_CONNECTIONS: wholeNumber('MAX_CONNECTIONS', 16, 1_000_000),
     MAX_CONNECTIONS_PER_ADDRESS: wholeNumber('MAX_CONNECTIONS_PER_ADDRESS', 8, 1_000_000),
+    TRUST_PROXY: TrustProxySchema,
   }),
   v.check((e) => e.HTTP_PORT === null || e.HTTP_PORT !== e.PORT, 'HTTP_PORT must differ from PORT (PORT already redirects plain HTTP).'),
   v.check((e) => (e.TLS_CERT === null) === (e.TLS_KEY === null), 'TLS_CERT and TLS_KEY go together: set both or neither.'),
@@ -262,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     redisMaxmemoryBytes: e.REDIS_MAXMEMORY,
     maxConnections: e.MAX_CONNECTIONS,
     maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
+    trustProxy: e.TRUST_PROXY,
     heartbeatMs: HEARTBEAT_MS,
     limits: LIMITS,
     rooms: ROOMS,

@@ -2,7 +2,7 @@
 import type { RedisStore } from 'connect-redis';
 import type { Request, RequestHandler } from 'express';
 import type { Logger } from '../log.js';
-import { deviceAddress } from '../net/address.js';
+import { clientAddress, deviceAddress } from '../net/address.js';
 import type { SignalingHub } from '../signaling/hub.js';
 import { MAX_SESSIONS_PER_USER, UserSessionIndex, type DeviceSession } from '../store/user-sessions.js';
 import type { RedisClient } from '../store/redis.js';
@@ -45,7 +45,7 @@ export class AccountSessions {
   async signedIn(req: Request, userId: string): Promise<void> {
     const now = Date.now();
     req.session.deviceId = await this.index.add(userId, {
-      sid: req.sessionID, userAgent: String(req.headers['user-agent'] ?? ''), address: deviceAddress(req.socket.remoteAddress), signedInAt: now, lastSeenAt: now,
+      sid: req.sessionID, userAgent: String(req.headers['user-agent'] ?? ''), address: deviceAddress(clientAddress(req)), signedInAt: now, lastSeenAt: now,
     });
     req.session.seenAt = now;
     const all = await this.index.list(userId);
@@ -63,7 +63,7 @@ export class AccountSessions {
       const now = Date.now();
       if (s.deviceId && s.seenAt && now - s.seenAt < SEEN_EVERY_MS) return next();
       try {
-        if (s.deviceId) await this.index.touch(user.id, s.deviceId, deviceAddress(req.socket.remoteAddress), now);
+        if (s.deviceId) await this.index.touch(user.id, s.deviceId, deviceAddress(clientAddress(req)), now);
         else await this.signedIn(req, user.id);
         s.seenAt = now;
         await this.deps.users.touch(user.id, now);

@@ -1,5 +1,33 @@
-// Who is "one address" for limits: IPv4 as is, IPv6 by its /64 (a host can rotate through a whole /64).
+// Who is "one address" for limits: the client (behind a trusted proxy, the one it forwarded for); IPv4 as is, IPv6 by its /64.
+import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
+import proxyaddr from 'proxy-addr';
+
+/** TrustProxy — TRUST_PROXY as read: off, a number of proxy hops, or the proxies' addresses and subnets (names as proxy-addr knows them: loopback, linklocal, uniquelocal). */
+export type TrustProxy = false | number | readonly string[];
+
+/** TrustFn — whether the hop at `addr` (`i` hops from Hearth: 0 is the socket's peer) is a proxy whose X-Forwarded-For is believed. */
+export type TrustFn = (addr: string, i: number) => boolean;
+
+/** compileTrust — TRUST_PROXY as the function Express (`trust proxy`) and proxy-addr take; throws on an address or subnet it cannot read. */
+export function compileTrust(setting: TrustProxy): TrustFn {
+  if (setting === false) return () => false;
+  if (typeof setting === 'number') return (_addr, i) => i < setting;
+  return proxyaddr.compile([...setting]);
+}
+
+/**
+ * clientAddress — the address a request came from, for every per-address limit: the socket's
+ * peer, or, when that peer is a trusted proxy, the client named in X-Forwarded-For (the same
+ * walk Express does for `req.ip`). An Express request carries its app's trust setting; a bare
+ * request (the WebSocket upgrade) is given it. Untrusted, X-Forwarded-For is ignored, so a
+ * guesser cannot dodge a throttle by sending a made-up one.
+ */
+export function clientAddress(req: IncomingMessage, trust?: TrustFn): string | undefined {
+  const fn = trust ?? (req as { app?: { get(name: string): unknown } }).app?.get('trust proxy fn');
+  if (typeof fn !== 'function' || !req.socket.remoteAddress) return req.socket.remoteAddress;
+  return proxyaddr(req, fn as TrustFn);
+}
 
 /**
  * addressKey — the key per-address limits count under. IPv4-mapped IPv6 ("::ffff:1.2.3.4")

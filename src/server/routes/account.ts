@@ -6,6 +6,7 @@ import { absoluteTime, deviceName, timeAgo } from '../auth/device-name.js';
 import { SESSION_COOKIE } from '../auth/session.js';
 import { LoginThrottle } from '../auth/throttle.js';
 import { notFound } from '../http-error.js';
+import { clientAddress } from '../net/address.js';
 import type { Services } from '../services.js';
 import { forgetUserLimits } from '../store/limits.js';
 import { PasswordResetStore } from '../store/password-resets.js';
@@ -93,7 +94,7 @@ export function accountRoutes(s: Services): Router {
   /** checkPassword — the account's password, counted as a guess; null when right, else the status and what to say. */
   async function checkPassword(req: Request, res: Response, user: User, password: string): Promise<{ status: number; form?: string; field?: string } | null> {
     const stored = await s.users.findWithHash(user.id);
-    const attempt = await throttle.check(user.id, req.socket.remoteAddress, () => s.hasher.verify(stored?.passwordHash ?? null, password.slice(0, PASSWORD_MAX)));
+    const attempt = await throttle.check(user.id, clientAddress(req), () => s.hasher.verify(stored?.passwordHash ?? null, password.slice(0, PASSWORD_MAX)));
     if (attempt.wait > 0) {
       res.set('Retry-After', String(attempt.wait));
       return { status: 429, form: `Too many wrong passwords. Try again in ${waitWords(attempt.wait)}.` };

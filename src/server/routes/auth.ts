@@ -9,7 +9,7 @@ import { LoginThrottle } from '../auth/throttle.js';
 import type { Config } from '../config.js';
 import { HttpError } from '../http-error.js';
 import type { Logger } from '../log.js';
-import { addressKey } from '../net/address.js';
+import { addressKey, clientAddress } from '../net/address.js';
 import { InviteStore } from '../store/invites.js';
 import type { GuessLimits, RateLimit } from '../store/limits.js';
 import type { RedisClient } from '../store/redis.js';
@@ -137,14 +137,14 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     const user = await deps.users.findByUsername(username);
     // The guess is counted before the hash is checked (see LoginThrottle.check); a full hash
     // queue throws PasswordBusyError (503) for known and unknown usernames alike.
-    const attempt = await throttle.check(username, req.socket.remoteAddress,
+    const attempt = await throttle.check(username, clientAddress(req),
       () => deps.hasher.verify(user?.passwordHash ?? null, password.slice(0, 1024)));
     if (attempt.wait > 0) {
       res.set('Retry-After', String(attempt.wait));
       return renderLogin(res, 429, { error: `Too many failed attempts. Try again in ${describeWait(attempt.wait)}.`, username, next });
     }
     if (!attempt.ok || !user) {
-      deps.log.info({ username, address: addressKey(req.socket.remoteAddress) }, 'sign-in failed');
+      deps.log.info({ username, address: addressKey(clientAddress(req)) }, 'sign-in failed');
       return renderLogin(res, 401, { error: WRONG_CREDENTIALS, username, next });
     }
     // Said only to someone who knows the password, so it tells a guesser nothing.
@@ -200,7 +200,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
 
     const errors = validateRegistration({ ...values, password });
     if (Object.keys(errors).length > 0) return render(400, errors);
-    const address = addressKey(req.socket.remoteAddress);
+    const address = addressKey(clientAddress(req));
     const waitMs = await registrations.take(address);
     if (waitMs > 0) {
       const wait = Math.ceil(waitMs / 1000);

@@ -11,6 +11,7 @@ import type { PasswordHasher } from '../auth/passwords.js';
 import { canEnterRoom, grantRoomAccess } from '../auth/room-access.js';
 import { LoginThrottle } from '../auth/throttle.js';
 import { forbidden, HttpError, notFound } from '../http-error.js';
+import { clientAddress } from '../net/address.js';
 import type { SignalingHub } from '../signaling/hub.js';
 import { mayModerate, Moderation, ModerationError } from '../signaling/moderation.js';
 import type { CallStore } from '../store/calls.js';
@@ -196,7 +197,7 @@ export function roomRoutes(deps: RoomRoutesDeps): Router {
       return renderRoom(req, res, room, { status: 429, passcodeError: `Too many wrong passcodes. Try again in ${Math.ceil(wait / 60)} minutes.` });
     };
     // Counted before it is checked, per (room, user) and per address (IPv6 by /64).
-    const attempt = await passcodeThrottle.check(key, req.socket.remoteAddress,
+    const attempt = await passcodeThrottle.check(key, clientAddress(req),
       () => deps.hasher.verify(passcodeHash, str(req.body?.passcode).slice(0, PASSCODE_MAX)));
     if (attempt.wait > 0) return tooMany(attempt.wait);
     if (!attempt.ok) return renderRoom(req, res, room, { status: 401, passcodeError: 'Wrong passcode.' });

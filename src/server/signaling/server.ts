@@ -9,7 +9,7 @@ import { CloseCode, MAX_PAYLOAD } from '../../shared/protocol.js';
 import { signedInTooLongAgo } from '../auth/session.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { deviceAddress } from '../net/address.js';
+import { clientAddress, compileTrust, deviceAddress, type TrustFn } from '../net/address.js';
 import type { UserStore } from '../store/users.js';
 import { Connection } from './connection.js';
 import { createHandlers, leaveRoom, type HandlerDeps } from './handlers.js';
@@ -70,11 +70,14 @@ export class SignalingServer {
   private closing = false;
   /** What this instance's sockets carry (/metrics, the Status page). */
   readonly traffic = new SignalingTraffic();
+  /** TRUST_PROXY, as the app has it: the upgrade has no Express request to ask. */
+  private readonly trust: TrustFn;
 
   constructor(private readonly deps: SignalingDeps) {
     // clientTracking off: this class tracks its sockets, and close() must not wait on ws's list.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false, clientTracking: false });
     this.wss.on('error', (err) => deps.log.warn({ err: err.message }, 'websocket server error'));
+    this.trust = compileTrust(deps.config.trustProxy);
     this.handlers = createHandlers(deps);
     this.sessions = new SessionWatch(deps.redis, deps.config, deps.log, (sid) => this.endSession(sid));
     deps.hub.onSessionEnded((sid) => this.endSession(sid));
@@ -89,7 +92,7 @@ export class SignalingServer {
     if (!sameOrigin(req)) return rejectUpgrade(socket, 403, 'Forbidden');
     if (this.closing) return rejectUpgrade(socket, 503, 'Service Unavailable');
     if (!this.deps.redis.isReady) return rejectUpgrade(socket, 503, 'Service Unavailable');
-    const address = deviceAddress(req.socket.remoteAddress);
+    const address = deviceAddress(clientAddress(req, this.trust));
     this.deps.sessionParser(req as never, {} as ServerResponse as never, (err?: unknown) => {
       if (err) return rejectUpgrade(socket, 503, 'Service Unavailable');
       const { session, sessionID } = req as unknown as { session?: SessionData; sessionID?: string };
