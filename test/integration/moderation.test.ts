@@ -5,7 +5,7 @@ import { ErrorCode } from '../../src/shared/protocol.js';
 import { startTestHearth } from '../helpers/hearth.js';
 import type { HttpClient } from '../helpers/http-client.js';
 import { until, useWorld, type Person } from '../helpers/world.js';
-import type { TestSocket } from '../helpers/ws-client.js';
+import { TestSocket } from '../helpers/ws-client.js';
 
 describe('room moderation (real ws + HTTPS + Redis)', function () {
   this.timeout(30_000);
@@ -181,6 +181,30 @@ describe('room moderation (real ws + HTTPS + Redis)', function () {
       // Other rooms are not affected.
       const other = await roomOf(cy);
       await joined(b1, other);
+    });
+
+    it('reaches the person\'s tabs on another server instance too', async () => {
+      const [ada, bob, cy] = [await world.person('ada'), await world.person('bob'), await world.person('cy')];
+      const slug = await roomOf(ada);
+      const second = await startTestHearth({}, { flush: false, heartbeatMs: 500 });
+      const there: TestSocket[] = [];
+      try {
+        const [a, c] = [await ada.tab(), await cy.tab()];
+        const remote = await TestSocket.open(bob.http, world.ca, { server: second.origin });
+        there.push(remote);
+        await joined(c, slug);
+        await joined(remote, slug);
+        const left = c.next('peer-left', (m) => m.peerId === remote.peerId);
+        const told = remote.next('removed');
+        expect(await a.request({ type: 'moderate', action: 'remove', room: slug, userId: bob.id }, 'moderated')).to.include({ type: 'moderated' });
+        expect(await told).to.deep.equal({ type: 'removed', room: slug, minutes: 10 });
+        await left;
+        expect(await memberIds(slug)).to.deep.equal([cy.id]);
+        expect(await join(remote, slug)).to.include({ code: ErrorCode.Banned });
+      } finally {
+        for (const t of there) t.close();
+        await second.close();
+      }
     });
 
     it('ends once the ban lapses (a short ban set on the store), and the ban goes with the room', async () => {

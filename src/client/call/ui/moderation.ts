@@ -64,8 +64,12 @@ export class RoomHead {
       this.showLockForm(room.locked);
     }
     if (room.capacity !== undefined) {
+      const before = this.page.dataset.capacity;
       this.page.dataset.capacity = String(room.capacity);
       if (this.capacity) this.capacity.textContent = `Up to ${room.capacity} people`;
+      // Room settings follows a capacity someone else set, unless its field holds something else (being edited, or refused).
+      const field = this.page.querySelector<HTMLInputElement>('#settings-capacity');
+      if (field && field.value === before) field.value = String(room.capacity);
     }
   }
 
