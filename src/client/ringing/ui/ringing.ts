@@ -4,6 +4,7 @@ import { Ringtone } from '../lib/ringtone.js';
 import { SignalingError, type SignalingClient } from '../../shared/lib/signaling-client.js';
 import { avatar, h, icon, setIcon } from '../../shared/ui/dom.js';
 import { toast } from '../../shared/ui/toasts.js';
+import { mountNotifyControl, RingNotifier } from './notifications.js';
 
 const OUTCOME: Partial<Record<CallState, (name: string) => string>> = {
   declined: (n) => `${n} declined`,
@@ -31,9 +32,10 @@ export interface RingingUi {
 export function mountRinging(signaling: SignalingClient, opts: RingingOptions = {}): RingingUi {
   const goToRoom = opts.goToRoom ?? ((slug, join) => location.assign(`/r/${encodeURIComponent(slug)}${join ? `?join=${encodeURIComponent(join)}` : ''}`));
   const ringtone = new Ringtone();
+  const notifier = new RingNotifier();
   let incoming: { callId: string; dialog: HTMLDialogElement; from: UserRef } | null = null;
   let outgoing: { callId: string | null; panel: HTMLElement; peer: UserRef; room?: string } | null = null;
-  const offs: (() => void)[] = [];
+  const offs: (() => void)[] = [mountNotifyControl(), () => notifier.dispose()];
 
   // ---- Do not disturb ----------------------------------------------------------------
   const dnd = document.getElementById('dnd-toggle') as HTMLButtonElement | null;
@@ -51,6 +53,7 @@ export function mountRinging(signaling: SignalingClient, opts: RingingOptions = 
   // ---- incoming ------------------------------------------------------------------------
   const closeIncoming = () => {
     ringtone.stop();
+    notifier.ended();
     incoming?.dialog.close();
     incoming?.dialog.remove();
     incoming = null;
@@ -82,7 +85,7 @@ export function mountRinging(signaling: SignalingClient, opts: RingingOptions = 
     dialog.focus();
     incoming = { callId: m.callId, dialog, from: m.from };
     void ringtone.start();
-    notify(title);
+    notifier.ringing(m.callId, m.from.displayName, m.room?.name ?? null);
   }));
 
   // ---- outgoing ------------------------------------------------------------------------
@@ -193,14 +196,4 @@ function renderMissed(list: HTMLElement, calls: MissedCall[]): void {
       h('button', { type: 'button', class: 'btn btn--ghost btn--small', 'data-action': 'dismiss', 'aria-label': `Dismiss missed call from ${m.from.displayName}` }, icon('x'))))));
   const panel = document.getElementById('missed-panel');
   if (panel) panel.hidden = calls.length === 0;
-}
-
-/** notify — a desktop notification when the tab is hidden and the user has allowed them. */
-function notify(text: string): void {
-  if (typeof Notification === 'undefined' || !document.hidden || Notification.permission !== 'granted') return;
-  const n = new Notification('Hearth', { body: text, tag: 'hearth-ring', requireInteraction: true });
-  n.onclick = () => {
-    window.focus();
-    n.close();
-  };
 }
