@@ -51,6 +51,7 @@ export const ICON_NAMES = Object.freeze([
   'key-round',
   'lock-open',
   'monitor-smartphone',
+  'qr-code',
 ]);
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -19,6 +19,7 @@ import { authRoutes, passwordBusyToHttp } from './routes/auth.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
 import { pageRoutes } from './routes/pages.js';
 import { roomRoutes } from './routes/rooms.js';
+import { trustRoutes } from './routes/trust.js';
 import { metricsByToken, metricsRoutes, statusRoutes } from './routes/status.js';
 import type { Services } from './services.js';
 import { SignalingHub } from './signaling/hub.js';
@@ -142,12 +143,8 @@ export function createApp(deps: AppDeps): HearthApp {
   app.use(express.static(PUBLIC_DIR, { index: false, maxAge: '1h', setHeaders: (res, file) => {
     if (file.includes(`${path.sep}build${path.sep}`)) res.set('Cache-Control', 'public, max-age=31536000, immutable');
   } }));
-  app.get('/ca.crt', (_req, res, next) => {
-    res.type('application/x-x509-ca-cert');
-    res.sendFile(path.join(config.certsDir, 'ca.crt'), { dotfiles: 'deny' }, (err) => {
-      if (err) next(new HttpError(404, 'No local CA', 'This Hearth uses a certificate you supplied (TLS_CERT); there is no local CA to download.'));
-    });
-  });
+  // The trust page and /ca.crt need neither Redis nor a session: a device's first visit leaves no state.
+  app.use(trustRoutes({ config, assets }));
   app.get('/healthz', (_req, res) => {
     res.status(redis.isReady ? 200 : 503).json({ ok: redis.isReady, redis: redis.isReady ? 'up' : 'down' });
   });

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { createApp, type AppDeps, type HearthApp } from './app.js';
 import { createHearthServer, type HearthServer, type TransportLimits } from './http-server.js';
+import { trustOverHttp } from './routes/trust.js';
 import { createRedisClient, type RedisClient } from './store/redis.js';
 
 export interface StartOptions extends Omit<AppDeps, 'redis'> {
@@ -78,6 +79,7 @@ export async function startHearth(opts: StartOptions): Promise<RunningHearth> {
   const app = createApp({ ...opts, redis });
   const server = createHearthServer(app.express, opts.tls, {
     httpPort: config.httpPort,
+    plainHttp: trustOverHttp({ config, assets: opts.assets }),
     log,
     limits: { ...config.limits.transport, maxConnections: config.maxConnections, maxConnectionsPerAddress: config.maxConnectionsPerAddress, ...opts.transport },
   });

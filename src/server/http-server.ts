@@ -11,7 +11,7 @@ import { addressKey } from './net/address.js';
 export interface HearthServer {
   front: net.Server;
   https: https.Server;
-  /** Optional extra plain-HTTP listener (HTTP_PORT) that only redirects. */
+  /** Optional extra plain-HTTP listener (HTTP_PORT): redirects, except what `plainHttp` serves (the trust page). */
   redirectOnly: http.Server | null;
   /** stopAccepting — close the listeners; open connections go on (until closeAll). */
   stopAccepting(): void;
@@ -49,6 +49,9 @@ const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
 const TLS_HANDSHAKE = 0x16;
 /** Refusals and server errors can come by the thousand; the log gets one line a minute per kind. */
 const LOG_EVERY_MS = 60_000;
+
+/** PlainHandler — serves some plain-HTTP requests itself and hands the others to `fallback` (the redirect). */
+export type PlainHandler = (req: IncomingMessage, res: ServerResponse, fallback: () => void) => void;
 
 /** redirectToHttps — a request handler sending plain-HTTP visitors to the HTTPS address. */
 function redirectToHttps(httpsPort: () => number): RequestListener {
@@ -107,7 +110,7 @@ const fourTuple = (s: net.Socket) => `${s.remoteAddress}|${s.remotePort}|${s.loc
 
 /** createHearthServer — wires the TLS/plain-HTTP split in front of `app`; call `front.listen`. */
 export function createHearthServer(app: RequestListener, tls: { cert: Buffer; key: Buffer },
-  opts: { httpPort?: number | null; limits?: Partial<TransportLimits>; log?: Logger } = {}): HearthServer {
+  opts: { httpPort?: number | null; limits?: Partial<TransportLimits>; log?: Logger; plainHttp?: (httpsPort: () => number) => PlainHandler } = {}): HearthServer {
   const limits = { ...DEFAULT_TRANSPORT_LIMITS, ...opts.limits };
   const { log } = opts;
   const sockets = new Set<net.Socket>();
@@ -214,7 +217,9 @@ export function createHearthServer(app: RequestListener, tls: { cert: Buffer; ke
 
   let redirectOnly: http.Server | null = null;
   if (opts.httpPort) {
-    redirectOnly = http.createServer(redirect);
+    // A device that does not trust the CA yet can fetch it (and the trust page) here; all else redirects.
+    const served = opts.plainHttp?.(port);
+    redirectOnly = http.createServer(served ? (req, res) => served(req, res, () => redirect(req, res)) : redirect);
     redirectOnly.maxConnections = limits.maxConnections;
     redirectOnly.on('connection', (socket: net.Socket) => {
       const deadline = admit(socket);

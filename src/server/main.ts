@@ -1,5 +1,4 @@
 // Hearth's entry point: config, certificates, managed Redis, listen, and a clean shutdown.
-import os from 'node:os';
 import { loadAssets, AssetsMissingError } from './assets.js';
 import { loadSessionSecret } from './auth/session.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -7,7 +6,9 @@ import { acquireDataDirLock, DataDirInUseError, type DataDirLock } from './data-
 import { assertPortFree, PortInUseError, startHearth, within, type RunningHearth } from './hearth.js';
 import { createLogger } from './log.js';
 import { ManagedRedisError, startManagedRedis, type ManagedRedis } from './managed-redis.js';
-import { ensureCertificates, lanAddresses, type TlsMaterial } from './tls/certs.js';
+import { publicAddresses } from './net/addresses.js';
+import { qrTerminal } from './qr.js';
+import { ensureCertificates, type TlsMaterial } from './tls/certs.js';
 
 // Shutdown budget (a supervisor's stop timeout is often 5 s): every step is bounded, and the
 // managed Redis is stopped in every outcome, so no orphan ever blocks the next start.
@@ -21,20 +22,22 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-function banner(config: Config, port: number, tls: TlsMaterial): string {
+async function banner(config: Config, port: number, tls: TlsMaterial): Promise<string> {
   const { caFingerprint } = tls;
-  const host = os.hostname().toLowerCase().replace(/\.local$/, '');
-  const fmt = (h: string) => `https://${h.includes(':') ? `[${h}]` : h}:${port}/`;
-  // Only addresses the certificate covers: the others would only show a browser warning.
-  const covered = (a: string) => caFingerprint === null || tls.sans.includes(`IP:${a}`);
-  const urls = [...lanAddresses().filter(covered).map(fmt), fmt(`${host}.local`), fmt('localhost')];
+  // Only addresses the certificate covers (with its own CA): the others would only show a browser warning.
+  const urls = publicAddresses(config, { port, sans: caFingerprint === null ? undefined : tls.sans });
   const lines = [
     '',
     `Hearth is running. Open one of these addresses in a browser on your network:`,
     ...urls.map((u) => `  ${u}`),
+    '',
+    `On a phone, scan this code to open ${urls[0]}:`,
+    (await qrTerminal(urls[0]!)).trimEnd(),
   ];
   if (caFingerprint) {
-    lines.push('', `First visit from a new device? Install the local CA from /ca.crt and check its fingerprint:`, `  SHA-256 ${caFingerprint}`);
+    // Over HTTP_PORT a device that does not trust the CA yet opens the trust page without a warning.
+    const plain = config.httpPort ? ` (or http://${new URL(urls[0]!).hostname}:${config.httpPort}/trust)` : '';
+    lines.push('', `First visit from a new device? Open ${urls[0]}trust${plain} to install the local CA, and check its fingerprint:`, `  SHA-256 ${caFingerprint}`);
   }
   lines.push('', `Data: ${config.dataDir}   Stop with Ctrl+C.`, '');
   return lines.join('\n');
@@ -140,7 +143,7 @@ async function main(): Promise<void> {
   }
 
   log.info({ port: running.port, host: config.host, redis: managed ? 'managed' : 'external' }, 'hearth listening');
-  process.stdout.write(banner(config, running.port, tls) + '\n');
+  process.stdout.write(await banner(config, running.port, tls) + '\n');
 }
 
 main().catch((err: Error) => fail(`unexpected start-up error: ${err.message}`));
