@@ -7,6 +7,29 @@ cd "$(dirname "$0")"
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 
+usage() {
+  cat <<'EOF'
+Usage: ./install.sh [--service | --uninstall-service [--purge]]
+  (nothing)            system packages, Node dependencies and the build; then start with: npm start
+  --service            the same, then Hearth as a systemd service that starts at boot: a 'hearth'
+                       system user, data in /var/lib/hearth, settings in /etc/hearth.env
+  --uninstall-service  stop and remove the service; keeps /var/lib/hearth, /etc/hearth.env and
+                       the 'hearth' user (with --purge: removes them too, all accounts and data)
+EOF
+}
+
+mode=build purge=no
+for arg in "$@"; do
+  case "$arg" in
+    --service) [ "$mode" = build ] || { usage >&2; exit 2; }; mode=service ;;
+    --uninstall-service) [ "$mode" = build ] || { usage >&2; exit 2; }; mode=uninstall ;;
+    --purge) purge=yes ;;
+    -h|--help) usage; exit 0 ;;
+    *) printf 'install.sh: unknown option %s\n' "$arg" >&2; usage >&2; exit 2 ;;
+  esac
+done
+[ "$purge" = no ] || [ "$mode" = uninstall ] || { printf 'install.sh: --purge goes with --uninstall-service\n' >&2; exit 2; }
+
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"
   elif command -v sudo >/dev/null; then sudo "$@"
@@ -19,6 +42,12 @@ apt_install() {
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
+
+if [ "$mode" = uninstall ]; then
+  . scripts/install-service.sh
+  uninstall_service "$purge"
+  exit 0
+fi
 
 command -v node >/dev/null || die "Node.js 20 or newer is needed: https://nodejs.org or your distribution's nodejs package."
 node_major=$(node -p 'process.versions.node.split(".")[0]')
@@ -35,4 +64,9 @@ if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; 
 say "Building Hearth"
 npm run -s build -- --quiet
 
-say "Ready. Start Hearth with: npm start"
+if [ "$mode" = service ]; then
+  . scripts/install-service.sh
+  install_service
+else
+  say "Ready. Start Hearth with: npm start"
+fi

@@ -17,6 +17,8 @@ command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
 # A small CJK font, so the screenshots of pages with hostile and non-Latin names can be read.
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
+# systemd-analyze verifies the unit install.sh --service writes (installing the package starts nothing in a container).
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
   command -v apt-get >/dev/null || { echo "test-setup: missing ${missing[*]} and no apt-get to install them" >&2; exit 1; }
   echo "test-setup: installing ${missing[*]}"
