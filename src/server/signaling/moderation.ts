@@ -35,7 +35,7 @@ export class Moderation {
    * remove — takes `targetId` out of the room: every tab of theirs in it leaves the call at once
    * (each hears `removed`), and their joins are refused until the ban lapses. Returns the ban in minutes.
    */
-  async remove(slug: string, actorId: string, targetId: string): Promise<{ minutes: number; target: User }> {
+  async remove(slug: string, actorId: string, targetId: string): Promise<{ minutes: number }> {
     const { room, actor } = await this.authorize(slug, actorId);
     if (targetId === actor.id) throw new ModerationError(ErrorCode.NotAllowed, 403, 'You cannot remove yourself; use Leave instead.');
     const target = await this.deps.users.findById(targetId);
@@ -47,7 +47,7 @@ export class Moderation {
     if (!(await this.deps.rooms.ban(room.slug, target.id))) throw noRoom();
     const minutes = minutesLeft(this.deps.rooms.banMs);
     await this.deps.hub.removeFromRoom(room.slug, target.id, minutes);
-    return { minutes, target };
+    return { minutes };
   }
 
   /** setLocked — locks or unlocks the room; everyone in it (but `except`, the asking tab) hears `room-updated`. */
