@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes Hearth's local CA (once, constrained to local names and private addresses) and a server certificate it signs.
-# Usage: scripts/gen-certs.sh CERTS_DIR [SAN…]   e.g. DNS:localhost IP:127.0.0.1 IP:192.168.1.20
+# Usage: scripts/gen-certs.sh CERTS_DIR [SAN…]   e.g. DNS:localhost DNS:hearth.local IP:127.0.0.1 IP:192.168.1.20
 # Without SANs it only makes sure the CA exists. Hearth runs this itself at start-up whenever the
-# machine's names or addresses change (leaving out any the CA does not cover).
+# machine's names or addresses change, or MDNS_NAME does (leaving out any the CA does not cover:
+# it covers every .local name, so <MDNS_NAME>.local always).
 set -euo pipefail
 
 if [ $# -lt 1 ]; then

@@ -35,6 +35,10 @@ export interface Config {
   /** Open connections Hearth accepts in total, and from one address (IPv6: one /64). */
   readonly maxConnections: number;
   readonly maxConnectionsPerAddress: number;
+  /** The name Hearth answers to on the LAN as `<mdnsName>.local` (one DNS label, lower-case); the certificate covers it. */
+  readonly mdnsName: string;
+  /** Whether Hearth announces that name by mDNS. */
+  readonly mdns: boolean;
   /** Which peers are reverse proxies whose X-Forwarded-For names the client (false: none, X-Forwarded-For is ignored). */
   readonly trustProxy: TrustProxy;
   /** Signaling ping interval: a socket that misses one pong is dropped at the next, and a tab's presence lives three. */
@@ -117,6 +121,8 @@ export const DEFAULTS = {
   REDIS_MAXMEMORY: '256mb',
   MAX_CONNECTIONS: '2048',
   MAX_CONNECTIONS_PER_ADDRESS: '256',
+  MDNS_NAME: 'hearth',
+  MDNS: 'on',
   TRUST_PROXY: '',
 } as const;
 
@@ -256,6 +262,9 @@ const EnvSchema = v.pipe(
     REDIS_MAXMEMORY: RedisMaxmemory,
     MAX_CONNECTIONS: wholeNumber('MAX_CONNECTIONS', 16, 1_000_000),
     MAX_CONNECTIONS_PER_ADDRESS: wholeNumber('MAX_CONNECTIONS_PER_ADDRESS', 8, 1_000_000),
+    // One DNS label (RFC 1035 letters, digits, inner hyphens, at most 63): ".local" is added to it.
+    MDNS_NAME: v.pipe(v.string(), v.regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i, notValid('MDNS_NAME', 'use one name of letters, digits and inner hyphens, at most 63, e.g. hearth (Hearth adds .local)')), v.toLowerCase()),
+    MDNS: oneOf('MDNS', ['on', 'off']),
     TRUST_PROXY: TrustProxySchema,
   }),
   v.check((e) => e.HTTP_PORT === null || e.HTTP_PORT !== e.PORT, 'HTTP_PORT must differ from PORT (PORT already redirects plain HTTP).'),
@@ -293,6 +302,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     redisMaxmemoryBytes: e.REDIS_MAXMEMORY,
     maxConnections: e.MAX_CONNECTIONS,
     maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
+    mdnsName: e.MDNS_NAME,
+    mdns: e.MDNS === 'on',
     trustProxy: e.TRUST_PROXY,
     heartbeatMs: HEARTBEAT_MS,
     limits: LIMITS,

@@ -7,6 +7,7 @@ import { assertPortFree, PortInUseError, startHearth, within, type RunningHearth
 import { createLogger } from './log.js';
 import { ManagedRedisError, startManagedRedis, type ManagedRedis } from './managed-redis.js';
 import { publicAddresses } from './net/addresses.js';
+import { startMdns, type MdnsAnnouncer } from './net/mdns.js';
 import { qrTerminal } from './qr.js';
 import { ensureCertificates, type TlsMaterial } from './tls/certs.js';
 
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
   let managed: ManagedRedis | null = null;
   let redisStopped = false;
   let running: RunningHearth | null = null;
+  let mdns: MdnsAnnouncer | null = null;
   let starting = true;
   let shuttingDown = false;
 
@@ -104,7 +106,11 @@ async function main(): Promise<void> {
       managed?.abandon('SIGKILL');
       process.exit(1);
     }, SHUTDOWN_LIMIT_MS).unref();
-    if (running) await within(SERVER_CLOSE_MS, running.close(), () => log.warn('closing the server took too long; going on'));
+    // The mDNS goodbye (bounded within stop()) goes out while the server closes, not after.
+    await Promise.all([
+      mdns?.stop(),
+      running && within(SERVER_CLOSE_MS, running.close(), () => log.warn('closing the server took too long; going on')),
+    ]);
     await stopRedis();
     log.info('stopped');
     process.exit(0);
@@ -130,6 +136,8 @@ async function main(): Promise<void> {
       redisUrl: config.redisUrl ?? managed!.url,
       sessionSecret: await loadSessionSecret(config.dataDir, config.sessionSecret),
     });
+    // Announced once Hearth answers; without multicast it logs one line and Hearth goes on.
+    if (config.mdns) mdns = await startMdns({ name: config.mdnsName, log });
   } catch (err) {
     await stopRedis();
     if (!managed) lock?.release();
@@ -143,7 +151,8 @@ async function main(): Promise<void> {
   }
 
   log.info({ port: running.port, host: config.host, redis: managed ? 'managed' : 'external' }, 'hearth listening');
-  process.stdout.write(await banner(config, running.port, tls) + '\n');
+  // The name leads the addresses only when it is really announced.
+  process.stdout.write(await banner(mdns ? config : { ...config, mdns: false }, running.port, tls) + '\n');
 }
 
 main().catch((err: Error) => fail(`unexpected start-up error: ${err.message}`));

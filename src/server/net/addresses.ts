@@ -54,10 +54,10 @@ function fromRequest(ctx: AddressContext): string | null {
 /**
  * publicAddresses — Hearth's HTTPS addresses as people on the LAN should use them, best first
  * (the first is the one for QR codes): the visitor's own Host when it is not loopback; then,
- * when Hearth listens on all interfaces, the box's LAN addresses (IPv4 first) and names the
+ * when Hearth listens on all interfaces, <MDNS_NAME>.local (MDNS=on), the box's LAN addresses (IPv4 first) and names the
  * certificate covers, and localhost last; when it listens on one address, that address.
  */
-export function publicAddresses(config: Pick<Config, 'host'>, ctx: AddressContext): string[] {
+export function publicAddresses(config: Pick<Config, 'host'> & Partial<Pick<Config, 'mdns' | 'mdnsName'>>, ctx: AddressContext): string[] {
   const covered = (san: string) => !ctx.sans || ctx.sans.includes(san);
   const urls: string[] = [];
   const own = fromRequest(ctx);
@@ -66,6 +66,9 @@ export function publicAddresses(config: Pick<Config, 'host'>, ctx: AddressContex
   if (!WILDCARD_HOSTS.has(bound)) {
     urls.push(httpsUrl(bound, ctx.port));
   } else {
+    // The name Hearth announces by mDNS leads: it outlives DHCP's address changes.
+    const announced = config.mdns && config.mdnsName ? `${config.mdnsName}.local` : null;
+    if (announced && covered(`DNS:${announced}`)) urls.push(httpsUrl(announced, ctx.port));
     const lan = ctx.lan ?? lanAddresses();
     const byFamily = [...lan.filter((a) => net.isIPv4(a)), ...lan.filter((a) => net.isIPv6(a))];
     for (const a of byFamily) if (covered(`IP:${a}`)) urls.push(httpsUrl(a, ctx.port));

@@ -45,10 +45,11 @@ export function lanAddresses(): string[] {
   return [...new Set(out)];
 }
 
-/** wantedSubjectAltNames — the names and addresses the certificate must cover, sorted. */
-export function wantedSubjectAltNames(hostname = os.hostname(), addresses = lanAddresses()): string[] {
+/** wantedSubjectAltNames — the names and addresses the certificate must cover (and `<mdnsName>.local`, the name Hearth announces), sorted. */
+export function wantedSubjectAltNames(hostname = os.hostname(), addresses = lanAddresses(), mdnsName: string | null = null): string[] {
   const host = hostname.toLowerCase().replace(/\.local$/, '');
-  const dns = ['localhost', host, `${host}.local`].filter((h) => /^[a-z0-9.-]+$/.test(h));
+  const announced = mdnsName ? [`${mdnsName.toLowerCase()}.local`] : [];
+  const dns = ['localhost', host, `${host}.local`, ...announced].filter((h) => /^[a-z0-9.-]+$/.test(h));
   const ips = ['127.0.0.1', '::1', ...addresses];
   return [...new Set([...dns.map((d) => `DNS:${d}`), ...ips.map((ip) => `IP:${ip}`)])].sort();
 }
@@ -155,7 +156,7 @@ function coveredBy(constraints: NameConstraints | null, san: string): boolean {
  * constraints is reported (caUnconstrained), never silently replaced, since every device
  * would have to trust a new one.
  */
-export async function ensureCertificates(opts: { certsDir: string; tlsCert: string | null; tlsKey: string | null; sans?: string[] }): Promise<TlsMaterial> {
+export async function ensureCertificates(opts: { certsDir: string; tlsCert: string | null; tlsKey: string | null; sans?: string[]; mdnsName?: string | null }): Promise<TlsMaterial> {
   if (opts.tlsCert && opts.tlsKey) {
     const cert = readFileSync(opts.tlsCert);
     return { cert, key: readFileSync(opts.tlsKey), caFingerprint: null, issued: false, sans: sansOf(cert), notCovered: [], caUnconstrained: false };
@@ -168,7 +169,8 @@ export async function ensureCertificates(opts: { certsDir: string; tlsCert: stri
   if (!existsSync(caFile) || !existsSync(path.join(dir, 'ca.key'))) await run(script, [dir]);
   const ca = new X509Certificate(readFileSync(caFile));
   const constraints = nameConstraintsOf(ca.raw);
-  const all = (opts.sans ?? wantedSubjectAltNames()).map((s) => (s.startsWith('IP:') ? `IP:${normalizeIp(s.slice(3))}` : s));
+  // A certificate made before MDNS_NAME was set (or changed) lacks the name: it is re-issued below.
+  const all = (opts.sans ?? wantedSubjectAltNames(undefined, undefined, opts.mdnsName ?? null)).map((s) => (s.startsWith('IP:') ? `IP:${normalizeIp(s.slice(3))}` : s));
   // A name outside the CA's constraints would make browsers reject the whole certificate.
   const wanted = [...new Set(all.filter((s) => coveredBy(constraints, s)))].sort();
   const notCovered = [...new Set(all.filter((s) => !coveredBy(constraints, s)))].sort();

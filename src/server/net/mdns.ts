@@ -1,0 +1,261 @@
+// Announces Hearth as <MDNS_NAME>.local on the LAN: through avahi-daemon when it runs, else a built-in mDNS responder.
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import makeMdns from 'multicast-dns';
+import type { Logger } from '../log.js';
+
+const run = promisify(execFile);
+
+/** MdnsAnnouncer — a running announcement; stop() withdraws it (goodbye packets) and never throws. */
+export interface MdnsAnnouncer {
+  /** The announced name, e.g. "hearth.local". */
+  readonly hostname: string;
+  readonly via: 'avahi' | 'built-in';
+  stop(): Promise<void>;
+}
+
+export interface MdnsOptions {
+  /** One DNS label (config.ts checks it); ".local" is added here. */
+  name: string;
+  log: Logger;
+  /** 'auto' (the default): avahi-daemon when it runs and avahi-publish is installed, else built in. */
+  via?: 'auto' | 'built-in';
+}
+
+const MDNS_PORT = 5353;
+const MDNS_GROUP = '224.0.0.251';
+// RFC 6762 §10: 120 s for records naming a host; a legacy (one-shot) querier gets at most 10 s.
+const HOST_TTL = 120;
+const LEGACY_TTL = 10;
+const ANNOUNCE_AGAIN_MS = 1_000;
+const GOODBYE_WAIT_MS = 500;
+const AVAHI_WAIT_MS = 5_000;
+// Linux interface flags (include/uapi/linux/if.h).
+const IFF_UP = 0x1;
+const IFF_MULTICAST = 0x1000;
+
+/**
+ * mdnsAddresses — what the name resolves to: the box's LAN addresses (IPv4, and IPv6 other than
+ * link-local, which would need a zone), loopback only when the box has nothing else.
+ */
+export function mdnsAddresses(): string[] {
+  const lan: string[] = [];
+  const loopback: string[] = [];
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80')) continue;
+      (a.internal ? loopback : lan).push(a.address);
+    }
+  }
+  return [...new Set(lan.length ? lan : loopback)];
+}
+
+/**
+ * multicastInterfaces — names of the interfaces that are up with multicast on, or null when this
+ * cannot be told (not Linux). Asked of `ip` (netlink sees this process's network namespace; a
+ * /sys mounted for another namespace would not), else read from /sys.
+ */
+async function multicastInterfaces(): Promise<string[] | null> {
+  const ip = onPath('ip');
+  if (ip) {
+    try {
+      const { stdout } = await run(ip, ['-o', 'link', 'show', 'up'], { timeout: 2_000 });
+      return [...stdout.matchAll(/^\d+:\s+([^:@\s]+)[^<]*<([^>]*)>/gm)].filter((m) => m[2]!.split(',').includes('MULTICAST')).map((m) => m[1]!);
+    } catch { /* fall back to /sys */ }
+  }
+  const dir = '/sys/class/net';
+  if (!existsSync(dir)) return null;
+  try {
+    return readdirSync(dir).filter((name) => {
+      const flags = Number.parseInt(readFileSync(path.join(dir, name, 'flags'), 'utf8').trim(), 16);
+      return (flags & IFF_UP) !== 0 && (flags & IFF_MULTICAST) !== 0;
+    });
+  } catch {
+    return null;
+  }
+}
+
+/** onPath — the full path of a program found on PATH (and the sbin folders a non-root PATH lacks), or null. */
+function onPath(program: string): string | null {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin'].filter(Boolean);
+  for (const dir of dirs) if (existsSync(path.join(dir, program))) return path.join(dir, program);
+  return null;
+}
+
+/**
+ * startMdns — starts announcing `<name>.local`. When multicast is not available (no interface
+ * with multicast, the port cannot be had, sending fails) it logs one line and returns null:
+ * Hearth goes on, reachable by its addresses.
+ */
+export async function startMdns(opts: MdnsOptions): Promise<MdnsAnnouncer | null> {
+  const hostname = `${opts.name.toLowerCase()}.local`;
+  const unavailable = (reason: string) => {
+    opts.log.warn({ name: hostname, reason }, `mDNS is not available here, so ${hostname} is not announced: reach Hearth by its address`);
+    return null;
+  };
+  const ifaces = await multicastInterfaces();
+  if (ifaces && ifaces.length === 0) return unavailable('no network interface is up with multicast on');
+  try {
+    if (opts.via !== 'built-in') {
+      const avahi = await startAvahi(hostname, opts.log);
+      if (avahi) return avahi;
+    }
+    return await startBuiltIn(hostname, opts.log);
+  } catch (err) {
+    return unavailable((err as Error).message);
+  }
+}
+
+// ---- avahi-daemon ---------------------------------------------------------------------------
+
+/** avahiTools — avahi-publish and setpriv when avahi-daemon runs (it owns port 5353 then), else null. */
+function avahiTools(): { publish: string; setpriv: string | null } | null {
+  const publish = onPath('avahi-publish');
+  const daemon = onPath('avahi-daemon');
+  if (!publish || !daemon) return null;
+  if (spawnSync(daemon, ['--check'], { stdio: 'ignore', timeout: 2_000 }).status !== 0) return null;
+  return { publish, setpriv: onPath('setpriv') };
+}
+
+/**
+ * startAvahi — one `avahi-publish -a -R` child per address: avahi-daemon answers for the name
+ * (and withdraws it when the child ends). Children die with Hearth, even after kill -9 (setpriv's
+ * parent-death signal). Null when avahi is not running, so the built-in responder takes over.
+ */
+async function startAvahi(hostname: string, log: Logger): Promise<MdnsAnnouncer | null> {
+  const tools = avahiTools();
+  if (!tools) return null;
+  const children: ChildProcess[] = [];
+  const stopAll = () => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM'); };
+  const onExit = () => stopAll();
+  process.on('exit', onExit);
+  let stopping = false;
+  for (const address of mdnsAddresses()) {
+    const args = ['-a', '-R', hostname, address];
+    const child = tools.setpriv
+      ? spawn(tools.setpriv, ['--pdeathsig', 'TERM', '--', tools.publish, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(tools.publish, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    const outcome = await new Promise<string | null>((resolve) => {
+      let said = '';
+      const hear = (d: Buffer) => {
+        said += d.toString();
+        if (/Established under name/i.test(said)) resolve(null);
+      };
+      child.stdout!.on('data', hear);
+      child.stderr!.on('data', hear);
+      child.once('error', (err) => resolve(err.message));
+      child.once('exit', () => resolve(said.trim().split('\n').at(-1) || 'avahi-publish ended'));
+      setTimeout(() => resolve(`avahi-publish said nothing in ${AVAHI_WAIT_MS / 1000} s`), AVAHI_WAIT_MS).unref();
+    });
+    if (outcome !== null) {
+      stopAll();
+      process.off('exit', onExit);
+      // avahi runs but would not publish (a name taken on the LAN, a daemon that went away): say
+      // why, and let the built-in responder try (it shares port 5353 with avahi).
+      log.warn({ name: hostname, address, said: outcome }, 'avahi-publish could not announce the name; using the built-in mDNS responder');
+      return null;
+    }
+    child.on('exit', (code, signal) => {
+      if (!stopping) log.warn({ name: hostname, address, code, signal }, 'avahi-publish stopped: the name is no longer announced for this address');
+    });
+  }
+  log.info({ name: hostname, via: 'avahi', addresses: mdnsAddresses() }, 'announcing Hearth on the LAN by mDNS');
+  return {
+    hostname,
+    via: 'avahi',
+    async stop() {
+      stopping = true;
+      const exited = children.filter((c) => c.exitCode === null && c.signalCode === null)
+        .map((c) => new Promise((r) => c.once('exit', r)));
+      stopAll();
+      await Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, GOODBYE_WAIT_MS).unref())]);
+      process.off('exit', onExit);
+    },
+  };
+}
+
+// ---- the built-in responder -----------------------------------------------------------------
+
+type AddressRecord = { name: string; type: 'A' | 'AAAA'; ttl: number; class: 'IN'; flush: boolean; data: string };
+
+function records(hostname: string, ttl: number, flush = true): AddressRecord[] {
+  return mdnsAddresses().map((ip) => ({ name: hostname, type: net.isIPv4(ip) ? 'A' : 'AAAA', ttl, class: 'IN', flush, data: ip }));
+}
+
+/**
+ * startBuiltIn — a responder on UDP 5353 (shared: SO_REUSEADDR) answering A and AAAA questions
+ * for the name with the box's addresses, as they are when asked. It announces twice on start
+ * (RFC 6762 §8.3) and says goodbye (TTL 0) on stop.
+ */
+async function startBuiltIn(hostname: string, log: Logger): Promise<MdnsAnnouncer> {
+  const responder = makeMdns({ port: MDNS_PORT, ip: MDNS_GROUP, reuseAddr: true });
+  // A failed bind is emitted twice (the socket's error, then the bind's): one handler, kept, hears both.
+  let failed: ((err: Error) => void) | null = null;
+  let complained = false;
+  responder.on('error', (err: Error) => {
+    if (failed) return failed(err);
+    // Later socket errors cost the name, never Hearth: one line, and the responder is left as it is.
+    if (!complained) log.warn({ name: hostname, err: err.message }, 'the mDNS responder failed');
+    complained = true;
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      failed = reject;
+      responder.once('ready', resolve);
+    });
+    failed = null;
+  } catch (err) {
+    responder.destroy();
+    const e = err as NodeJS.ErrnoException;
+    throw new Error(e.code === 'EADDRINUSE' ? `UDP port ${MDNS_PORT} is taken by a program that does not share it (${e.code})` : `cannot listen on UDP port ${MDNS_PORT}: ${e.message}`);
+  }
+  const send = (packet: Parameters<typeof responder.respond>[0], to?: { port: number; address: string }) =>
+    new Promise<void>((resolve, reject) => responder.respond(packet, to as never, (err: Error | null) => (err ? reject(err) : resolve())));
+  try {
+    await send({ answers: records(hostname, HOST_TTL) });
+  } catch (err) {
+    responder.destroy();
+    throw new Error(`cannot send to the mDNS group: ${(err as Error).message}`);
+  }
+  responder.on('warning', (err: Error) => log.debug({ err: err.message }, 'mDNS warning'));
+
+  responder.on('query', (query, rinfo) => {
+    // dns-packet's types leave out ANY (255), which it decodes all the same.
+    const asked = (query.questions ?? []).filter((q) => q.name.toLowerCase() === hostname && ['A', 'AAAA', 'ANY'].includes(q.type as string));
+    if (!asked.length) return;
+    const types = new Set<string>(asked.map((q) => q.type as string));
+    // A querier not on port 5353 is a one-shot (legacy) resolver: it wants a unicast reply that
+    // echoes its id and question (RFC 6762 §6.7).
+    const legacy = rinfo.port !== MDNS_PORT;
+    const all = records(hostname, legacy ? LEGACY_TTL : HOST_TTL, !legacy);
+    const answers = all.filter((r) => types.has('ANY') || types.has(r.type));
+    if (!answers.length) return;
+    const additionals = all.filter((r) => !answers.includes(r));
+    const reply = legacy
+      ? send({ id: query.id, questions: asked, answers, additionals }, { port: rinfo.port, address: rinfo.address })
+      : send({ answers, additionals });
+    reply.catch((err: Error) => log.debug({ err: err.message }, 'mDNS reply not sent'));
+  });
+
+  const again = setTimeout(() => void send({ answers: records(hostname, HOST_TTL) }).catch(() => {}), ANNOUNCE_AGAIN_MS);
+  again.unref();
+  log.info({ name: hostname, via: 'built-in', addresses: mdnsAddresses() }, 'announcing Hearth on the LAN by mDNS');
+  let stopped = false;
+  return {
+    hostname,
+    via: 'built-in',
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearTimeout(again);
+      // Goodbye: the same records with TTL 0, so caches drop the name now rather than in 2 minutes.
+      await Promise.race([send({ answers: records(hostname, 0) }).catch(() => {}), new Promise((r) => setTimeout(r, GOODBYE_WAIT_MS).unref())]);
+      await new Promise<void>((r) => responder.destroy(() => r()));
+    },
+  };
+}

@@ -1,0 +1,283 @@
+// mDNS: a real Hearth process answers real multicast DNS queries for <MDNS_NAME>.local, its certificate covers that name, and without multicast it says so once and goes on.
+import { expect } from 'chai';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ROOT_DIR } from '../../src/server/paths.js';
+import { ensureCertificates, wantedSubjectAltNames } from '../../src/server/tls/certs.js';
+import { freePort, stopChild, tempDir, track } from '../helpers/processes.js';
+
+const MAIN = path.join(ROOT_DIR, 'src', 'server', 'main.ts');
+const UNAVAILABLE = 'mDNS is not available here';
+
+// A one-shot querier (run as its own process, so that it can run inside a network namespace):
+// "multicast" asks from port 5353 as an OS resolver does and takes multicast answers; "legacy" asks
+// from a random port and takes only the unicast reply that echoes its query id; "goodbye" listens
+// for the name's records with TTL 0. Prints one JSON line: the records for the name.
+const QUERIER = `
+import dgram from 'node:dgram';
+import makeMdns from 'multicast-dns';
+const [name, mode, waitMs = '20000'] = process.argv.slice(1);
+const legacy = mode === 'legacy';
+// The legacy querier's own socket on a random port; queries still go to the group's port 5353.
+const socket = legacy ? dgram.createSocket('udp4') : undefined;
+if (legacy) await new Promise((r) => socket.bind(0, r));
+const m = makeMdns(legacy ? { socket, bind: false, multicast: false } : {});
+const id = legacy ? 1 + Math.floor(Math.random() * 60000) : 0;
+const done = (records) => { console.log(JSON.stringify(records)); m.destroy(); process.exit(0); };
+setTimeout(() => { console.log(JSON.stringify({ timeout: true })); process.exit(0); }, Number(waitMs));
+m.on('response', (r) => {
+  if (legacy && r.id !== id) return;
+  const records = [...r.answers, ...(r.additionals ?? [])].filter((a) => a.name === name && (a.type === 'A' || a.type === 'AAAA'));
+  if (!records.length) return;
+  if (mode === 'goodbye' ? records.every((a) => a.ttl === 0) : records.every((a) => a.ttl > 0)) done(records);
+});
+m.on('ready', () => {
+  console.log(JSON.stringify({ ready: true }));
+  if (mode !== 'goodbye') m.query({ id, questions: [{ name, type: 'A' }, { name, type: 'AAAA' }] });
+});
+`;
+
+// Everything a test starts (namespace anchors, Hearths, port holders), stopped after it, last first.
+const live: ChildProcess[] = [];
+
+interface Running {
+  child: ChildProcess;
+  out: () => string;
+}
+
+function start(child: ChildProcess): ChildProcess {
+  live.push(track(child));
+  return child;
+}
+
+/** inNamespace — a fresh network namespace held open by a tracked sleep; `setup` runs in it first (ip commands). */
+async function inNamespace(setup: string): Promise<ChildProcess> {
+  const probe = spawnSync('unshare', ['-n', 'true']);
+  if (probe.status !== 0) {
+    throw new Error(`this mDNS test needs a network namespace (unshare -n, as root) and could not make one: ${`${probe.stderr}`.trim() || probe.error?.message}`);
+  }
+  const anchor = start(spawn('unshare', ['-n', 'sh', '-c', `${setup} && echo ready && exec sleep 600`], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const [line] = await once(anchor.stdout!, 'data') as [Buffer];
+  if (!line.toString().includes('ready')) throw new Error(`the network namespace setup failed: ${setup}`);
+  return anchor;
+}
+
+/** within — argv that runs `argv` inside the namespace of `anchor` (or as is, on the machine's own network). */
+function within(anchor: ChildProcess | null, argv: string[]): [string, string[]] {
+  return anchor ? ['nsenter', ['-t', String(anchor.pid), '-n', '--', ...argv]] : [argv[0]!, argv.slice(1)];
+}
+
+/** startHearth — `npm run dev` with `env`, in the namespace of `anchor` when given; resolves at the banner. */
+async function startHearth(anchor: ChildProcess | null, env: Record<string, string>): Promise<Running> {
+  const [cmd, args] = within(anchor, [process.execPath, '--import', 'tsx', MAIN]);
+  const child = start(spawn(cmd, args, {
+    cwd: ROOT_DIR,
+    // TURN off: this test is about the name, and a relay server per start only adds load.
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', HOST: '::', TURN: 'off', DATA_DIR: tempDir('mdns-data'), CERTS_DIR: tempDir('mdns-certs'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }));
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const deadline = Date.now() + 45_000;
+  while (!out.includes('Hearth is running')) {
+    if (child.exitCode !== null) throw new Error(`Hearth exited (${child.exitCode}):\n${out}`);
+    if (Date.now() > deadline) throw new Error(`Hearth did not start in 45 s:\n${out}`);
+    await sleep(100);
+  }
+  return { child, out: () => out };
+}
+
+/** query — runs the querier (in the namespace of `anchor`, if given); resolves with its records once it is listening and has its answer. */
+function query(anchor: ChildProcess | null, name: string, mode: 'multicast' | 'legacy' | 'goodbye', waitMs = 20_000): { ready: Promise<void>; records: Promise<Array<{ type: string; data: string; ttl: number }>> } {
+  const [cmd, args] = within(anchor, [process.execPath, '--input-type=module', '-e', QUERIER, name, mode, String(waitMs)]);
+  const child = track(spawn(cmd, args, { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'inherit'] }));
+  let out = '';
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((r) => (markReady = r));
+  child.stdout!.on('data', (d) => {
+    out += d;
+    if (out.includes('"ready"')) markReady();
+  });
+  const records = once(child, 'exit').then(() => {
+    const last = JSON.parse(out.trim().split('\n').at(-1)!);
+    if (last.timeout) throw new Error(`no mDNS ${mode} answer for ${name} in ${waitMs / 1000} s`);
+    return last;
+  });
+  return { ready, records };
+}
+
+function logLines(out: string, text: string): string[] {
+  return out.split('\n').filter((l) => l.includes(text));
+}
+
+/** multicastOnThisMachine — an interface other than loopback that is up with multicast (and an IPv4 address to send from). */
+function multicastOnThisMachine(): boolean {
+  const up = execFileSync('ip', ['-o', 'link', 'show', 'up']).toString();
+  const names = [...up.matchAll(/^\d+:\s+([^:@\s]+)[^<]*<([^>]*)>/gm)].filter((m) => m[2]!.split(',').includes('MULTICAST') && !m[2]!.split(',').includes('LOOPBACK')).map((m) => m[1]!);
+  return names.some((n) => (os.networkInterfaces()[n] ?? []).some((a) => a.family === 'IPv4'));
+}
+
+const uniqueName = () => `hearth-t${randomBytes(4).toString('hex')}`;
+
+/** getOverTls — GET `pathname` from `address` with TLS checked for `servername` against the local CA in `certsDir`. */
+function getOverTls(address: string, port: number, servername: string, certsDir: string, pathname: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.get({ host: address, port, path: pathname, servername, headers: { host: `${servername}:${port}` }, ca: readFileSync(path.join(certsDir, 'ca.crt')) }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on('error', reject);
+  });
+}
+
+describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', function () {
+  this.timeout(120_000);
+  afterEach(async () => {
+    for (const child of live.splice(0).reverse()) await stopChild(child);
+  });
+
+  /**
+   * resolves — the whole story on one network (the machine's, or a namespace's): Hearth starts
+   * with a fresh name, both kinds of querier get the box's addresses, the certificate has the name
+   * (openssl), TLS for that name checks out at the resolved address, and SIGTERM sends a goodbye.
+   */
+  async function resolves(anchor: ChildProcess | null, expected: string[]): Promise<void> {
+    const name = uniqueName();
+    const host = `${name}.local`;
+    const port = await freePort();
+    const certsDir = tempDir('mdns-certs');
+    const hearth = await startHearth(anchor, { MDNS_NAME: name, PORT: String(port), CERTS_DIR: certsDir });
+    await answers(anchor, hearth, host, port, certsDir, expected);
+  }
+
+  async function answers(anchor: ChildProcess | null, hearth: Running, host: string, port: number, certsDir: string, expected: string[]): Promise<void> {
+    expect(logLines(hearth.out(), 'announcing Hearth on the LAN by mDNS'), hearth.out()).to.have.length(1);
+    // The printed addresses lead with the name.
+    const printed = hearth.out().split('Hearth is running')[1]!.split('\n').filter((l) => l.startsWith('  https://'));
+    expect(printed[0]!.trim()).to.equal(`https://${host}:${port}/`);
+
+    // The two announcements go out in the first second; a query after them is answered, not announced.
+    await sleep(1_500);
+    const multicast = await query(anchor, host, 'multicast').records;
+    expect(multicast.filter((r) => r.type === 'A').map((r) => r.data)).to.have.members(expected.filter((a) => !a.includes(':')));
+    expect(multicast.map((r) => r.data)).to.have.members(expected);
+    const legacy = await query(anchor, host, 'legacy').records;
+    expect(legacy.map((r) => r.data)).to.have.members(expected);
+    expect(legacy.every((r) => r.ttl <= 10), 'a legacy querier gets short TTLs').to.equal(true);
+
+    const san = execFileSync('openssl', ['x509', '-in', path.join(certsDir, 'server.crt'), '-noout', '-ext', 'subjectAltName']).toString();
+    expect(san).to.include(`DNS:${host}`);
+    const ipv4 = expected.find((a) => !a.includes(':'))!;
+    if (!anchor) expect(await getOverTls(ipv4, port, host, certsDir, '/login')).to.equal(200);
+    else {
+      const [cmd, args] = within(anchor, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', path.join(certsDir, 'ca.crt'), '--resolve', `${host}:${port}:${ipv4}`, `https://${host}:${port}/login`]);
+      expect(execFileSync(cmd, args).toString()).to.equal('200');
+    }
+
+    const goodbye = query(anchor, host, 'goodbye');
+    await goodbye.ready;
+    hearth.child.kill('SIGTERM');
+    const [code] = await once(hearth.child, 'exit');
+    expect(code, hearth.out()).to.equal(0);
+    expect((await goodbye.records).map((r) => r.data)).to.have.members(expected);
+  }
+
+  it('resolves <name>.local to the box on its own network: an OS-style multicast query and a one-shot query get its LAN addresses (a namespace with multicast on loopback when the machine has no multicast interface)', async function () {
+    if (multicastOnThisMachine()) {
+      const lan = Object.values(os.networkInterfaces()).flat().filter((a) => a && !a.internal && !a.address.toLowerCase().startsWith('fe80')).map((a) => a!.address);
+      await resolves(null, [...new Set(lan)]);
+    } else {
+      const anchor = await inNamespace('ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo');
+      try {
+        await resolves(anchor, ['127.0.0.1', '::1']);
+      } finally {
+        await stopChild(anchor);
+      }
+    }
+  });
+
+  it('resolves <name>.local in a network namespace where only loopback has multicast: loopback addresses, since there is nothing else', async function () {
+    const anchor = await inNamespace('ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo');
+    try {
+      await resolves(anchor, ['127.0.0.1', '::1']);
+    } finally {
+      await stopChild(anchor);
+    }
+  });
+
+  it('with no interface that has multicast: one log line, the addresses printed without the name, and Hearth serves (its certificate, made before without the name, re-issued by the same CA with it)', async function () {
+    const anchor = await inNamespace('ip link set lo up');
+    try {
+      const name = uniqueName();
+      const port = await freePort();
+      const certsDir = tempDir('mdns-certs');
+      // Everything the namespace's Hearth wants (it has no LAN address) but the name: the name alone makes it re-issue.
+      const before = await ensureCertificates({ certsDir, tlsCert: null, tlsKey: null, sans: wantedSubjectAltNames(os.hostname(), []) });
+      expect(before.sans).to.not.include(`DNS:${name}.local`);
+      const caBefore = readFileSync(path.join(certsDir, 'ca.crt'), 'utf8');
+      const hearth = await startHearth(anchor, { MDNS_NAME: name, PORT: String(port), CERTS_DIR: certsDir });
+      const lines = logLines(hearth.out(), UNAVAILABLE);
+      expect(lines, hearth.out()).to.have.length(1);
+      expect(lines[0]).to.include('no network interface is up with multicast on');
+      expect(logLines(hearth.out(), 'issued a server certificate'), hearth.out()).to.have.length(1);
+      expect(hearth.out()).to.not.include(`https://${name}.local`);
+      const [cmd, args] = within(anchor, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', path.join(certsDir, 'ca.crt'), `https://localhost:${port}/login`]);
+      expect(execFileSync(cmd, args).toString()).to.equal('200');
+      // The certificate covers the name all the same (turning multicast on later needs no new one), signed by the CA devices already trust.
+      expect(execFileSync('openssl', ['x509', '-in', path.join(certsDir, 'server.crt'), '-noout', '-ext', 'subjectAltName']).toString()).to.include(`DNS:${name}.local`);
+      expect(readFileSync(path.join(certsDir, 'ca.crt'), 'utf8')).to.equal(caBefore);
+      expect(execFileSync('openssl', ['verify', '-CAfile', path.join(certsDir, 'ca.crt'), path.join(certsDir, 'server.crt')]).toString()).to.include(': OK');
+      await stopChild(hearth.child);
+      expect(hearth.child.exitCode, hearth.out()).to.equal(0);
+    } finally {
+      await stopChild(anchor);
+    }
+  });
+
+  it('with UDP port 5353 held by a program that does not share it: one log line, and Hearth serves', async function () {
+    const anchor = await inNamespace('ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo');
+    const [cmd, args] = within(anchor, [process.execPath, '-e', "require('dgram').createSocket({ type: 'udp4' }).bind(5353, () => console.log('bound'))"]);
+    const holder = start(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
+    try {
+      await once(holder.stdout!, 'data');
+      const port = await freePort();
+      const certsDir = tempDir('mdns-certs');
+      const hearth = await startHearth(anchor, { MDNS_NAME: uniqueName(), PORT: String(port), CERTS_DIR: certsDir });
+      const lines = logLines(hearth.out(), UNAVAILABLE);
+      expect(lines, hearth.out()).to.have.length(1);
+      expect(lines[0]).to.include('EADDRINUSE');
+      const [c, a] = within(anchor, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', path.join(certsDir, 'ca.crt'), `https://localhost:${port}/login`]);
+      expect(execFileSync(c, a).toString()).to.equal('200');
+      await stopChild(hearth.child);
+      expect(hearth.child.exitCode, hearth.out()).to.equal(0);
+    } finally {
+      await stopChild(holder);
+      await stopChild(anchor);
+    }
+  });
+
+  it('MDNS=off: nothing is announced and no mDNS line is logged; the certificate still covers the name', async function () {
+    const anchor = await inNamespace('ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo');
+    try {
+      const name = uniqueName();
+      const certsDir = tempDir('mdns-certs');
+      const hearth = await startHearth(anchor, { MDNS_NAME: name, MDNS: 'off', PORT: String(await freePort()), CERTS_DIR: certsDir });
+      expect(logLines(hearth.out(), 'mDNS')).to.deep.equal([]);
+      expect(hearth.out()).to.not.include(`https://${name}.local`);
+      // Nobody answers: the querier gives up after 5 s (an answer, had there been one, comes at once).
+      const legacy = query(anchor, `${name}.local`, 'legacy', 5_000).records;
+      await legacy.then(() => expect.fail('an answer came'), (err: Error) => expect(err.message).to.include('no mDNS legacy answer'));
+      expect(execFileSync('openssl', ['x509', '-in', path.join(certsDir, 'server.crt'), '-noout', '-ext', 'subjectAltName']).toString()).to.include(`DNS:${name}.local`);
+      await stopChild(hearth.child);
+    } finally {
+      await stopChild(anchor);
+    }
+  });
+});
