@@ -95,6 +95,21 @@ describe('behind a reverse proxy (TRUST_PROXY, real HTTPS + Redis)', function ()
     expect(await register('fifth', '192.168.1.41')).to.equal(429);
   });
 
+  it('lists a device under the address its trusted proxy forwarded, and under the socket address when none is trusted', async () => {
+    for (const trusted of [true, false]) {
+      h = await startTestHearth(trusted ? { TRUST_PROXY: 'loopback' } : {}, { throttle: THROTTLE });
+      const c = client();
+      const token = await c.csrfToken('/register');
+      const forwarded = { 'x-forwarded-for': '192.168.1.77' };
+      expect((await c.postForm('/register', { _csrf: token, username: 'devices', displayName: 'Devices', password: 'correct horse battery' }, forwarded)).status).to.equal(303);
+      const page = (await c.get('/account', forwarded)).body;
+      expect(page.includes('192.168.1.77'), `Devices list, TRUST_PROXY ${trusted ? 'loopback' : 'off'}`).to.equal(trusted);
+      expect(page.includes('127.0.0.1'), `Devices list, TRUST_PROXY ${trusted ? 'loopback' : 'off'}`).to.equal(!trusted);
+      await h.close();
+      h = null;
+    }
+  });
+
   describe('the signaling socket cap per address', () => {
     /** socket — opens /ws as `http`'s session with `xff`; resolves 'welcome' or the close code it got. */
     const socket = (http: HttpClient, xff: string, open: WebSocket[]): Promise<'welcome' | number> => {
