@@ -56,7 +56,15 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v openssl >/dev/null || missing+=(openssl)
+# coturn: the TURN relay Hearth runs as its child (TURN=managed), for guest Wi-Fi and VLANs.
+command -v turnserver >/dev/null || missing+=(coturn)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+command -v turnserver >/dev/null || die "coturn's turnserver is still missing after installing coturn."
+# Hearth starts its own turnserver: Debian's coturn service must not hold the TURN port.
+if command -v systemctl >/dev/null && systemctl list-unit-files coturn.service >/dev/null 2>&1; then
+  as_root systemctl disable coturn.service >/dev/null 2>&1 || true
+  if [ -d /run/systemd/system ]; then as_root systemctl stop coturn.service >/dev/null 2>&1 || true; fi
+fi
 
 say "Installing Node dependencies"
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi

@@ -12,6 +12,8 @@ as_root() {
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v openssl >/dev/null || missing+=(openssl)
+# The managed TURN tests run the real coturn (turnserver, turnutils_uclient, turnutils_peer).
+command -v turnserver >/dev/null || missing+=(coturn)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # One person of the cross-browser call test uses Firefox (puppeteer drives it over WebDriver BiDi).
 [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
@@ -24,6 +26,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "test-setup: installing ${missing[*]}"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v turnserver >/dev/null || { echo "test-setup: coturn's turnserver is missing after apt-get install coturn" >&2; exit 1; }
+# Hearth runs its own turnserver; Debian's coturn service must not hold port 3478.
+if command -v systemctl >/dev/null && systemctl list-unit-files coturn.service >/dev/null 2>&1; then
+  as_root systemctl disable coturn.service >/dev/null 2>&1 || true
+  if [ -d /run/systemd/system ]; then as_root systemctl stop coturn.service >/dev/null 2>&1 || true; fi
 fi
 
 # Node dependencies: install when absent or older than the lock file.

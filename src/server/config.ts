@@ -1,4 +1,5 @@
 // Hearth's configuration, once: every default, and the environment variables validated (valibot) at start-up.
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
 import { IceServerSchema, type IceServer } from '../shared/protocol.js';
@@ -28,6 +29,8 @@ export interface Config {
   readonly metricsToken: string | null;
   /** Extra ICE servers; none by default: a LAN needs none. */
   readonly iceServers: readonly IceServer[];
+  /** TURN: Hearth's own coturn child (`managed`), another TURN server sharing a secret (`external`), or none. */
+  readonly turn: TurnConfig;
   /** How long a ring lasts before it counts as "No answer". */
   readonly ringTimeoutSeconds: number;
   /** Memory bound of the managed redis-server, in bytes (writes are refused beyond it, nothing is evicted). */
@@ -46,6 +49,21 @@ export interface Config {
   /** What one person, device or address may use (README: "What is limited, and how much"). */
   readonly limits: Limits;
   readonly rooms: RoomDefaults;
+}
+
+/** TurnConfig — the TURN settings; `servers` is what browsers get credentials for (main fills it in for `managed`). */
+export interface TurnConfig {
+  readonly mode: 'managed' | 'external' | 'off';
+  /** The managed coturn's listening port (UDP and TCP). */
+  readonly port: number;
+  /** The managed coturn's relay ports, first and last. */
+  readonly relayPorts: readonly [number, number];
+  /** `relay`: every RTCPeerConnection uses relayed candidates only. */
+  readonly iceTransportPolicy: 'all' | 'relay';
+  /** The TURN URLs and the shared secret credentials are minted with; null: none (yet). */
+  readonly servers: { readonly urls: readonly string[]; readonly secret: string } | null;
+  /** How long a minted TURN credential is valid (browsers get new ones well before). */
+  readonly credentialSeconds: number;
 }
 
 type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -123,6 +141,13 @@ export const DEFAULTS = {
   MAX_CONNECTIONS_PER_ADDRESS: '256',
   MDNS_NAME: 'hearth',
   MDNS: 'on',
+  // Empty: `managed` when coturn's turnserver is installed, else `off`.
+  TURN: '',
+  TURN_PORT: '3478',
+  TURN_RELAY_PORTS: '49160-49399',
+  TURN_URLS: '',
+  TURN_SECRET: '',
+  ICE_TRANSPORT_POLICY: 'all',
   TRUST_PROXY: '',
 } as const;
 
@@ -143,6 +168,21 @@ const ROOMS: RoomDefaults = { defaultCapacity: 6, callCapacity: 6 };
 
 /** HEARTBEAT_MS — the signaling ping interval (a dead tab is gone within 30 s). */
 const HEARTBEAT_MS = 10_000;
+
+/** TURN_CREDENTIAL_SECONDS — the life of a TURN credential given to a browser (renewed at 3/4 of it). */
+const TURN_CREDENTIAL_SECONDS = 60 * 60;
+
+/** turnserverInstalled — coturn's `turnserver` is on PATH (then TURN defaults to `managed`). */
+export function turnserverInstalled(envPath = process.env.PATH ?? ''): boolean {
+  return envPath.split(':').filter(Boolean).some((dir) => {
+    try {
+      accessSync(path.join(dir, 'turnserver'), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** ConfigError — a bad setting; its message names the variable and what would be accepted. */
 export class ConfigError extends Error {
@@ -239,6 +279,21 @@ const IceServers = v.pipe(
   }),
 );
 
+const RelayPorts = v.pipe(
+  v.string(),
+  v.check((raw) => {
+    const m = /^(\d+)-(\d+)$/.exec(raw);
+    return !!m && Number(m[1]) >= 1024 && Number(m[2]) <= 65535 && Number(m[2]) - Number(m[1]) >= 1;
+  }, notValid('TURN_RELAY_PORTS', 'use a range of at least two ports from 1024 to 65535, e.g. 49160-49399')),
+  v.transform((raw) => raw.split('-').map(Number) as [number, number]),
+);
+
+const TurnUrls = v.pipe(
+  v.string(),
+  v.check((raw) => raw.split(/[\s,]+/).filter(Boolean).every((u) => /^turns?:\S+$/.test(u)), notValid('TURN_URLS', 'use turn: or turns: URLs separated by commas, e.g. turn:192.168.1.2:3478?transport=udp')),
+  v.transform((raw) => raw.split(/[\s,]+/).filter(Boolean)),
+);
+
 const EnvSchema = v.pipe(
   v.object({
     PORT: wholeNumber('PORT', 0, 65535),
@@ -265,10 +320,19 @@ const EnvSchema = v.pipe(
     // One DNS label (RFC 1035 letters, digits, inner hyphens, at most 63): ".local" is added to it.
     MDNS_NAME: v.pipe(v.string(), v.regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i, notValid('MDNS_NAME', 'use one name of letters, digits and inner hyphens, at most 63, e.g. hearth (Hearth adds .local)')), v.toLowerCase()),
     MDNS: oneOf('MDNS', ['on', 'off']),
+    TURN: v.picklist(['', 'managed', 'off', 'external'], notValid('TURN', 'use one of managed, off, external')),
+    TURN_PORT: wholeNumber('TURN_PORT', 1, 65535),
+    TURN_RELAY_PORTS: RelayPorts,
+    TURN_URLS: TurnUrls,
+    TURN_SECRET: v.string(),
+    ICE_TRANSPORT_POLICY: oneOf('ICE_TRANSPORT_POLICY', ['all', 'relay']),
     TRUST_PROXY: TrustProxySchema,
   }),
   v.check((e) => e.HTTP_PORT === null || e.HTTP_PORT !== e.PORT, 'HTTP_PORT must differ from PORT (PORT already redirects plain HTTP).'),
   v.check((e) => (e.TLS_CERT === null) === (e.TLS_KEY === null), 'TLS_CERT and TLS_KEY go together: set both or neither.'),
+  // The secret itself is never repeated in a message.
+  v.check((e) => e.TURN !== 'external' || (e.TURN_URLS.length > 0 && e.TURN_SECRET.length >= 16), 'TURN=external needs TURN_URLS (turn: URLs) and TURN_SECRET (the TURN server\'s static-auth-secret, at least 16 characters).'),
+  v.check((e) => e.ICE_TRANSPORT_POLICY !== 'relay' || e.TURN !== 'off', 'ICE_TRANSPORT_POLICY=relay needs a TURN server: set TURN=managed or TURN=external.'),
 );
 
 /** loadConfig — builds a {@link Config} from `env`, throwing {@link ConfigError} on the first bad value. */
@@ -298,6 +362,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sessionSecret: e.SESSION_SECRET,
     metricsToken: e.METRICS_TOKEN,
     iceServers: e.ICE_SERVERS,
+    turn: {
+      mode: e.TURN || (turnserverInstalled(env.PATH) ? 'managed' : 'off'),
+      port: e.TURN_PORT,
+      relayPorts: e.TURN_RELAY_PORTS,
+      iceTransportPolicy: e.ICE_TRANSPORT_POLICY,
+      servers: e.TURN === 'external' ? { urls: e.TURN_URLS, secret: e.TURN_SECRET } : null,
+      credentialSeconds: TURN_CREDENTIAL_SECONDS,
+    },
     ringTimeoutSeconds: e.RING_TIMEOUT_SECONDS,
     redisMaxmemoryBytes: e.REDIS_MAXMEMORY,
     maxConnections: e.MAX_CONNECTIONS,

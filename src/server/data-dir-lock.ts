@@ -1,4 +1,4 @@
-// One Hearth per DATA_DIR: a lock file names the live owner and its Redis child, and is known stale after a crash.
+// One Hearth per DATA_DIR: a lock file names the live owner and its Redis and TURN children, and is known stale after a crash.
 import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { processIdentity } from './process-info.js';
@@ -11,6 +11,8 @@ export interface LockRecord {
   cmdline: string;
   /** The managed redis-server child, once started. */
   redisPid: number | null;
+  /** The managed turnserver child, once started (absent in locks of Hearths before TURN). */
+  turnPid?: number | null;
 }
 
 /** DataDirInUseError — a live Hearth holds this DATA_DIR; the message tells the user what to do. */
@@ -24,6 +26,8 @@ export interface DataDirLock {
   readonly stale: LockRecord | null;
   /** recordRedis — remember the Redis child, so the next start can find it if this process dies. */
   recordRedis(pid: number | null): void;
+  /** recordTurn — remember the turnserver child, likewise. */
+  recordTurn(pid: number | null): void;
   /** release — remove the lock file if it is still ours (synchronous: safe in an 'exit' handler). */
   release(): void;
 }
@@ -35,7 +39,8 @@ function parse(text: string): LockRecord | null {
   try {
     const r = JSON.parse(text) as Partial<LockRecord>;
     if (typeof r.pid !== 'number' || typeof r.startTime !== 'string' || typeof r.cmdline !== 'string') return null;
-    return { pid: r.pid, startTime: r.startTime, cmdline: r.cmdline, redisPid: typeof r.redisPid === 'number' ? r.redisPid : null };
+    const child = (n: unknown) => (typeof n === 'number' ? n : null);
+    return { pid: r.pid, startTime: r.startTime, cmdline: r.cmdline, redisPid: child(r.redisPid), turnPid: child(r.turnPid) };
   } catch {
     return null;
   }
@@ -61,7 +66,7 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, LOCK_FILE);
   const self = processIdentity(process.pid);
-  const mine: LockRecord = { pid: process.pid, startTime: self?.startTime ?? '', cmdline: self?.cmdline ?? '', redisPid: null };
+  const mine: LockRecord = { pid: process.pid, startTime: self?.startTime ?? '', cmdline: self?.cmdline ?? '', redisPid: null, turnPid: null };
   const tmp = `${file}.${process.pid}.tmp`;
   const write = (record: LockRecord) => writeFileSync(tmp, JSON.stringify(record) + '\n', { mode: 0o600 });
 
@@ -124,13 +129,17 @@ function lockHandle(file: string, tmp: string, mine: LockRecord, stale: LockReco
       return false;
     }
   };
+  let current = mine;
+  const record = (change: Partial<LockRecord>) => {
+    if (!ours()) return;
+    current = { ...current, ...change };
+    write(current);
+    renameSync(tmp, file); // atomic replace: a reader sees the old record or the new one
+  };
   return {
     stale,
-    recordRedis(pid) {
-      if (!ours()) return;
-      write({ ...mine, redisPid: pid });
-      renameSync(tmp, file); // atomic replace: a reader sees the old record or the new one
-    },
+    recordRedis: (pid) => record({ redisPid: pid }),
+    recordTurn: (pid) => record({ turnPid: pid }),
     release() {
       if (ours()) unlinkSync(file);
     },

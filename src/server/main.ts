@@ -6,6 +6,7 @@ import { acquireDataDirLock, DataDirInUseError, type DataDirLock } from './data-
 import { assertPortFree, PortInUseError, startHearth, within, type RunningHearth } from './hearth.js';
 import { createLogger } from './log.js';
 import { ManagedRedisError, startManagedRedis, type ManagedRedis } from './managed-redis.js';
+import { ManagedTurnError, startManagedTurn, type ManagedTurn } from './turn/managed-turn.js';
 import { publicAddresses } from './net/addresses.js';
 import { startMdns, type MdnsAnnouncer } from './net/mdns.js';
 import { qrTerminal } from './qr.js';
@@ -15,6 +16,7 @@ import { ensureCertificates, type TlsMaterial } from './tls/certs.js';
 // managed Redis is stopped in every outcome, so no orphan ever blocks the next start.
 const SERVER_CLOSE_MS = 2_800;
 const REDIS_STOP_MS = 1_200;
+const TURN_STOP_MS = 1_200;
 const SHUTDOWN_LIMIT_MS = 4_600;
 
 /** fail — one clear line for the person starting Hearth, never a stack trace. */
@@ -78,6 +80,8 @@ async function main(): Promise<void> {
   let lock: DataDirLock | null = null;
   let managed: ManagedRedis | null = null;
   let redisStopped = false;
+  let turn: ManagedTurn | null = null;
+  let turnStopped = false;
   let running: RunningHearth | null = null;
   let mdns: MdnsAnnouncer | null = null;
   let starting = true;
@@ -85,11 +89,21 @@ async function main(): Promise<void> {
 
   // However this process ends (an uncaught error included), its Redis does not outlive it. The
   // lock stays until Redis has really stopped: the next start then waits for it to finish.
+  // The same for the managed turnserver.
   process.on('exit', () => {
+    if (turn && !turnStopped) turn.abandon('SIGTERM');
     if (managed && !redisStopped) managed.abandon('SIGTERM');
     else lock?.release();
   });
+  const stopTurn = async () => {
+    if (!turn || turnStopped) return;
+    await turn.stop(TURN_STOP_MS).catch((err: Error) => log.warn({ err: err.message }, 'stopping turnserver failed'));
+    turnStopped = true;
+  };
+  // The TURN child goes first (in a moment); the lock goes once Redis, too, has really stopped.
   const stopRedis = async () => {
+    await stopTurn();
+    if (!managed) lock?.release();
     if (!managed || redisStopped) return;
     await managed.stop(REDIS_STOP_MS).catch((err: Error) => log.warn({ err: err.message }, 'stopping redis-server failed'));
     redisStopped = true;
@@ -103,6 +117,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     setTimeout(() => {
       log.error('shutdown took too long; stopping redis-server and exiting');
+      turn?.abandon('SIGKILL');
       managed?.abandon('SIGKILL');
       process.exit(1);
     }, SHUTDOWN_LIMIT_MS).unref();
@@ -121,10 +136,30 @@ async function main(): Promise<void> {
   try {
     await assertPortFree(config.port, config.host);
     if (config.httpPort) await assertPortFree(config.httpPort, config.host, 'HTTP_PORT');
-    if (!config.redisUrl) {
+    if (config.turn.iceTransportPolicy === 'relay' && config.turn.mode === 'off') {
+      throw new ManagedTurnError('ICE_TRANSPORT_POLICY=relay needs a TURN server, and coturn\'s turnserver is not installed: run ./install.sh (or sudo apt-get install coturn), or set TURN=external.');
+    }
+    // The children's PIDs are kept in the DATA_DIR lock, so a start after kill -9 finds them.
+    if (!config.redisUrl || config.turn.mode === 'managed') {
       lock = acquireDataDirLock(config.dataDir);
       if (lock.stale) log.warn({ pid: lock.stale.pid }, 'the last Hearth on this DATA_DIR did not stop cleanly; recovering');
-      const held = lock;
+    }
+    if (config.turn.mode === 'managed') {
+      const held = lock!;
+      turn = await startManagedTurn(config.dataDir, log, {
+        port: config.turn.port,
+        relayPorts: config.turn.relayPorts,
+        staleTurnPid: held.stale?.turnPid,
+        onChild: (pid) => held.recordTurn(pid),
+      });
+      if (turn) config = { ...config, turn: { ...config.turn, servers: { urls: turn.urls, secret: turn.secret } } };
+      else if (config.turn.iceTransportPolicy === 'relay') {
+        log.warn('ICE_TRANSPORT_POLICY=relay is ignored: there is no TURN relay');
+        config = { ...config, turn: { ...config.turn, iceTransportPolicy: 'all' } };
+      }
+    }
+    if (!config.redisUrl) {
+      const held = lock!;
       managed = await startManagedRedis(config.dataDir, log, {
         maxmemoryBytes: config.redisMaxmemoryBytes,
         staleRedisPid: held.stale?.redisPid,
@@ -141,7 +176,7 @@ async function main(): Promise<void> {
   } catch (err) {
     await stopRedis();
     if (!managed) lock?.release();
-    if (err instanceof PortInUseError || err instanceof ManagedRedisError || err instanceof DataDirInUseError) fail(err.message);
+    if (err instanceof PortInUseError || err instanceof ManagedRedisError || err instanceof ManagedTurnError || err instanceof DataDirInUseError) fail(err.message);
     fail(`could not start: ${(err as Error).message}`);
   }
   starting = false;

@@ -247,6 +247,8 @@ export const IceServerSchema = v.strictObject({
   credential: v.optional(v.string()),
 });
 export type IceServer = v.InferOutput<typeof IceServerSchema>;
+/** IceTransportPolicy — `relay` (ICE_TRANSPORT_POLICY=relay): only relayed candidates, for every peer connection. */
+const IceTransportPolicySchema = v.picklist(['all', 'relay']);
 
 const ServerRefSchema = v.optional(v.string());
 
@@ -257,6 +259,7 @@ export const ServerMessageSchema = v.variant('type', [
     peerId: PeerIdSchema,
     user: UserRefSchema,
     iceServers: v.array(IceServerSchema),
+    iceTransportPolicy: IceTransportPolicySchema,
     maxPayload: CountSchema,
     resume: v.string(),
   }),
@@ -298,6 +301,8 @@ export const ServerMessageSchema = v.variant('type', [
   v.strictObject({ type: v.literal('ring-notice'), from: UserRefSchema, reason: v.picklist(['busy', 'dnd']) }),
   v.strictObject({ type: v.literal('missed-calls'), calls: v.array(MissedCallSchema) }),
   v.strictObject({ type: v.literal('dnd'), on: v.boolean() }),
+  /** ice-servers — fresh TURN credentials before the last ones expire: for new connections, and live ones' next ICE restart. */
+  v.strictObject({ type: v.literal('ice-servers'), iceServers: v.array(IceServerSchema), iceTransportPolicy: IceTransportPolicySchema }),
   v.strictObject({ type: v.literal('error'), code: v.picklist(Object.values(ErrorCode)), message: v.string(), ref: ServerRefSchema }),
 ]);
 export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;

@@ -16,6 +16,7 @@ import { createHandlers, leaveRoom, type HandlerDeps } from './handlers.js';
 import { resumedPeerId, resumeToken } from './resume.js';
 import { SessionWatch } from './session-watch.js';
 import { SignalingTraffic } from './traffic.js';
+import { turnIceServers } from '../turn/credentials.js';
 
 export interface SignalingDeps extends HandlerDeps {
   config: Config;
@@ -154,6 +155,14 @@ export class SignalingServer {
     }
     this.connections.add(conn);
     this.byPeer.set(peerId, conn);
+    // TURN credentials are short-lived: fresh ones at 3/4 of their life, while the socket is open
+    // (a disabled or deleted person's sockets are closed, so they get no more).
+    const ice = () => ({ iceServers: [...config.iceServers, ...turnIceServers(config.turn, a.userId)], iceTransportPolicy: config.turn.iceTransportPolicy });
+    if (config.turn.servers) {
+      const renew = setInterval(() => conn.send({ type: 'ice-servers', ...ice() }), config.turn.credentialSeconds * 750);
+      renew.unref();
+      ws.on('close', () => clearInterval(renew));
+    }
     // The first check reads the session's real end (its TTL) right away.
     this.sessions.watch(conn, Date.now());
 
@@ -165,7 +174,7 @@ export class SignalingServer {
       try {
         hub.add(conn);
         await rooms.connect({ peerId, userId: a.userId, displayName: a.displayName, instance: hub.instanceId, room: null, muted: false, cameraOff: false });
-        conn.send({ type: 'welcome', peerId, user: { userId: a.userId, displayName: a.displayName }, iceServers: [...config.iceServers], maxPayload: MAX_PAYLOAD, resume: resumeToken(this.deps.resumeSecret, a.userId, peerId) });
+        conn.send({ type: 'welcome', peerId, user: { userId: a.userId, displayName: a.displayName }, ...ice(), maxPayload: MAX_PAYLOAD, resume: resumeToken(this.deps.resumeSecret, a.userId, peerId) });
         await hub.sendLobby(conn);
         await hub.lobbyChanged();
       } catch (err) {

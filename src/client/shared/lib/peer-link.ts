@@ -28,6 +28,26 @@ export type PeerLinkEvents = {
   failed: (err: unknown) => void;
 };
 
+/**
+ * The server's newest ICE servers and transport policy (`welcome`, `ice-servers`: TURN
+ * credentials expire): they win over a link's own, new links are made with them and live ones
+ * get them at once (used from their next ICE restart on).
+ */
+let serverIce: Pick<RTCConfiguration, 'iceServers' | 'iceTransportPolicy'> | null = null;
+const liveLinks = new Set<PeerLink>();
+
+/** setIceConfiguration — the server's ICE servers and policy, for every connection of this tab. */
+export function setIceConfiguration(ice: { iceServers: RTCIceServer[]; iceTransportPolicy: RTCIceTransportPolicy }): void {
+  serverIce = { iceServers: ice.iceServers, iceTransportPolicy: ice.iceTransportPolicy };
+  for (const link of liveLinks) {
+    try {
+      link.pc.setConfiguration({ ...link.pc.getConfiguration(), ...serverIce });
+    } catch (err) {
+      console.warn(`new ICE servers for ${link.peerId} refused`, err);
+    }
+  }
+}
+
 /** RESTART_AFTER_DISCONNECTED_MS — a `disconnected` connection gets an ICE restart after this long. */
 const RESTART_AFTER_DISCONNECTED_MS = 3_000;
 const MIN_RESTART_GAP_MS = 4_000;
@@ -54,8 +74,9 @@ export class PeerLink extends Emitter<PeerLinkEvents> {
 
   constructor(readonly peerId: string, private readonly options: PeerLinkOptions) {
     super();
-    const pc = new RTCPeerConnection(options.config);
+    const pc = new RTCPeerConnection({ ...options.config, ...serverIce });
     this.pc = pc;
+    liveLinks.add(this);
     // addEventListener, not on… properties: owners and features (file transfer) add their own listeners.
     pc.addEventListener('negotiationneeded', () => void this.offer());
     pc.addEventListener('icecandidate', (e) => {
@@ -101,6 +122,7 @@ export class PeerLink extends Emitter<PeerLinkEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    liveLinks.delete(this);
     if (this.disconnectTimer) clearTimeout(this.disconnectTimer);
     this.pc.close();
   }

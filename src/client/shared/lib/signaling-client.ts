@@ -1,6 +1,7 @@
 // The browser side of /ws: one socket kept open (reconnecting with backoff, resuming this tab's
 // peer id), a typed event per server message, a request per message the server answers and a
 // typed send… per message it does not. No DOM.
+import { setIceConfiguration } from './peer-link.js';
 import { CloseCode, type ClientMessage, type ErrorCode, type ServerMessage, type ServerMessageOf, type ServerMessageType, type SignalPayload } from '../../../shared/protocol.js';
 
 type Listener<T extends ServerMessageType> = (msg: ServerMessageOf<T>) => void;
@@ -262,6 +263,8 @@ export class SignalingClient {
       this.peerId = msg.peerId;
       this.resume = msg.resume;
     }
+    // TURN credentials (and the relay-only policy) for every peer connection of this tab.
+    if (msg.type === 'welcome' || msg.type === 'ice-servers') setIceConfiguration({ iceServers: msg.iceServers, iceTransportPolicy: msg.iceTransportPolicy });
     const ref = 'ref' in msg ? msg.ref : undefined;
     if (msg.type === 'error' && ref !== undefined) {
       const err = new SignalingError(msg.code, msg.message);
