@@ -1,6 +1,9 @@
 // Reads QR codes back for tests: qrcode's SVG, a terminal's half-block QR code, or a PNG screenshot, decoded by jsQR.
-import jsQR from 'jsqr';
+import jsQRModule, { type QRCode } from 'jsqr';
 import { PNG } from 'pngjs';
+
+// jsqr is CommonJS with an ES-style default: Node hands over module.exports (the function itself, also at .default).
+const jsQR = (jsQRModule as unknown as { default: (data: Uint8ClampedArray, width: number, height: number) => QRCode | null }).default;
 
 const SCALE = 8;
 
