@@ -56,6 +56,8 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v openssl >/dev/null || missing+=(openssl)
+# Where avahi-daemon runs, Hearth announces its .local name through it (avahi-publish); else its own responder does.
+[ -x /usr/sbin/avahi-daemon ] && ! command -v avahi-publish >/dev/null && missing+=(avahi-utils)
 # coturn: the TURN relay Hearth runs as its child (TURN=managed), for guest Wi-Fi and VLANs.
 command -v turnserver >/dev/null || missing+=(coturn)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"

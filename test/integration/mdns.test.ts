@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT_DIR } from '../../src/server/paths.js';
 import { ensureCertificates, wantedSubjectAltNames } from '../../src/server/tls/certs.js';
-import { freePort, stopChild, tempDir, track } from '../helpers/processes.js';
+import { childPid, freePort, killPid, running, stopChild, tempDir, track } from '../helpers/processes.js';
 
 const MAIN = path.join(ROOT_DIR, 'src', 'server', 'main.ts');
 const UNAVAILABLE = 'mDNS is not available here';
@@ -56,13 +56,21 @@ function start(child: ChildProcess): ChildProcess {
   return child;
 }
 
-/** inNamespace — a fresh network namespace held open by a tracked sleep; `setup` runs in it first (ip commands). */
-async function inNamespace(setup: string): Promise<ChildProcess> {
-  const probe = spawnSync('unshare', ['-n', 'true']);
+// Anchors of namespaces that also have their own mounts (a private /run for dbus and avahi).
+const withMounts = new WeakSet<ChildProcess>();
+
+/**
+ * inNamespace — a fresh network namespace (and mount namespace, with `mounts`) held open by a
+ * tracked shell; `setup` runs in it first. The shell's SIGTERM trap runs `teardown`.
+ */
+async function inNamespace(setup: string, opts: { mounts?: boolean; teardown?: string } = {}): Promise<ChildProcess> {
+  const flags = opts.mounts ? ['-n', '-m', '--propagation', 'private'] : ['-n'];
+  const probe = spawnSync('unshare', [...flags, 'true']);
   if (probe.status !== 0) {
-    throw new Error(`this mDNS test needs a network namespace (unshare -n, as root) and could not make one: ${`${probe.stderr}`.trim() || probe.error?.message}`);
+    throw new Error(`this mDNS test needs a network namespace (unshare ${flags.join(' ')}, as root) and could not make one: ${`${probe.stderr}`.trim() || probe.error?.message}`);
   }
-  const anchor = start(spawn('unshare', ['-n', 'sh', '-c', `${setup} && echo ready && exec sleep 600`], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const anchor = start(spawn('unshare', [...flags, 'sh', '-c', `set -e; ${setup}; trap '${opts.teardown ?? 'true'}; kill $S 2>/dev/null; exit 0' TERM; echo ready; sleep 600 & S=$!; wait $S`], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  if (opts.mounts) withMounts.add(anchor);
   const [line] = await once(anchor.stdout!, 'data') as [Buffer];
   if (!line.toString().includes('ready')) throw new Error(`the network namespace setup failed: ${setup}`);
   return anchor;
@@ -70,7 +78,8 @@ async function inNamespace(setup: string): Promise<ChildProcess> {
 
 /** within — argv that runs `argv` inside the namespace of `anchor` (or as is, on the machine's own network). */
 function within(anchor: ChildProcess | null, argv: string[]): [string, string[]] {
-  return anchor ? ['nsenter', ['-t', String(anchor.pid), '-n', '--', ...argv]] : [argv[0]!, argv.slice(1)];
+  if (!anchor) return [argv[0]!, argv.slice(1)];
+  return ['nsenter', ['-t', String(anchor.pid), '-n', ...(withMounts.has(anchor) ? ['-m', `--wd=${ROOT_DIR}`] : []), '--', ...argv]];
 }
 
 /** startHearth — `npm run dev` with `env`, in the namespace of `anchor` when given; resolves at the banner. */
@@ -209,6 +218,48 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
       await resolves(anchor, ['127.0.0.1', '::1']);
     } finally {
       await stopChild(anchor);
+    }
+  });
+
+  it('through avahi-daemon when it runs: avahi-publish children announce the name (avahi-resolve finds it), and they end with Hearth, also after kill -9', async function () {
+    for (const program of ['avahi-daemon', 'avahi-publish', 'avahi-resolve', 'dbus-daemon']) {
+      if (spawnSync('sh', ['-c', `command -v ${program} || test -x /usr/sbin/${program}`]).status !== 0) {
+        throw new Error(`${program} is missing: this test needs avahi-daemon, avahi-utils and dbus (scripts/test-setup.sh installs them)`);
+      }
+    }
+    // A LAN of two addresses (a veth pair) with its own system bus and avahi-daemon, in a private /run.
+    const anchor = await inNamespace([
+      'mount -t tmpfs tmpfs /run', 'mkdir -p /run/dbus /run/avahi-daemon', 'ip link set lo up',
+      'ip link add v0 type veth peer name v1', 'ip addr add 10.77.0.1/24 dev v0', 'ip addr add 10.77.0.2/24 dev v1', 'ip link set v0 up', 'ip link set v1 up',
+      'dbus-daemon --system --nofork --nopidfile >/dev/null 2>&1 & D=$!',
+      'for i in $(seq 100); do [ -S /run/dbus/system_bus_socket ] && break; sleep 0.1; done',
+      'PATH=$PATH:/usr/sbin avahi-daemon --no-chroot >/dev/null 2>&1 & A=$!',
+      'for i in $(seq 100); do /usr/sbin/avahi-daemon --check && break; sleep 0.1; done',
+    ].join('; '), { mounts: true, teardown: 'kill $A $D 2>/dev/null' });
+    const name = uniqueName();
+    const hearth = await startHearth(anchor, { MDNS_NAME: name, PORT: String(await freePort()) });
+    expect(logLines(hearth.out(), '"via":"avahi"'), hearth.out()).to.have.length(1);
+    const resolve = () => {
+      const [cmd, args] = within(anchor, ['avahi-resolve', '-4', '-n', `${name}.local`]);
+      return spawnSync(cmd, args).stdout.toString().trim();
+    };
+    expect(resolve()).to.match(new RegExp(`^${name}\\.local\\s+10\\.77\\.0\\.[12]$`));
+    const publishers = execFileSync('pgrep', ['-P', String(hearth.child.pid), '-f', 'avahi-publish']).toString().trim().split('\n').map(Number);
+    expect(publishers).to.have.length(2);
+    // Its Redis outlives kill -9 by design (the next start on DATA_DIR stops it): this test stops it itself.
+    const redis = childPid(hearth.child.pid!, 'redis-server');
+    hearth.child.kill('SIGKILL');
+    await once(hearth.child, 'exit');
+    killPid(redis);
+    const deadline = Date.now() + 20_000;
+    while (publishers.some((pid) => running(pid))) {
+      if (Date.now() > deadline) throw new Error(`avahi-publish outlived Hearth's kill -9: ${publishers.filter((pid) => running(pid)).join(', ')}`);
+      await sleep(100);
+    }
+    // avahi withdraws what a client that went away published (goodbye packets: caches drop it a second later).
+    while (resolve() !== '') {
+      if (Date.now() > deadline) throw new Error(`${name}.local still resolves after Hearth's kill -9`);
+      await sleep(200);
     }
   });
 

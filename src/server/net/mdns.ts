@@ -42,7 +42,7 @@ const IFF_MULTICAST = 0x1000;
  * mdnsAddresses — what the name resolves to: the box's LAN addresses (IPv4, and IPv6 other than
  * link-local, which would need a zone), loopback only when the box has nothing else.
  */
-export function mdnsAddresses(): string[] {
+function mdnsAddresses(): string[] {
   const lan: string[] = [];
   const loopback: string[] = [];
   for (const list of Object.values(os.networkInterfaces())) {
