@@ -173,7 +173,7 @@ const HEARTBEAT_MS = 10_000;
 const TURN_CREDENTIAL_SECONDS = 60 * 60;
 
 /** turnserverInstalled — coturn's `turnserver` is on PATH (then TURN defaults to `managed`). */
-export function turnserverInstalled(envPath = process.env.PATH ?? ''): boolean {
+function turnserverInstalled(envPath = process.env.PATH ?? ''): boolean {
   return envPath.split(':').filter(Boolean).some((dir) => {
     try {
       accessSync(path.join(dir, 'turnserver'), constants.X_OK);

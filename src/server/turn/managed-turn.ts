@@ -69,7 +69,7 @@ const toInt = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o)
 const toIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 
 /** subnetRange — "192.168.1.23/24" as coturn's range form "192.168.1.0-192.168.1.255". */
-export function subnetRange(cidr: string): string {
+function subnetRange(cidr: string): string {
   const [ip, bits] = cidr.split('/');
   const size = 2 ** (32 - Number(bits));
   const first = Math.floor(toInt(ip!) / size) * size;
@@ -98,7 +98,7 @@ const DENIED_PEERS = [
 const PRIVATE_PEERS = ['10.0.0.0-10.255.255.255', '172.16.0.0-172.31.255.255', '192.168.0.0-192.168.255.255'];
 
 /** turnserverConfig — coturn's configuration file (no command-line secret: /proc/<pid>/cmdline is world-readable). */
-export function turnserverConfig(dir: string, secret: string, port: number, relayPorts: readonly [number, number], lan: LanAddress[]): string {
+function turnserverConfig(dir: string, secret: string, port: number, relayPorts: readonly [number, number], lan: LanAddress[]): string {
   const lines = [
     `listening-port=${port}`,
     ...lan.map((a) => `listening-ip=${a.address}`),
