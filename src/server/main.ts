@@ -172,7 +172,7 @@ async function main(): Promise<void> {
       sessionSecret: await loadSessionSecret(config.dataDir, config.sessionSecret),
     });
     // Announced once Hearth answers; without multicast it logs one line and Hearth goes on.
-    if (config.mdns) mdns = await startMdns({ name: config.mdnsName, log });
+    if (config.mdns) mdns = await startMdns({ name: config.mdnsName, host: config.host, log });
   } catch (err) {
     await stopRedis();
     if (!managed) lock?.release();

@@ -221,6 +221,14 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
     }
   });
 
+  it('with HOST set to one address: the name resolves to that address alone', async function () {
+    const anchor = await inNamespace('ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo');
+    const name = uniqueName();
+    await startHearth(anchor, { MDNS_NAME: name, HOST: '127.0.0.1', PORT: String(await freePort()) });
+    await sleep(1_500);
+    expect((await query(anchor, `${name}.local`, 'legacy').records).map((r) => r.data)).to.deep.equal(['127.0.0.1']);
+  });
+
   it('through avahi-daemon when it runs: avahi-publish children announce the name (avahi-resolve finds it), and they end with Hearth, also after kill -9', async function () {
     for (const program of ['avahi-daemon', 'avahi-publish', 'avahi-resolve', 'dbus-daemon']) {
       if (spawnSync('sh', ['-c', `command -v ${program} || test -x /usr/sbin/${program}`]).status !== 0) {

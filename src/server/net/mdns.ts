@@ -22,8 +22,8 @@ export interface MdnsOptions {
   /** One DNS label (config.ts checks it); ".local" is added here. */
   name: string;
   log: Logger;
-  /** 'auto' (the default): avahi-daemon when it runs and avahi-publish is installed, else built in. */
-  via?: 'auto' | 'built-in';
+  /** HOST: when Hearth listens on one address, the name resolves to that address alone. */
+  host?: string;
 }
 
 const MDNS_PORT = 5353;
@@ -40,9 +40,12 @@ const IFF_MULTICAST = 0x1000;
 
 /**
  * mdnsAddresses — what the name resolves to: the box's LAN addresses (IPv4, and IPv6 other than
- * link-local, which would need a zone), loopback only when the box has nothing else.
+ * link-local, which would need a zone), loopback only when the box has nothing else; only
+ * HOST's address when Hearth listens on one.
  */
-function mdnsAddresses(): string[] {
+function mdnsAddresses(host?: string): string[] {
+  const bound = host?.replace(/^\[|\]$/g, '').toLowerCase();
+  if (bound && net.isIP(bound) && !/^(::|0\.0\.0\.0|::0)$/.test(bound)) return [bound];
   const lan: string[] = [];
   const loopback: string[] = [];
   for (const list of Object.values(os.networkInterfaces())) {
@@ -100,11 +103,7 @@ export async function startMdns(opts: MdnsOptions): Promise<MdnsAnnouncer | null
   const ifaces = await multicastInterfaces();
   if (ifaces && ifaces.length === 0) return unavailable('no network interface is up with multicast on');
   try {
-    if (opts.via !== 'built-in') {
-      const avahi = await startAvahi(hostname, opts.log);
-      if (avahi) return avahi;
-    }
-    return await startBuiltIn(hostname, opts.log);
+    return (await startAvahi(hostname, opts.host, opts.log)) ?? (await startBuiltIn(hostname, opts.host, opts.log));
   } catch (err) {
     return unavailable((err as Error).message);
   }
@@ -126,7 +125,7 @@ function avahiTools(): { publish: string; setpriv: string | null } | null {
  * (and withdraws it when the child ends). Children die with Hearth, even after kill -9 (setpriv's
  * parent-death signal). Null when avahi is not running, so the built-in responder takes over.
  */
-async function startAvahi(hostname: string, log: Logger): Promise<MdnsAnnouncer | null> {
+async function startAvahi(hostname: string, host: string | undefined, log: Logger): Promise<MdnsAnnouncer | null> {
   const tools = avahiTools();
   if (!tools) return null;
   const children: ChildProcess[] = [];
@@ -134,7 +133,7 @@ async function startAvahi(hostname: string, log: Logger): Promise<MdnsAnnouncer 
   const onExit = () => stopAll();
   process.on('exit', onExit);
   let stopping = false;
-  for (const address of mdnsAddresses()) {
+  for (const address of mdnsAddresses(host)) {
     const args = ['-a', '-R', hostname, address];
     const child = tools.setpriv
       ? spawn(tools.setpriv, ['--pdeathsig', 'TERM', '--', tools.publish, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -164,7 +163,7 @@ async function startAvahi(hostname: string, log: Logger): Promise<MdnsAnnouncer 
       if (!stopping) log.warn({ name: hostname, address, code, signal }, 'avahi-publish stopped: the name is no longer announced for this address');
     });
   }
-  log.info({ name: hostname, via: 'avahi', addresses: mdnsAddresses() }, 'announcing Hearth on the LAN by mDNS');
+  log.info({ name: hostname, via: 'avahi', addresses: mdnsAddresses(host) }, 'announcing Hearth on the LAN by mDNS');
   return {
     hostname,
     via: 'avahi',
@@ -183,8 +182,8 @@ async function startAvahi(hostname: string, log: Logger): Promise<MdnsAnnouncer 
 
 type AddressRecord = { name: string; type: 'A' | 'AAAA'; ttl: number; class: 'IN'; flush: boolean; data: string };
 
-function records(hostname: string, ttl: number, flush = true): AddressRecord[] {
-  return mdnsAddresses().map((ip) => ({ name: hostname, type: net.isIPv4(ip) ? 'A' : 'AAAA', ttl, class: 'IN', flush, data: ip }));
+function records(hostname: string, host: string | undefined, ttl: number, flush = true): AddressRecord[] {
+  return mdnsAddresses(host).map((ip) => ({ name: hostname, type: net.isIPv4(ip) ? 'A' : 'AAAA', ttl, class: 'IN', flush, data: ip }));
 }
 
 /**
@@ -192,7 +191,7 @@ function records(hostname: string, ttl: number, flush = true): AddressRecord[] {
  * for the name with the box's addresses, as they are when asked. It announces twice on start
  * (RFC 6762 §8.3) and says goodbye (TTL 0) on stop.
  */
-async function startBuiltIn(hostname: string, log: Logger): Promise<MdnsAnnouncer> {
+async function startBuiltIn(hostname: string, host: string | undefined, log: Logger): Promise<MdnsAnnouncer> {
   const responder = makeMdns({ port: MDNS_PORT, ip: MDNS_GROUP, reuseAddr: true });
   // A failed bind is emitted twice (the socket's error, then the bind's): one handler, kept, hears both.
   let failed: ((err: Error) => void) | null = null;
@@ -217,7 +216,7 @@ async function startBuiltIn(hostname: string, log: Logger): Promise<MdnsAnnounce
   const send = (packet: Parameters<typeof responder.respond>[0], to?: { port: number; address: string }) =>
     new Promise<void>((resolve, reject) => responder.respond(packet, to as never, (err: Error | null) => (err ? reject(err) : resolve())));
   try {
-    await send({ answers: records(hostname, HOST_TTL) });
+    await send({ answers: records(hostname, host, HOST_TTL) });
   } catch (err) {
     responder.destroy();
     throw new Error(`cannot send to the mDNS group: ${(err as Error).message}`);
@@ -232,7 +231,7 @@ async function startBuiltIn(hostname: string, log: Logger): Promise<MdnsAnnounce
     // A querier not on port 5353 is a one-shot (legacy) resolver: it wants a unicast reply that
     // echoes its id and question (RFC 6762 §6.7).
     const legacy = rinfo.port !== MDNS_PORT;
-    const all = records(hostname, legacy ? LEGACY_TTL : HOST_TTL, !legacy);
+    const all = records(hostname, host, legacy ? LEGACY_TTL : HOST_TTL, !legacy);
     const answers = all.filter((r) => types.has('ANY') || types.has(r.type));
     if (!answers.length) return;
     const additionals = all.filter((r) => !answers.includes(r));
@@ -242,9 +241,9 @@ async function startBuiltIn(hostname: string, log: Logger): Promise<MdnsAnnounce
     reply.catch((err: Error) => log.debug({ err: err.message }, 'mDNS reply not sent'));
   });
 
-  const again = setTimeout(() => void send({ answers: records(hostname, HOST_TTL) }).catch(() => {}), ANNOUNCE_AGAIN_MS);
+  const again = setTimeout(() => void send({ answers: records(hostname, host, HOST_TTL) }).catch(() => {}), ANNOUNCE_AGAIN_MS);
   again.unref();
-  log.info({ name: hostname, via: 'built-in', addresses: mdnsAddresses() }, 'announcing Hearth on the LAN by mDNS');
+  log.info({ name: hostname, via: 'built-in', addresses: mdnsAddresses(host) }, 'announcing Hearth on the LAN by mDNS');
   let stopped = false;
   return {
     hostname,
@@ -254,7 +253,7 @@ async function startBuiltIn(hostname: string, log: Logger): Promise<MdnsAnnounce
       stopped = true;
       clearTimeout(again);
       // Goodbye: the same records with TTL 0, so caches drop the name now rather than in 2 minutes.
-      await Promise.race([send({ answers: records(hostname, 0) }).catch(() => {}), new Promise((r) => setTimeout(r, GOODBYE_WAIT_MS).unref())]);
+      await Promise.race([send({ answers: records(hostname, host, 0) }).catch(() => {}), new Promise((r) => setTimeout(r, GOODBYE_WAIT_MS).unref())]);
       await new Promise<void>((r) => responder.destroy(() => r()));
     },
   };
