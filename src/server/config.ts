@@ -54,6 +54,8 @@ export interface Config {
 /** TurnConfig — the TURN settings; `servers` is what browsers get credentials for (main fills it in for `managed`). */
 export interface TurnConfig {
   readonly mode: 'managed' | 'external' | 'off';
+  /** TURN was not set: managed only because turnserver is installed (a busy TURN_PORT then turns it off, with a warning). */
+  readonly auto: boolean;
   /** The managed coturn's listening port (UDP and TCP). */
   readonly port: number;
   /** The managed coturn's relay ports, first and last. */
@@ -364,6 +366,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     iceServers: e.ICE_SERVERS,
     turn: {
       mode: e.TURN || (turnserverInstalled(env.PATH) ? 'managed' : 'off'),
+      auto: !e.TURN,
       port: e.TURN_PORT,
       relayPorts: e.TURN_RELAY_PORTS,
       iceTransportPolicy: e.ICE_TRANSPORT_POLICY,

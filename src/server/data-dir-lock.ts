@@ -40,7 +40,8 @@ function parse(text: string): LockRecord | null {
     const r = JSON.parse(text) as Partial<LockRecord>;
     if (typeof r.pid !== 'number' || typeof r.startTime !== 'string' || typeof r.cmdline !== 'string') return null;
     const child = (n: unknown) => (typeof n === 'number' ? n : null);
-    return { pid: r.pid, startTime: r.startTime, cmdline: r.cmdline, redisPid: child(r.redisPid), turnPid: child(r.turnPid) };
+    const turn = child(r.turnPid);
+    return { pid: r.pid, startTime: r.startTime, cmdline: r.cmdline, redisPid: child(r.redisPid), ...(turn === null ? {} : { turnPid: turn }) };
   } catch {
     return null;
   }

@@ -149,6 +149,7 @@ async function main(): Promise<void> {
       turn = await startManagedTurn(config.dataDir, log, {
         port: config.turn.port,
         relayPorts: config.turn.relayPorts,
+        optional: config.turn.auto && config.turn.iceTransportPolicy === 'all',
         staleTurnPid: held.stale?.turnPid,
         onChild: (pid) => held.recordTurn(pid),
       });

@@ -36,6 +36,8 @@ export interface ManagedTurnOptions {
   staleTurnPid?: number | null;
   /** Told each new child's PID (main records it in the DATA_DIR lock). */
   onChild?: (pid: number | null) => void;
+  /** A busy TURN_PORT is not an error: warn and run without TURN (TURN was not asked for by name). */
+  optional?: boolean;
   /** The box's LAN IPv4 addresses (default: from its interfaces). */
   addresses?: LanAddress[];
 }
@@ -224,6 +226,10 @@ export async function startManagedTurn(dataDir: string, log: Logger, opts: Manag
   await stopOrphans([opts.staleTurnPid, existsSync(pidPath) ? readPid(pidPath) : null], confPath, log);
   for (const a of lan) {
     if (!(await portFree(a.address, opts.port))) {
+      if (opts.optional) {
+        log.warn({ port: opts.port }, 'TURN is off: TURN_PORT is in use (another Hearth on this machine?). Give each Hearth its own TURN_PORT, or set TURN=off');
+        return null;
+      }
       throw new ManagedTurnError(`TURN_PORT ${opts.port} is already in use on ${a.address} (another Hearth, or the coturn system service: sudo systemctl disable --now coturn). Stop it, or set TURN_PORT to a free port.`);
     }
   }
