@@ -6,12 +6,16 @@ import { once } from 'node:events';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadAssets } from '../../src/server/assets.js';
+import { loadConfig } from '../../src/server/config.js';
+import { startHearth } from '../../src/server/hearth.js';
 import { createLogger } from '../../src/server/log.js';
 import { ROOT_DIR } from '../../src/server/paths.js';
 import { processIdentity } from '../../src/server/process-info.js';
 import { turnCredential } from '../../src/server/turn/credentials.js';
 import { lanIPv4, startManagedTurn, stunAnswers, type ManagedTurn } from '../../src/server/turn/managed-turn.js';
-import { startTestHearth, testTls } from '../helpers/hearth.js';
+import { startTestHearth, testTls, type TestHearth } from '../helpers/hearth.js';
+import { sharedRedis } from '../helpers/root-hooks.js';
 import { HttpClient } from '../helpers/http-client.js';
 import { childPid, freePort, killPid, running, stopChild, tempDir, track } from '../helpers/processes.js';
 import { useWorld, type Person } from '../helpers/world.js';
@@ -185,6 +189,37 @@ describe('TURN credentials in welcome (TURN=external, with the real coturn)', fu
       refused = true;
     }
     expect(refused, 'no welcome for a disabled person').to.equal(true);
+  });
+});
+
+/** shortLivedHearth — a test Hearth whose TURN credentials last `seconds` (so their renewal can be watched). */
+async function shortLivedHearth(env: Record<string, string>, seconds: number): Promise<TestHearth> {
+  const tls = await testTls();
+  const base = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: tempDir('data'), CERTS_DIR: tls.certsDir, REDIS_URL: sharedRedis().url, LOG_LEVEL: 'silent', ...env });
+  const config = { ...base, turn: { ...base.turn, credentialSeconds: seconds } };
+  const running = await startHearth({ config, log: createLogger('silent'), assets: loadAssets(), tls, redisUrl: sharedRedis().url, sessionSecret: 'test-secret-test-secret-test-secret-0123456789' });
+  return { ...running, config, origin: `https://127.0.0.1:${running.port}` };
+}
+
+describe('TURN credentials renewed on an open socket (ice-servers)', function () {
+  this.timeout(30_000);
+  const secret = 'a-long-shared-secret-for-the-test';
+  const world = useWorld(() => shortLivedHearth({ TURN: 'external', TURN_URLS: 'turn:192.168.1.2:3478?transport=udp', TURN_SECRET: secret }, 4));
+
+  it('sends fresh credentials before the last ones expire, for as long as the socket is open', async () => {
+    const ana = await world.person('ana');
+    const tab = await ana.tab();
+    const welcome = tab.received.find((m) => m.type === 'welcome');
+    if (welcome?.type !== 'welcome') throw new Error('no welcome');
+    const first = welcome.iceServers[0]!;
+    const renewed = await tab.next('ice-servers', () => true, 10_000);
+    expect(renewed.iceTransportPolicy).to.equal('all');
+    const next = renewed.iceServers[0]!;
+    expect(next.urls).to.deep.equal(['turn:192.168.1.2:3478?transport=udp']);
+    const expiry = (u: string) => Number(u.split(':')[0]);
+    expect(expiry(next.username!), 'the new one lasts longer').to.be.greaterThan(expiry(first.username!));
+    expect(next.username!.endsWith(`:${ana.id}`)).to.equal(true);
+    expect(next.credential).to.equal(createHmac('sha1', secret).update(next.username!).digest('base64'));
   });
 });
 
