@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { networkInterfaces } from 'node:os';
 import type { Browser, CDPSession, ElementHandle, Page, Target } from 'puppeteer';
-import { launchBrowser, newUser, registerInBrowser, formControl, type TestUser } from '../helpers/browser.js';
+import { formControl, launchBrowser, newUser, registerInBrowser, screenshot, type TestUser } from '../helpers/browser.js';
 import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
 import { joinCall, openRoom, PC_HOOK, TOAST_LOG, waitDecoding } from '../helpers/call.js';
 import { randomFile } from '../helpers/files.js';
@@ -202,6 +202,16 @@ describe('air-gap proof: every page and flow stays on Hearth\'s own origin', fun
     await turn?.stop();
   });
 
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed') return;
+    console.log('      walked before the failure:', walked.join('; '));
+    for (const u of [ada, bob]) {
+      if (!u) continue;
+      console.log(`      ${u.name}: ${u.page.url()} errors ${JSON.stringify(u.errors)} transfers ${JSON.stringify(await u.page.evaluate(() => (window as any).__hearth?.transfers?.list?.() ?? null).catch(() => null))}`);
+      await screenshot(u.page, `air-gap-failed-${u.name}`).catch(() => undefined);
+    }
+  });
+
   const step = (what: string) => walked.push(what);
   const go = async (page: Page, path: string): Promise<number> => (await page.goto(`${hearth.origin}${path}`))?.status() ?? 0;
 
@@ -289,10 +299,13 @@ describe('air-gap proof: every page and flow stays on Hearth\'s own origin', fun
     // A file from the lobby: offered, accepted, verified on both sides.
     await Promise.all([ada.page.goto(`${origin}/`), bob.page.goto(`${origin}/`)]);
     for (const p of [ada.page, bob.page]) await p.waitForFunction(() => !!(window as any).__hearth?.transfers && window.__hearth?.signaling?.isOpen, OPTS);
+    // Once Ada's lobby has Bob back in the lobby (not in the call they just left).
+    await ada.page.waitForFunction(() => [...document.querySelectorAll('#online-list li')].some((li) => li.querySelector('.person__name')?.textContent?.includes('Bob Builder') && li.querySelector('.person__where')?.textContent === 'In the lobby'), OPTS);
+    const other = await randomFile(dir, 'minutes.bin', 256 * 1024);
     const [lobbyChooser] = await Promise.all([ada.page.waitForFileChooser(), ada.page.locator('::-p-aria(Send file to Bob Builder)').setTimeout(30_000).click()]);
-    await lobbyChooser.accept([small.file]);
-    await bob.page.locator('::-p-aria(Accept notes.bin from Ada Lovelace)').setTimeout(30_000).click();
-    await verified([ada.page, bob.page], small.sha256);
+    await lobbyChooser.accept([other.file]);
+    await bob.page.locator('::-p-aria(Accept minutes.bin from Ada Lovelace)').setTimeout(45_000).click();
+    await verified([ada.page, bob.page], other.sha256);
     step('lobby file transfer, Verified on both sides');
 
     // The account page, the admin page and the status page (which polls its figures).
