@@ -46,6 +46,18 @@ m.on('ready', () => {
 // Everything a test starts (namespace anchors, Hearths, port holders), stopped after it, last first.
 const live: ChildProcess[] = [];
 
+// Another device on the LAN that answers for the name (as a Hearth or printer of the same name would).
+const RIVAL = `
+import makeMdns from 'multicast-dns';
+const [name] = process.argv.slice(1);
+// On v0 (10.77.0.1): its answers cross the veth pair to the avahi-daemon listening on v1.
+const m = makeMdns({ interface: '10.77.0.1', bind: '0.0.0.0' });
+m.on('query', (q) => {
+  if (q.questions.some((x) => x.name.toLowerCase() === name)) m.respond({ answers: [{ name, type: 'A', ttl: 120, flush: true, data: '10.77.0.99' }] });
+});
+m.on('ready', () => console.log('ready'));
+`;
+
 interface Running {
   child: ChildProcess;
   out: () => string;
@@ -229,14 +241,14 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
     expect((await query(anchor, `${name}.local`, 'legacy').records).map((r) => r.data)).to.deep.equal(['127.0.0.1']);
   });
 
-  it('through avahi-daemon when it runs: avahi-publish children announce the name (avahi-resolve finds it), and they end with Hearth, also after kill -9', async function () {
+  /** avahiNamespace — a LAN of two addresses (a veth pair) with its own system bus and avahi-daemon, in a private /run. */
+  async function avahiNamespace(): Promise<ChildProcess> {
     for (const program of ['avahi-daemon', 'avahi-publish', 'avahi-resolve', 'dbus-daemon']) {
       if (spawnSync('sh', ['-c', `command -v ${program} || test -x /usr/sbin/${program}`]).status !== 0) {
         throw new Error(`${program} is missing: this test needs avahi-daemon, avahi-utils and dbus (scripts/test-setup.sh installs them)`);
       }
     }
-    // A LAN of two addresses (a veth pair) with its own system bus and avahi-daemon, in a private /run.
-    const anchor = await inNamespace([
+    return inNamespace([
       'mount -t tmpfs tmpfs /run', 'mkdir -p /run/dbus /run/avahi-daemon', 'ip link set lo up',
       'ip link add v0 type veth peer name v1', 'ip addr add 10.77.0.1/24 dev v0', 'ip addr add 10.77.0.2/24 dev v1', 'ip link set v0 up', 'ip link set v1 up',
       'dbus-daemon --system --nofork --nopidfile >/dev/null 2>&1 & D=$!',
@@ -244,6 +256,10 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
       'PATH=$PATH:/usr/sbin avahi-daemon --no-chroot >/dev/null 2>&1 & A=$!',
       'for i in $(seq 100); do /usr/sbin/avahi-daemon --check && break; sleep 0.1; done',
     ].join('; '), { mounts: true, teardown: 'kill $A $D 2>/dev/null' });
+  }
+
+  it('through avahi-daemon when it runs: avahi-publish children announce the name (avahi-resolve finds it), and they end with Hearth, also after kill -9', async function () {
+    const anchor = await avahiNamespace();
     const name = uniqueName();
     const hearth = await startHearth(anchor, { MDNS_NAME: name, PORT: String(await freePort()) });
     expect(logLines(hearth.out(), '"via":"avahi"'), hearth.out()).to.have.length(1);
@@ -269,6 +285,26 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
       if (Date.now() > deadline) throw new Error(`${name}.local still resolves after Hearth's kill -9`);
       await sleep(200);
     }
+  });
+
+  it('through avahi-daemon, with the name already held by another device on the LAN: one log line, no name, and Hearth serves', async function () {
+    const anchor = await avahiNamespace();
+    const name = uniqueName();
+    const [cmd, args] = within(anchor, [process.execPath, '--input-type=module', '-e', RIVAL, `${name}.local`]);
+    const rival = start(spawn(cmd, args, { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'inherit'] }));
+    await once(rival.stdout!, 'data');
+    const port = await freePort();
+    const certsDir = tempDir('mdns-certs');
+    const hearth = await startHearth(anchor, { MDNS_NAME: name, PORT: String(port), CERTS_DIR: certsDir });
+    const lines = logLines(hearth.out(), UNAVAILABLE);
+    expect(lines, hearth.out()).to.have.length(1);
+    expect(lines[0], lines[0]).to.include('avahi-publish could not announce').and.to.match(/collision/i);
+    expect(logLines(hearth.out(), 'announcing Hearth')).to.deep.equal([]);
+    expect(hearth.out()).to.not.include(`https://${name}.local`);
+    const [c, a] = within(anchor, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', path.join(certsDir, 'ca.crt'), `https://localhost:${port}/login`]);
+    expect(execFileSync(c, a).toString()).to.equal('200');
+    // No avahi-publish is left behind.
+    expect(spawnSync('pgrep', ['-P', String(hearth.child.pid), '-f', 'avahi-publish']).stdout.toString().trim()).to.equal('');
   });
 
   it('with no interface that has multicast: one log line, the addresses printed without the name, and Hearth serves (its certificate, made before without the name, re-issued by the same CA with it)', async function () {

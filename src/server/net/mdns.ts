@@ -123,7 +123,8 @@ function avahiTools(): { publish: string; setpriv: string | null } | null {
 /**
  * startAvahi — one `avahi-publish -a -R` child per address: avahi-daemon answers for the name
  * (and withdraws it when the child ends). Children die with Hearth, even after kill -9 (setpriv's
- * parent-death signal). Null when avahi is not running, so the built-in responder takes over.
+ * parent-death signal). Null when avahi is not running, so the built-in responder takes over;
+ * throws when avahi runs but will not publish the name.
  */
 async function startAvahi(hostname: string, host: string | undefined, log: Logger): Promise<MdnsAnnouncer | null> {
   const tools = avahiTools();
@@ -148,16 +149,15 @@ async function startAvahi(hostname: string, host: string | undefined, log: Logge
       child.stdout!.on('data', hear);
       child.stderr!.on('data', hear);
       child.once('error', (err) => resolve(err.message));
-      child.once('exit', () => resolve(said.trim().split('\n').at(-1) || 'avahi-publish ended'));
+      child.once('exit', () => resolve(said.trim().split('\n').join(' / ') || 'avahi-publish ended'));
       setTimeout(() => resolve(`avahi-publish said nothing in ${AVAHI_WAIT_MS / 1000} s`), AVAHI_WAIT_MS).unref();
     });
     if (outcome !== null) {
       stopAll();
       process.off('exit', onExit);
-      // avahi runs but would not publish (a name taken on the LAN, a daemon that went away): say
-      // why, and let the built-in responder try (it shares port 5353 with avahi).
-      log.warn({ name: hostname, address, said: outcome }, 'avahi-publish could not announce the name; using the built-in mDNS responder');
-      return null;
+      // avahi runs but would not publish (the name taken on the LAN, say): the built-in responder
+      // must not answer for a name someone else holds, so this is the one line, and no name.
+      throw new Error(`avahi-publish could not announce ${address}: ${outcome}`);
     }
     child.on('exit', (code, signal) => {
       if (!stopping) log.warn({ name: hostname, address, code, signal }, 'avahi-publish stopped: the name is no longer announced for this address');
