@@ -5,12 +5,17 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'puppeteer';
+import { loadAssets } from '../../src/server/assets.js';
+import { loadConfig } from '../../src/server/config.js';
+import { startHearth } from '../../src/server/hearth.js';
+import { createLogger } from '../../src/server/log.js';
 import { ROOT_DIR } from '../../src/server/paths.js';
-import { lanIPv4 } from '../../src/server/turn/managed-turn.js';
+import { lanIPv4, startManagedTurn, type ManagedTurn } from '../../src/server/turn/managed-turn.js';
 import { launchBrowser, newUser, registerInBrowser, screenshot, type TestUser } from '../helpers/browser.js';
-import { joinCall, openRoom, PC_HOOK, waitDecoding } from '../helpers/call.js';
+import { caller, createRoom, joinCall, openRoom, PC_HOOK, waitDecoding } from '../helpers/call.js';
 import { randomFile } from '../helpers/files.js';
-import { testTls } from '../helpers/hearth.js';
+import { testTls, type TestHearth } from '../helpers/hearth.js';
+import { sharedRedis } from '../helpers/root-hooks.js';
 import { HttpClient } from '../helpers/http-client.js';
 import { childPid, freePort, stopChild, tempDir, track } from '../helpers/processes.js';
 
@@ -162,6 +167,86 @@ describe('relayed media through the managed TURN server (TURN=managed, ICE_TRANS
       expect(pairs.every((p) => p.local === 'relay' && p.remote === 'relay'), `${u.name}: ${JSON.stringify(pairs)}`).to.equal(true);
     }
     await screenshot(ada.page, 'turn-relayed-call');
+    expect(ada.errors.concat(bob.errors)).to.deep.equal([]);
+  });
+});
+
+/** usernames — the TURN username each connected RTCPeerConnection of the page runs with now. */
+const usernames = (page: Page): Promise<string[]> => page.evaluate(() =>
+  (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState === 'connected').map((pc) => String(pc.getConfiguration().iceServers?.[0]?.username)));
+
+describe('TURN credentials renewed in a live call (credentials of 4 s, relay only)', function () {
+  this.timeout(180_000);
+  let turn: ManagedTurn;
+  let hearth: TestHearth;
+  let browser: Browser;
+
+  before(async function () {
+    this.timeout(90_000);
+    if (!lanIPv4().length) throw new Error('this machine has no LAN IPv4 address (ip -4 addr): the relay test needs one, as coturn refuses loopback peers');
+    turn = (await startManagedTurn(tempDir('turn-renew'), createLogger('silent'), { port: await freePort(), relayPorts: [49601, 49680] }))!;
+    const tls = await testTls();
+    const base = loadConfig({
+      PORT: '0', HOST: '127.0.0.1', DATA_DIR: tempDir('data'), CERTS_DIR: tls.certsDir, REDIS_URL: sharedRedis().url, LOG_LEVEL: 'silent',
+      TURN: 'external', TURN_URLS: turn.urls.join(','), TURN_SECRET: turn.secret, ICE_TRANSPORT_POLICY: 'relay',
+    });
+    const config = { ...base, turn: { ...base.turn, credentialSeconds: 4 } };
+    const running = await startHearth({ config, log: createLogger('silent'), assets: loadAssets(), tls, redisUrl: sharedRedis().url, sessionSecret: 'test-secret-test-secret-test-secret-0123456789', throttle: { registrationsPerHour: 10_000 } });
+    hearth = { ...running, config, origin: `https://127.0.0.1:${running.port}` };
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await hearth?.close();
+    await turn?.stop();
+  });
+
+  it('live connections take the new credentials, and an ICE restart after the first ones expired still relays', async () => {
+    const ada = await caller(browser, hearth, 'renewada', 'Ada Renewed');
+    const bob = await caller(browser, hearth, 'renewbob', 'Bob Renewed');
+    const slug = await createRoom(hearth, 'renewada', 'Renewal', 4);
+    for (const u of [ada, bob]) {
+      await openRoom(u.page, hearth.origin, slug);
+      await joinCall(u.page);
+    }
+    for (const u of [ada, bob]) await waitDecoding(u.page, 1, { timeout: 45_000 });
+    const [first] = await usernames(ada.page);
+    const expiry = (u: string) => Number(u.split(':')[0]);
+    // Two renewals later the first credential has expired: coturn would refuse it for a new allocation.
+    await ada.page.waitForFunction((u: string) => {
+      const now = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState === 'connected').map((pc) => String(pc.getConfiguration().iceServers?.[0]?.username));
+      return now.length > 0 && now.every((n) => Number(n.split(':')[0]) >= Number(u.split(':')[0]) + 4);
+    }, { polling: 200, timeout: 30_000 }, first!);
+    for (const c of await rtcConfigs(ada.page)) expect(c.policy).to.equal('relay');
+    for (;;) {
+      if (Math.floor(Date.now() / 1000) > expiry(first!)) break;
+      await sleep(200);
+    }
+    const before = await ada.page.evaluate(async () => {
+      const ids: string[] = [];
+      for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState === 'connected')) {
+        (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+          if (s.type === 'transport' && s.selectedCandidatePairId) ids.push(String(s.selectedCandidatePairId));
+        });
+      }
+      return ids;
+    });
+    await ada.page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState === 'connected').forEach((pc) => pc.restartIce()));
+    // The restart gathers new relay candidates with the renewed credential: a new selected pair, still relay-relay, and video still moving.
+    await ada.page.waitForFunction(async (old: string[]) => {
+      const ids: string[] = [];
+      for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState === 'connected')) {
+        (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+          if (s.type === 'transport' && s.selectedCandidatePairId) ids.push(String(s.selectedCandidatePairId));
+        });
+      }
+      return ids.length > 0 && ids.every((id) => !old.includes(id));
+    }, { polling: 250, timeout: 45_000 }, before);
+    for (const u of [ada, bob]) {
+      await waitDecoding(u.page, 1, { timeout: 45_000 });
+      const pairs = await selectedPairs(u.page);
+      expect(pairs.every((p) => p.local === 'relay' && p.remote === 'relay'), `${u.name}: ${JSON.stringify(pairs)}`).to.equal(true);
+    }
     expect(ada.errors.concat(bob.errors)).to.deep.equal([]);
   });
 });
