@@ -260,6 +260,18 @@ describe('air-gap proof: every page and flow stays on Hearth\'s own origin', fun
     for (const p of [ada.page, bob.page]) await waitDecoding(p, 1, { timeout: 45_000 });
     step('room page, pre-join, a two-person call decoding video and audio');
 
+    // Sharing the room (where this build has it): the QR code dialog, made on the server.
+    const showQr = await ada.page.$('::-p-aria([name="Show QR code"][role="button"])');
+    if (showQr) {
+      await showQr.click();
+      await ada.page.waitForSelector('dialog[open]', OPTS);
+      await ada.page.keyboard.press('Escape');
+      await ada.page.waitForFunction(() => !document.querySelector('dialog[open]'), OPTS);
+      step('room share: Show QR code');
+    } else {
+      step('room share: no Show QR code on the room page in this build');
+    }
+
     // Chat, with a link in it: nothing is fetched for a link (no previews).
     await ada.page.locator('::-p-aria(Message)').fill('Notes at https://example.org/notes and http://203.0.113.9/x');
     await ada.page.keyboard.press('Enter');
