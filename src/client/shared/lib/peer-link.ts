@@ -38,7 +38,10 @@ const liveLinks = new Set<PeerLink>();
 
 /** setIceConfiguration — the server's ICE servers and policy, for every connection of this tab. */
 export function setIceConfiguration(ice: { iceServers: RTCIceServer[]; iceTransportPolicy: RTCIceTransportPolicy }): void {
-  serverIce = { iceServers: ice.iceServers, iceTransportPolicy: ice.iceTransportPolicy };
+  const next = { iceServers: ice.iceServers, iceTransportPolicy: ice.iceTransportPolicy };
+  // A reconnect's welcome without TURN brings nothing new: live connections are left alone.
+  if (JSON.stringify(next) === JSON.stringify(serverIce)) return;
+  serverIce = next;
   for (const link of liveLinks) {
     try {
       link.pc.setConfiguration({ ...link.pc.getConfiguration(), ...serverIce });
