@@ -13,7 +13,7 @@ import { ensureCertificates, wantedSubjectAltNames } from '../../src/server/tls/
 import { childPid, freePort, killPid, running, stopChild, tempDir, track } from '../helpers/processes.js';
 
 const MAIN = path.join(ROOT_DIR, 'src', 'server', 'main.ts');
-const UNAVAILABLE = 'mDNS is not available here';
+const UNAVAILABLE = 'is not announced on the LAN (mDNS)';
 
 // A one-shot querier (run as its own process, so that it can run inside a network namespace):
 // "multicast" asks from port 5353 as an OS resolver does and takes multicast answers; "legacy" asks
@@ -49,9 +49,9 @@ const live: ChildProcess[] = [];
 // Another device on the LAN that answers for the name (as a Hearth or printer of the same name would).
 const RIVAL = `
 import makeMdns from 'multicast-dns';
-const [name] = process.argv.slice(1);
-// On v0 (10.77.0.1): its answers cross the veth pair to the avahi-daemon listening on v1.
-const m = makeMdns({ interface: '10.77.0.1', bind: '0.0.0.0' });
+const [name, iface] = process.argv.slice(1);
+// With an interface (v0 in the avahi namespace), its answers cross the veth pair to the avahi-daemon on v1.
+const m = makeMdns(iface ? { interface: iface, bind: '0.0.0.0' } : {});
 m.on('query', (q) => {
   if (q.questions.some((x) => x.name.toLowerCase() === name)) m.respond({ answers: [{ name, type: 'A', ttl: 120, flush: true, data: '10.77.0.99' }] });
 });
@@ -290,6 +290,28 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
   it('through avahi-daemon, with the name already held by another device on the LAN: one log line, no name, and Hearth serves', async function () {
     const anchor = await avahiNamespace();
     const name = uniqueName();
+    const [cmd, args] = within(anchor, [process.execPath, '--input-type=module', '-e', RIVAL, `${name}.local`, '10.77.0.1']);
+    const rival = start(spawn(cmd, args, { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'inherit'] }));
+    await once(rival.stdout!, 'data');
+    const port = await freePort();
+    const certsDir = tempDir('mdns-certs');
+    const hearth = await startHearth(anchor, { MDNS_NAME: name, PORT: String(port), CERTS_DIR: certsDir });
+    const lines = logLines(hearth.out(), UNAVAILABLE);
+    expect(lines, hearth.out()).to.have.length(1);
+    // The one line about the name: nothing else of mDNS is logged.
+    expect(logLines(hearth.out(), 'mDNS'), hearth.out()).to.deep.equal(lines);
+    expect(lines[0], lines[0]).to.include('avahi-publish could not announce').and.to.match(/collision/i);
+    expect(logLines(hearth.out(), 'announcing Hearth')).to.deep.equal([]);
+    expect(hearth.out()).to.not.include(`https://${name}.local`);
+    const [c, a] = within(anchor, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', path.join(certsDir, 'ca.crt'), `https://localhost:${port}/login`]);
+    expect(execFileSync(c, a).toString()).to.equal('200');
+    // No avahi-publish is left behind.
+    expect(spawnSync('pgrep', ['-P', String(hearth.child.pid), '-f', 'avahi-publish']).stdout.toString().trim()).to.equal('');
+  });
+
+  it('with the name already held by another device on the LAN (built-in responder, which probes first): one log line, no name, and Hearth serves', async function () {
+    const anchor = await inNamespace('ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo');
+    const name = uniqueName();
     const [cmd, args] = within(anchor, [process.execPath, '--input-type=module', '-e', RIVAL, `${name}.local`]);
     const rival = start(spawn(cmd, args, { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'inherit'] }));
     await once(rival.stdout!, 'data');
@@ -298,13 +320,14 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
     const hearth = await startHearth(anchor, { MDNS_NAME: name, PORT: String(port), CERTS_DIR: certsDir });
     const lines = logLines(hearth.out(), UNAVAILABLE);
     expect(lines, hearth.out()).to.have.length(1);
-    expect(lines[0], lines[0]).to.include('avahi-publish could not announce').and.to.match(/collision/i);
-    expect(logLines(hearth.out(), 'announcing Hearth')).to.deep.equal([]);
+    // The one line about the name: nothing else of mDNS is logged.
+    expect(logLines(hearth.out(), 'mDNS'), hearth.out()).to.deep.equal(lines);
+    expect(lines[0]).to.include(`another device on the LAN already answers for ${name}.local (10.77.0.99)`);
     expect(hearth.out()).to.not.include(`https://${name}.local`);
     const [c, a] = within(anchor, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', path.join(certsDir, 'ca.crt'), `https://localhost:${port}/login`]);
     expect(execFileSync(c, a).toString()).to.equal('200');
-    // No avahi-publish is left behind.
-    expect(spawnSync('pgrep', ['-P', String(hearth.child.pid), '-f', 'avahi-publish']).stdout.toString().trim()).to.equal('');
+    // The rival's answer stands alone: Hearth never answered for the name.
+    expect((await query(anchor, `${name}.local`, 'multicast').records).map((r) => r.data)).to.deep.equal(['10.77.0.99']);
   });
 
   it('with no interface that has multicast: one log line, the addresses printed without the name, and Hearth serves (its certificate, made before without the name, re-issued by the same CA with it)', async function () {
@@ -320,6 +343,8 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
       const hearth = await startHearth(anchor, { MDNS_NAME: name, PORT: String(port), CERTS_DIR: certsDir });
       const lines = logLines(hearth.out(), UNAVAILABLE);
       expect(lines, hearth.out()).to.have.length(1);
+      // The one line about the name: nothing else of mDNS is logged.
+      expect(logLines(hearth.out(), 'mDNS'), hearth.out()).to.deep.equal(lines);
       expect(lines[0]).to.include('no network interface is up with multicast on');
       expect(logLines(hearth.out(), 'issued a server certificate'), hearth.out()).to.have.length(1);
       expect(hearth.out()).to.not.include(`https://${name}.local`);
@@ -347,6 +372,8 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
       const hearth = await startHearth(anchor, { MDNS_NAME: uniqueName(), PORT: String(port), CERTS_DIR: certsDir });
       const lines = logLines(hearth.out(), UNAVAILABLE);
       expect(lines, hearth.out()).to.have.length(1);
+      // The one line about the name: nothing else of mDNS is logged.
+      expect(logLines(hearth.out(), 'mDNS'), hearth.out()).to.deep.equal(lines);
       expect(lines[0]).to.include('EADDRINUSE');
       const [c, a] = within(anchor, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', path.join(certsDir, 'ca.crt'), `https://localhost:${port}/login`]);
       expect(execFileSync(c, a).toString()).to.equal('200');

@@ -32,6 +32,9 @@ const MDNS_GROUP = '224.0.0.251';
 const HOST_TTL = 120;
 const LEGACY_TTL = 10;
 const ANNOUNCE_AGAIN_MS = 1_000;
+// RFC 6762 §8.1: three probes, 250 ms apart, before claiming a name.
+const PROBES = 3;
+const PROBE_WAIT_MS = 250;
 const GOODBYE_WAIT_MS = 500;
 const AVAHI_WAIT_MS = 5_000;
 // Linux interface flags (include/uapi/linux/if.h).
@@ -97,7 +100,7 @@ function onPath(program: string): string | null {
 export async function startMdns(opts: MdnsOptions): Promise<MdnsAnnouncer | null> {
   const hostname = `${opts.name.toLowerCase()}.local`;
   const unavailable = (reason: string) => {
-    opts.log.warn({ name: hostname, reason }, `mDNS is not available here, so ${hostname} is not announced: reach Hearth by its address`);
+    opts.log.warn({ name: hostname, reason }, `${hostname} is not announced on the LAN (mDNS): reach Hearth by its address`);
     return null;
   };
   const ifaces = await multicastInterfaces();
@@ -187,9 +190,39 @@ function records(hostname: string, host: string | undefined, ttl: number, flush 
 }
 
 /**
+ * probe — asks for the name before claiming it (our records in the authority section, as RFC 6762
+ * probes do); an answer with an address that is not this box's means another device holds it.
+ * Resolves with that address, or null. Another Hearth on this same box answers with the same
+ * addresses, which is no conflict.
+ */
+async function probe(responder: ReturnType<typeof makeMdns>, hostname: string, host: string | undefined): Promise<string | null> {
+  const ours = new Set(mdnsAddresses(host));
+  let rival: string | null = null;
+  const hear = (res: { answers?: Array<{ name: string; type: string; data?: unknown }>; additionals?: Array<{ name: string; type: string; data?: unknown }> }) => {
+    for (const a of [...(res.answers ?? []), ...(res.additionals ?? [])]) {
+      if (a.name.toLowerCase() === hostname && (a.type === 'A' || a.type === 'AAAA') && !ours.has(String(a.data))) rival = String(a.data);
+    }
+  };
+  responder.on('response', hear);
+  try {
+    for (let i = 0; i < PROBES && !rival; i++) {
+      await new Promise<void>((resolve, reject) => responder.query(
+        // dns-packet's types leave out ANY, which it encodes all the same.
+        { questions: [{ name: hostname, type: 'ANY' as 'A' }], authorities: records(hostname, host, HOST_TTL, false) },
+        (err: Error | null) => (err ? reject(err) : resolve()),
+      ));
+      await new Promise((r) => setTimeout(r, PROBE_WAIT_MS));
+    }
+  } finally {
+    responder.off('response', hear);
+  }
+  return rival;
+}
+
+/**
  * startBuiltIn — a responder on UDP 5353 (shared: SO_REUSEADDR) answering A and AAAA questions
- * for the name with the box's addresses, as they are when asked. It announces twice on start
- * (RFC 6762 §8.3) and says goodbye (TTL 0) on stop.
+ * for the name with the box's addresses, as they are when asked. It probes first (a name another
+ * device holds is not taken), announces twice on start (RFC 6762 §8.3) and says goodbye (TTL 0) on stop.
  */
 async function startBuiltIn(hostname: string, host: string | undefined, log: Logger): Promise<MdnsAnnouncer> {
   const responder = makeMdns({ port: MDNS_PORT, ip: MDNS_GROUP, reuseAddr: true });
@@ -215,11 +248,17 @@ async function startBuiltIn(hostname: string, host: string | undefined, log: Log
   }
   const send = (packet: Parameters<typeof responder.respond>[0], to?: { port: number; address: string }) =>
     new Promise<void>((resolve, reject) => responder.respond(packet, to as never, (err: Error | null) => (err ? reject(err) : resolve())));
+  let rival: string | null;
   try {
-    await send({ answers: records(hostname, host, HOST_TTL) });
+    rival = await probe(responder, hostname, host);
+    if (!rival) await send({ answers: records(hostname, host, HOST_TTL) });
   } catch (err) {
     responder.destroy();
     throw new Error(`cannot send to the mDNS group: ${(err as Error).message}`);
+  }
+  if (rival) {
+    responder.destroy();
+    throw new Error(`another device on the LAN already answers for ${hostname} (${rival}): give this Hearth another MDNS_NAME`);
   }
   responder.on('warning', (err: Error) => log.debug({ err: err.message }, 'mDNS warning'));
 
