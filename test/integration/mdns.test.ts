@@ -8,6 +8,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError, loadConfig } from '../../src/server/config.js';
 import { ROOT_DIR } from '../../src/server/paths.js';
 import { ensureCertificates, wantedSubjectAltNames } from '../../src/server/tls/certs.js';
 import { childPid, freePort, killPid, running, stopChild, tempDir, track } from '../helpers/processes.js';
@@ -401,5 +402,28 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
     } finally {
       await stopChild(anchor);
     }
+  });
+});
+
+describe('MDNS_NAME and MDNS (config)', function () {
+  it('defaults to hearth, announced', () => {
+    const config = loadConfig({});
+    expect([config.mdnsName, config.mdns]).to.deep.equal(['hearth', true]);
+  });
+
+  it('takes one DNS label, lower-cased, and MDNS=off', () => {
+    const config = loadConfig({ MDNS_NAME: 'Kitchen-2', MDNS: 'off' });
+    expect([config.mdnsName, config.mdns]).to.deep.equal(['kitchen-2', false]);
+    expect(loadConfig({ MDNS_NAME: 'a'.repeat(63) }).mdnsName).to.have.length(63);
+  });
+
+  for (const bad of ['hearth.local', 'my hearth', '-hearth', 'hearth-', 'a'.repeat(64), 'héarth', 'hearth_1', '<script>']) {
+    it(`refuses MDNS_NAME=${JSON.stringify(bad.length > 20 ? `${bad.slice(0, 8)}…(${bad.length})` : bad)} with a message naming it`, () => {
+      expect(() => loadConfig({ MDNS_NAME: bad })).to.throw(ConfigError, /MDNS_NAME=.* is not valid: use one name of letters, digits and inner hyphens/);
+    });
+  }
+
+  it('refuses MDNS other than on or off', () => {
+    expect(() => loadConfig({ MDNS: 'yes' })).to.throw(ConfigError, /MDNS="yes" is not valid: use one of on, off/);
   });
 });
