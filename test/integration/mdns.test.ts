@@ -4,7 +4,6 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -148,15 +147,24 @@ function multicastOnThisMachine(): boolean {
 
 const uniqueName = () => `hearth-t${randomBytes(4).toString('hex')}`;
 
-/** getOverTls — GET `pathname` from `address` with TLS checked for `servername` against the local CA in `certsDir`. */
-function getOverTls(address: string, port: number, servername: string, certsDir: string, pathname: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = https.get({ host: address, port, path: pathname, servername, headers: { host: `${servername}:${port}` }, ca: readFileSync(path.join(certsDir, 'ca.crt')) }, (res) => {
-      res.resume();
-      resolve(res.statusCode!);
-    });
-    req.on('error', reject);
-  });
+// GET over HTTPS as a device would (run as its own process, so that it can run inside a namespace):
+// TLS checked for `servername` against the local CA, sent to `address`. Prints the status code.
+const GET = `
+import { readFileSync } from 'node:fs';
+const [address, port, servername, ca, pathname] = process.argv.slice(1);
+https.get({ host: address, port: Number(port), path: pathname, servername, headers: { host: servername + ':' + port }, ca: readFileSync(ca) }, (res) => {
+  console.log(res.statusCode);
+  process.exit(0);
+}).on('error', (err) => {
+  console.log(err.message);
+  process.exit(1);
+});
+`;
+
+/** statusOverTls — the status of GET `pathname` from `address` with TLS for `servername` checked against CERTS_DIR's CA. */
+function statusOverTls(anchor: ChildProcess | null, address: string, port: number, servername: string, certsDir: string, pathname = '/login'): string {
+  const [cmd, args] = within(anchor, [process.execPath, '--input-type=module', '-e', GET, address, String(port), servername, path.join(certsDir, 'ca.crt'), pathname]);
+  return spawnSync(cmd, args).stdout.toString().trim();
 }
 
 describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', function () {
@@ -197,11 +205,7 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
     const san = execFileSync('openssl', ['x509', '-in', path.join(certsDir, 'server.crt'), '-noout', '-ext', 'subjectAltName']).toString();
     expect(san).to.include(`DNS:${host}`);
     const ipv4 = expected.find((a) => !a.includes(':'))!;
-    if (!anchor) expect(await getOverTls(ipv4, port, host, certsDir, '/login')).to.equal(200);
-    else {
-      const [cmd, args] = within(anchor, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', path.join(certsDir, 'ca.crt'), '--resolve', `${host}:${port}:${ipv4}`, `https://${host}:${port}/login`]);
-      expect(execFileSync(cmd, args).toString()).to.equal('200');
-    }
+    expect(statusOverTls(anchor, ipv4, port, host, certsDir)).to.equal('200');
 
     const goodbye = query(anchor, host, 'goodbye');
     await goodbye.ready;
@@ -304,8 +308,7 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
     expect(lines[0], lines[0]).to.include('avahi-publish could not announce').and.to.match(/collision/i);
     expect(logLines(hearth.out(), 'announcing Hearth')).to.deep.equal([]);
     expect(hearth.out()).to.not.include(`https://${name}.local`);
-    const [c, a] = within(anchor, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', path.join(certsDir, 'ca.crt'), `https://localhost:${port}/login`]);
-    expect(execFileSync(c, a).toString()).to.equal('200');
+    expect(statusOverTls(anchor, '127.0.0.1', port, 'localhost', certsDir)).to.equal('200');
     // No avahi-publish is left behind.
     expect(spawnSync('pgrep', ['-P', String(hearth.child.pid), '-f', 'avahi-publish']).stdout.toString().trim()).to.equal('');
   });
@@ -325,8 +328,7 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
     expect(logLines(hearth.out(), 'mDNS'), hearth.out()).to.deep.equal(lines);
     expect(lines[0]).to.include(`another device on the LAN already answers for ${name}.local (10.77.0.99)`);
     expect(hearth.out()).to.not.include(`https://${name}.local`);
-    const [c, a] = within(anchor, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', path.join(certsDir, 'ca.crt'), `https://localhost:${port}/login`]);
-    expect(execFileSync(c, a).toString()).to.equal('200');
+    expect(statusOverTls(anchor, '127.0.0.1', port, 'localhost', certsDir)).to.equal('200');
     // The rival's answer stands alone: Hearth never answered for the name.
     expect((await query(anchor, `${name}.local`, 'multicast').records).map((r) => r.data)).to.deep.equal(['10.77.0.99']);
   });
@@ -349,8 +351,7 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
       expect(lines[0]).to.include('no network interface is up with multicast on');
       expect(logLines(hearth.out(), 'issued a server certificate'), hearth.out()).to.have.length(1);
       expect(hearth.out()).to.not.include(`https://${name}.local`);
-      const [cmd, args] = within(anchor, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', path.join(certsDir, 'ca.crt'), `https://localhost:${port}/login`]);
-      expect(execFileSync(cmd, args).toString()).to.equal('200');
+      expect(statusOverTls(anchor, '127.0.0.1', port, 'localhost', certsDir)).to.equal('200');
       // The certificate covers the name all the same (turning multicast on later needs no new one), signed by the CA devices already trust.
       expect(execFileSync('openssl', ['x509', '-in', path.join(certsDir, 'server.crt'), '-noout', '-ext', 'subjectAltName']).toString()).to.include(`DNS:${name}.local`);
       expect(readFileSync(path.join(certsDir, 'ca.crt'), 'utf8')).to.equal(caBefore);
@@ -376,8 +377,7 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
       // The one line about the name: nothing else of mDNS is logged.
       expect(logLines(hearth.out(), 'mDNS'), hearth.out()).to.deep.equal(lines);
       expect(lines[0]).to.include('EADDRINUSE');
-      const [c, a] = within(anchor, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', path.join(certsDir, 'ca.crt'), `https://localhost:${port}/login`]);
-      expect(execFileSync(c, a).toString()).to.equal('200');
+      expect(statusOverTls(anchor, '127.0.0.1', port, 'localhost', certsDir)).to.equal('200');
       await stopChild(hearth.child);
       expect(hearth.child.exitCode, hearth.out()).to.equal(0);
     } finally {
