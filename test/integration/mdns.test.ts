@@ -134,6 +134,28 @@ function query(anchor: ChildProcess | null, name: string, mode: 'multicast' | 'l
   return { ready, records };
 }
 
+// A burst of 100 multicast queries (from port 5353), then one of 300 one-shot queries from one socket;
+// prints how many multicast answers came, and how many one-shot queries were answered (within 3 s).
+const FLOOD = `
+import dgram from 'node:dgram';
+import makeMdns from 'multicast-dns';
+const [name] = process.argv.slice(1);
+const socket = dgram.createSocket('udp4');
+await new Promise((r) => socket.bind(0, r));
+const one = makeMdns({ socket, bind: false, multicast: false });
+const group = makeMdns();
+await new Promise((r) => group.once('ready', r));
+let unicast = 0;
+let multicast = 0;
+one.on('response', (r) => { if (r.id >= 1 && r.id <= 300 && r.answers.some((a) => a.name === name)) unicast++; });
+group.on('response', (r) => { if (r.answers.some((a) => a.name === name)) multicast++; });
+// One burst after the other: together they would overflow the responder's receive buffer.
+for (let i = 0; i < 100; i++) group.query({ questions: [{ name, type: 'A' }] });
+await new Promise((r) => setTimeout(r, 1500));
+for (let id = 1; id <= 300; id++) one.query({ id, questions: [{ name, type: 'A' }] });
+setTimeout(() => { console.log(JSON.stringify({ unicast, multicast })); process.exit(0); }, 3000);
+`;
+
 function logLines(out: string, text: string): string[] {
   return out.split('\n').filter((l) => l.includes(text));
 }
@@ -262,6 +284,19 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
       'for i in $(seq 100); do /usr/sbin/avahi-daemon --check && break; sleep 0.1; done',
     ].join('; '), { mounts: true, teardown: 'kill $A $D 2>/dev/null' });
   }
+
+  it('a flood of queries gets a bounded number of answers: one-shot replies capped per second, multicast answers at most one a second', async function () {
+    const anchor = await inNamespace('ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo');
+    const name = uniqueName();
+    await startHearth(anchor, { MDNS_NAME: name, PORT: String(await freePort()) });
+    await sleep(1_500); // past the two announcements
+    const [cmd, args] = within(anchor, [process.execPath, '--input-type=module', '-e', FLOOD, `${name}.local`]);
+    const { unicast, multicast } = JSON.parse(execFileSync(cmd, args, { cwd: ROOT_DIR }).toString().trim().split('\n').at(-1)!) as { unicast: number; multicast: number };
+    // 300 one-shot queries sent at once fall in one or two seconds: at most 2 × 50 replies, and some.
+    expect(unicast, JSON.stringify({ unicast, multicast })).to.be.within(1, 100);
+    // 100 multicast queries at once: answered, but by a handful of packets, not 100.
+    expect(multicast, JSON.stringify({ unicast, multicast })).to.be.within(1, 5);
+  });
 
   it('through avahi-daemon when it runs: avahi-publish children announce the name (avahi-resolve finds it), and they end with Hearth, also after kill -9', async function () {
     const anchor = await avahiNamespace();

@@ -36,6 +36,10 @@ const ANNOUNCE_AGAIN_MS = 1_000;
 const PROBES = 3;
 const PROBE_WAIT_MS = 250;
 const GOODBYE_WAIT_MS = 500;
+// RFC 6762 §6: a record is multicast at most once a second; one-shot unicast replies are capped too,
+// so a flood of queries from the LAN costs a bounded amount of sending.
+const MULTICAST_GAP_MS = 1_000;
+const UNICAST_REPLIES_PER_SECOND = 50;
 const AVAHI_WAIT_MS = 5_000;
 // Linux interface flags (include/uapi/linux/if.h).
 const IFF_UP = 0x1;
@@ -246,8 +250,11 @@ async function startBuiltIn(hostname: string, host: string | undefined, log: Log
     const e = err as NodeJS.ErrnoException;
     throw new Error(e.code === 'EADDRINUSE' ? `UDP port ${MDNS_PORT} is taken by a program that does not share it (${e.code})` : `cannot listen on UDP port ${MDNS_PORT}: ${e.message}`);
   }
-  const send = (packet: Parameters<typeof responder.respond>[0], to?: { port: number; address: string }) =>
-    new Promise<void>((resolve, reject) => responder.respond(packet, to as never, (err: Error | null) => (err ? reject(err) : resolve())));
+  let lastMulticast = 0;
+  const send = (packet: Parameters<typeof responder.respond>[0], to?: { port: number; address: string }) => {
+    if (!to) lastMulticast = Date.now();
+    return new Promise<void>((resolve, reject) => responder.respond(packet, to as never, (err: Error | null) => (err ? reject(err) : resolve())));
+  };
   let rival: string | null;
   try {
     rival = await probe(responder, hostname, host);
@@ -262,6 +269,19 @@ async function startBuiltIn(hostname: string, host: string | undefined, log: Log
   }
   responder.on('warning', (err: Error) => log.debug({ err: err.message }, 'mDNS warning'));
 
+  // A multicast answer asked for within a second of the last waits for that second (one at most);
+  // unicast replies beyond the cap in one second are dropped (the querier asks again).
+  let pending: NodeJS.Timeout | null = null;
+  let unicastWindow = 0;
+  let unicastSent = 0;
+  const multicast = (packet: Parameters<typeof send>[0]) => {
+    const wait = lastMulticast + MULTICAST_GAP_MS - Date.now();
+    if (wait <= 0) return void send(packet).catch((err: Error) => log.debug({ err: err.message }, 'mDNS reply not sent'));
+    pending ??= setTimeout(() => {
+      pending = null;
+      send({ answers: records(hostname, host, HOST_TTL) }).catch((err: Error) => log.debug({ err: err.message }, 'mDNS reply not sent'));
+    }, wait);
+  };
   responder.on('query', (query, rinfo) => {
     // dns-packet's types leave out ANY (255), which it decodes all the same.
     const asked = (query.questions ?? []).filter((q) => q.name.toLowerCase() === hostname && ['A', 'AAAA', 'ANY'].includes(q.type as string));
@@ -274,10 +294,12 @@ async function startBuiltIn(hostname: string, host: string | undefined, log: Log
     const answers = all.filter((r) => types.has('ANY') || types.has(r.type));
     if (!answers.length) return;
     const additionals = all.filter((r) => !answers.includes(r));
-    const reply = legacy
-      ? send({ id: query.id, questions: asked, answers, additionals }, { port: rinfo.port, address: rinfo.address })
-      : send({ answers, additionals });
-    reply.catch((err: Error) => log.debug({ err: err.message }, 'mDNS reply not sent'));
+    if (!legacy) return multicast({ answers, additionals });
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== unicastWindow) [unicastWindow, unicastSent] = [second, 0];
+    if (++unicastSent > UNICAST_REPLIES_PER_SECOND) return;
+    send({ id: query.id, questions: asked, answers, additionals }, { port: rinfo.port, address: rinfo.address })
+      .catch((err: Error) => log.debug({ err: err.message }, 'mDNS reply not sent'));
   });
 
   const again = setTimeout(() => void send({ answers: records(hostname, host, HOST_TTL) }).catch(() => {}), ANNOUNCE_AGAIN_MS);
@@ -291,6 +313,7 @@ async function startBuiltIn(hostname: string, host: string | undefined, log: Log
       if (stopped) return;
       stopped = true;
       clearTimeout(again);
+      if (pending) clearTimeout(pending);
       // Goodbye: the same records with TTL 0, so caches drop the name now rather than in 2 minutes.
       await Promise.race([send({ answers: records(hostname, host, 0) }).catch(() => {}), new Promise((r) => setTimeout(r, GOODBYE_WAIT_MS).unref())]);
       await new Promise<void>((r) => responder.destroy(() => r()));
