@@ -100,14 +100,14 @@ async function main(): Promise<void> {
     await turn.stop(TURN_STOP_MS).catch((err: Error) => log.warn({ err: err.message }, 'stopping turnserver failed'));
     turnStopped = true;
   };
-  // The TURN child goes first (in a moment); the lock goes once Redis, too, has really stopped.
+  // Both children stop side by side (within the shutdown budget); the lock goes once they have.
   const stopRedis = async () => {
-    await stopTurn();
-    if (!managed) lock?.release();
-    if (!managed || redisStopped) return;
-    await managed.stop(REDIS_STOP_MS).catch((err: Error) => log.warn({ err: err.message }, 'stopping redis-server failed'));
-    redisStopped = true;
-    lock?.release();
+    await Promise.all([stopTurn(), (async () => {
+      if (!managed || redisStopped) return;
+      await managed.stop(REDIS_STOP_MS).catch((err: Error) => log.warn({ err: err.message }, 'stopping redis-server failed'));
+      redisStopped = true;
+    })()]);
+    if (!managed || redisStopped) lock?.release();
   };
 
   const shutdown = async (signal: string) => {

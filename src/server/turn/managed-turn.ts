@@ -188,15 +188,18 @@ async function waitUntil(cond: () => boolean | Promise<boolean>, ms: number): Pr
  * stopOrphans — a turnserver left by a Hearth that died without stopping it (kill -9): the PID its
  * lock recorded, or the one in coturn's pidfile, if it really is a turnserver of this DATA_DIR.
  */
-async function stopOrphans(pids: (number | null | undefined)[], confPath: string, log: Logger): Promise<void> {
+async function stopOrphans(pids: (number | null | undefined)[], confPath: string, log: Logger): Promise<boolean> {
+  let stopped = false;
   for (const pid of new Set(pids)) {
     if (!pid || !isOurTurnserver(pid, confPath)) continue;
+    stopped = true;
     log.warn({ pid }, 'a turnserver left running by a Hearth that stopped without cleaning up: stopping it');
     process.kill(pid, 'SIGTERM');
     if (await waitUntil(() => !isRunning(pid), 3_000)) continue;
     process.kill(pid, 'SIGKILL');
     if (!(await waitUntil(() => !isRunning(pid), 2_000))) throw new ManagedTurnError(`A turnserver (PID ${pid}) left by an earlier Hearth is still running and could not be stopped. Stop it, then start Hearth again.`);
   }
+  return stopped;
 }
 
 function readPid(file: string): number | null {
@@ -223,9 +226,11 @@ export async function startManagedTurn(dataDir: string, log: Logger, opts: Manag
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const confPath = path.join(dir, 'turnserver.conf');
   const pidPath = path.join(dir, 'turnserver.pid');
-  await stopOrphans([opts.staleTurnPid, existsSync(pidPath) ? readPid(pidPath) : null], confPath, log);
+  const stopped = await stopOrphans([opts.staleTurnPid, existsSync(pidPath) ? readPid(pidPath) : null], confPath, log);
+  // An orphan's main thread is gone (a zombie) a moment before its other threads let go of the port.
+  const free = async (ip: string) => (await portFree(ip, opts.port)) || (stopped && (await waitUntil(() => portFree(ip, opts.port), 5_000)));
   for (const a of lan) {
-    if (!(await portFree(a.address, opts.port))) {
+    if (!(await free(a.address))) {
       if (opts.optional) {
         log.warn({ port: opts.port }, 'TURN is off: TURN_PORT is in use (another Hearth on this machine?). Give each Hearth its own TURN_PORT, or set TURN=off');
         return null;
