@@ -285,6 +285,18 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
     ].join('; '), { mounts: true, teardown: 'kill $A $D 2>/dev/null' });
   }
 
+  it('two Hearths on one box with the same name (one on all addresses, one on loopback): no conflict, each starts announcing', async function () {
+    const anchor = await inNamespace(['ip link set lo up', 'ip link set lo multicast on', 'ip link add v0 type veth peer name v1', 'ip addr add 10.77.0.1/24 dev v0',
+      'ip addr add 10.77.0.2/24 dev v1', 'ip link set v0 up', 'ip link set v1 up', 'ip route add 224.0.0.0/4 dev v0'].join(' && '));
+    const name = uniqueName();
+    const all = await startHearth(anchor, { MDNS_NAME: name, PORT: String(await freePort()) });
+    const loopback = await startHearth(anchor, { MDNS_NAME: name, HOST: '127.0.0.1', PORT: String(await freePort()) });
+    for (const hearth of [all, loopback]) {
+      expect(logLines(hearth.out(), UNAVAILABLE), hearth.out()).to.deep.equal([]);
+      expect(logLines(hearth.out(), 'announcing Hearth on the LAN by mDNS'), hearth.out()).to.have.length(1);
+    }
+  });
+
   it('a flood of queries gets a bounded number of answers: one-shot replies capped per second, multicast answers at most one a second', async function () {
     const anchor = await inNamespace('ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo');
     const name = uniqueName();

@@ -39,6 +39,8 @@ const GOODBYE_WAIT_MS = 500;
 // RFC 6762 §6: a record is multicast at most once a second; one-shot unicast replies are capped too,
 // so a flood of queries from the LAN costs a bounded amount of sending.
 const MULTICAST_GAP_MS = 1_000;
+// A prober (RFC 6762 §8.2: its query carries the records it wants) is answered at once, at most every 250 ms.
+const PROBE_REPLY_GAP_MS = 250;
 const UNICAST_REPLIES_PER_SECOND = 50;
 const AVAHI_WAIT_MS = 5_000;
 // Linux interface flags (include/uapi/linux/if.h).
@@ -196,11 +198,13 @@ function records(hostname: string, host: string | undefined, ttl: number, flush 
 /**
  * probe — asks for the name before claiming it (our records in the authority section, as RFC 6762
  * probes do); an answer with an address that is not this box's means another device holds it.
- * Resolves with that address, or null. Another Hearth on this same box answers with the same
+ * Resolves with that address, or null. Another Hearth on this same box answers with this box's
  * addresses, which is no conflict.
  */
 async function probe(responder: ReturnType<typeof makeMdns>, hostname: string, host: string | undefined): Promise<string | null> {
-  const ours = new Set(mdnsAddresses(host));
+  // Every address of this box counts as ours: a Hearth here bound to one address must not take
+  // another Hearth here (answering with the box's LAN addresses) for a rival.
+  const ours = new Set([...mdnsAddresses(host), ...Object.values(os.networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address))]);
   let rival: string | null = null;
   const hear = (res: { answers?: Array<{ name: string; type: string; data?: unknown }>; additionals?: Array<{ name: string; type: string; data?: unknown }> }) => {
     for (const a of [...(res.answers ?? []), ...(res.additionals ?? [])]) {
@@ -272,6 +276,7 @@ async function startBuiltIn(hostname: string, host: string | undefined, log: Log
   // A multicast answer asked for within a second of the last waits for that second (one at most);
   // unicast replies beyond the cap in one second are dropped (the querier asks again).
   let pending: NodeJS.Timeout | null = null;
+  let lastProbeReply = 0;
   let unicastWindow = 0;
   let unicastSent = 0;
   const multicast = (packet: Parameters<typeof send>[0]) => {
@@ -294,6 +299,11 @@ async function startBuiltIn(hostname: string, host: string | undefined, log: Log
     const answers = all.filter((r) => types.has('ANY') || types.has(r.type));
     if (!answers.length) return;
     const additionals = all.filter((r) => !answers.includes(r));
+    // A device probing for the name must hear of us within its 250 ms, not after our one-second gap.
+    if (!legacy && query.authorities?.length && Date.now() - lastProbeReply >= PROBE_REPLY_GAP_MS) {
+      lastProbeReply = Date.now();
+      return void send({ answers: all }).catch((err: Error) => log.debug({ err: err.message }, 'mDNS reply not sent'));
+    }
     if (!legacy) return multicast({ answers, additionals });
     const second = Math.floor(Date.now() / 1000);
     if (second !== unicastWindow) [unicastWindow, unicastSent] = [second, 0];
