@@ -55,10 +55,14 @@ const LOG_LINES_KEPT = 20;
 /** Relayed allocations one credential (one tab) may hold at once: a full mesh with transfers fits easily. */
 const USER_QUOTA = 64;
 
-/** lanIPv4 — the box's IPv4 addresses other than loopback and link-local (169.254/16). */
+// Bridges of containers and virtual machines on the box: no device of the LAN is behind them.
+const VIRTUAL_BRIDGE = /^(docker|br-|veth|virbr|cni|flannel|podman|lxcbr|lxdbr)/;
+
+/** lanIPv4 — the box's IPv4 addresses other than loopback, link-local (169.254/16) and container bridges. */
 export function lanIPv4(): LanAddress[] {
   const out: LanAddress[] = [];
-  for (const list of Object.values(os.networkInterfaces())) {
+  for (const [name, list] of Object.entries(os.networkInterfaces())) {
+    if (VIRTUAL_BRIDGE.test(name)) continue;
     for (const a of list ?? []) {
       if (a.family !== 'IPv4' || a.internal || a.address.startsWith('127.') || a.address.startsWith('169.254.')) continue;
       if (a.cidr && !out.some((o) => o.address === a.address)) out.push({ address: a.address, cidr: a.cidr });
