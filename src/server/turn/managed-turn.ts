@@ -198,12 +198,19 @@ async function stopOrphans(pids: (number | null | undefined)[], confPath: string
     if (!pid || !isOurTurnserver(pid, confPath)) continue;
     stopped = true;
     log.warn({ pid }, 'a turnserver left running by a Hearth that stopped without cleaning up: stopping it');
-    process.kill(pid, 'SIGTERM');
+    signal(pid, 'SIGTERM');
     if (await waitUntil(() => !isRunning(pid), 3_000)) continue;
-    process.kill(pid, 'SIGKILL');
+    signal(pid, 'SIGKILL');
     if (!(await waitUntil(() => !isRunning(pid), 2_000))) throw new ManagedTurnError(`A turnserver (PID ${pid}) left by an earlier Hearth is still running and could not be stopped. Stop it, then start Hearth again.`);
   }
   return stopped;
+}
+
+/** signal — to a process that may have exited meanwhile. */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch { /* gone already */ }
 }
 
 function readPid(file: string): number | null {
