@@ -21,6 +21,11 @@ command -v turnserver >/dev/null || missing+=(coturn)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
 # systemd-analyze verifies the unit install.sh --service writes (installing the package starts nothing in a container).
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+# The mDNS tests run a private avahi-daemon (with its own dbus) in a network namespace.
+{ [ -x /usr/sbin/avahi-daemon ] && command -v avahi-publish >/dev/null; } || missing+=(avahi-daemon avahi-utils)
+command -v dbus-daemon >/dev/null || missing+=(dbus)
+# The mDNS and TURN tests build network namespaces (ip, unshare).
+command -v ip >/dev/null || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
   command -v apt-get >/dev/null || { echo "test-setup: missing ${missing[*]} and no apt-get to install them" >&2; exit 1; }
   echo "test-setup: installing ${missing[*]}"
