@@ -13,6 +13,7 @@ import { HttpError, notFound } from './http-error.js';
 import type { Logger } from './log.js';
 import { compileTrust } from './net/address.js';
 import { PUBLIC_DIR, VIEWS_DIR } from './paths.js';
+import { roomSharer } from './room-share.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
 import { authRoutes, passwordBusyToHttp } from './routes/auth.js';
@@ -196,6 +197,7 @@ export function createApp(deps: AppDeps): HearthApp {
   app.use(pageRoutes({ assets, rooms, calls, defaultCapacity: config.rooms.defaultCapacity }));
   app.use(roomRoutes({
     assets, rooms, chat, hub, hasher, users, calls, guesses: rateLimits.passcode, creations: rateLimits.roomCreations, defaultCapacity: config.rooms.defaultCapacity,
+    share: roomSharer(config),
   }));
 
   app.use((_req, _res, next) => next(notFound()));

@@ -10,6 +10,7 @@ import { DevicePicker } from '../call/ui/devices.js';
 import { MemberList } from '../call/ui/members.js';
 import { removeButton, RoomHead } from '../call/ui/moderation.js';
 import { Prejoin } from '../call/ui/prejoin.js';
+import { mountShareRoom } from '../call/ui/share-room.js';
 import { RoomStage, waitForSeat, waitOutRemoval } from '../call/ui/room-stage.js';
 import { ChatPanel } from '../chat/ui/chat-panel.js';
 import { mountInvite } from '../ringing/ui/invite.js';
@@ -54,6 +55,7 @@ export function mount(root: HTMLElement): () => void {
   const members = new MemberList(page.querySelector<HTMLElement>('#room-members')!, page.querySelector<HTMLElement>('#members-empty'), userId,
     moderator ? removeButton(signaling, slug, userId) : undefined);
   const head = new RoomHead(page, signaling, slug);
+  offs.push(mountShareRoom(page));
   const mounted = page.dataset.state === 'full' ? null : mountCall(page, slug, signaling, seats, members);
   const call = mounted?.call ?? null;
   if (mounted) offs.push(mounted.dispose);

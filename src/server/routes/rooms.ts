@@ -19,6 +19,7 @@ import type { ChatStore } from '../store/chat.js';
 import type { GuessLimits, RateLimit } from '../store/limits.js';
 import type { Room, RoomSettings, RoomStore } from '../store/rooms.js';
 import type { UserStore } from '../store/users.js';
+import type { RoomShare } from '../room-share.js';
 import { lobbyLocals, type NewRoomForm } from './pages.js';
 
 export interface RoomRoutesDeps {
@@ -35,6 +36,8 @@ export interface RoomRoutesDeps {
   creations: RateLimit;
   /** The capacity a new room gets when the form leaves it empty. */
   defaultCapacity: number;
+  /** The room's URL for this visitor to hand on, and its QR code (the Share panel). */
+  share: (req: Request, slug: string) => Promise<RoomShare>;
 }
 
 const ROOM_NAME_MAX = 64;
@@ -150,6 +153,8 @@ export function roomRoutes(deps: RoomRoutesDeps): Router {
       bannedSeconds: Math.ceil(bannedMs / 1000),
       passcodeError: opts.passcodeError ?? null,
       autoJoin: (opts.autoJoin ?? false) && state === 'ready',
+      // A private call's link is no use to anyone else.
+      share: inside && !room.invitedOnly ? await deps.share(req, room.slug) : null,
     });
   }
 

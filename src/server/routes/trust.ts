@@ -40,47 +40,44 @@ function localCa(config: Config): LocalCa | null {
   }
 }
 
-/** serverNames — the names and addresses the HTTPS certificate covers (an address it leaves out is no use in a QR code). */
-function serverNames(config: Config): string[] | undefined {
-  try {
-    return certSubjectAltNames(new X509Certificate(readFileSync(config.tlsCert ?? path.join(config.certsDir, 'server.crt'))));
-  } catch {
-    return undefined;
-  }
+/**
+ * hearthAddress — the function giving the address to show a visitor (the first of publicAddresses):
+ * `secure` says whether requests come over HTTPS (the Host's port is Hearth's) or plain HTTP
+ * (HTTP_PORT); `httpsPort` is the port Hearth's HTTPS listens on. The certificate's names are read
+ * once, on first use (it exists before Hearth listens): an address it leaves out would only warn.
+ */
+export function hearthAddress(config: Config, secure: boolean, httpsPort: (req: Request) => number): (req: Request) => string {
+  let sans: string[] | undefined | null = null;
+  return (req) => {
+    if (sans === null) {
+      try {
+        sans = certSubjectAltNames(new X509Certificate(readFileSync(config.tlsCert ?? path.join(config.certsDir, 'server.crt'))));
+      } catch {
+        sans = undefined;
+      }
+    }
+    return publicAddresses(config, { port: httpsPort(req), sans, requestHost: req.headers.host, requestSecure: secure })[0]!;
+  };
 }
 
-// The Host header is the visitor's to choose, so QR codes are kept for a few addresses only.
-const QR_CACHE_SIZE = 16;
+/** overHttps — the HTTPS port a request over HTTPS came in on. */
+export const overHttps = (config: Config) => (req: Request) => req.socket.localPort ?? config.port;
 
-/**
- * trustPage — the handler for GET /trust. `secure` says whether it answers HTTPS (the Host's port
- * is Hearth's) or plain HTTP (HTTP_PORT); `httpsPort` is the port Hearth's HTTPS listens on.
- */
+/** trustPage — the handler for GET /trust (see {@link hearthAddress} for `secure` and `httpsPort`). */
 function trustPage(deps: TrustDeps, secure: boolean, httpsPort: (req: Request) => number): RequestHandler {
   const { config } = deps;
+  const addressOf = hearthAddress(config, secure, httpsPort);
   let ca: LocalCa | null | undefined;
-  let sans: string[] | undefined | null = null;
-  const qrs = new Map<string, string>();
-  const qrFor = async (url: string) => {
-    let svg = qrs.get(url);
-    if (svg === undefined) {
-      svg = await qrSvg(url);
-      if (qrs.size >= QR_CACHE_SIZE) qrs.delete(qrs.keys().next().value!);
-      qrs.set(url, svg);
-    }
-    return svg;
-  };
   return async (req, res) => {
-    // Read once: the CA is made once and kept, and the server certificate exists before Hearth listens.
+    // Read once: the CA is made once and kept.
     if (ca === undefined) ca = localCa(config);
-    if (sans === null) sans = serverNames(config);
-    const [address] = publicAddresses(config, { port: httpsPort(req), sans, requestHost: req.headers.host, requestSecure: secure });
+    const address = addressOf(req);
     res.set('Cache-Control', 'no-store');
     res.render('trust', {
       title: 'Trust this Hearth',
       ca,
       address,
-      qr: await qrFor(address!),
+      qr: await qrSvg(address),
       devices: devicesInOrder(req.get('user-agent')),
       overHttp: !secure,
     });
@@ -103,7 +100,7 @@ const noLocalCa = () => new HttpError(404, 'No local CA', 'This Hearth uses a ce
 /** trustRoutes — /trust and /ca.crt on Hearth's HTTPS app; mounted before sessions, so they create none. */
 export function trustRoutes(deps: TrustDeps): Router {
   const router = Router();
-  router.get('/trust', trustPage(deps, true, (req) => req.socket.localPort ?? deps.config.port));
+  router.get('/trust', trustPage(deps, true, overHttps(deps.config)));
   router.get('/ca.crt', caCertificate(deps.config));
   return router;
 }
