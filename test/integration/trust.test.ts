@@ -136,6 +136,38 @@ describe('the trust page (real HTTPS + Redis)', function () {
     expect(await world.hearth.redis.dbSize()).to.equal(before);
   });
 
+  describe('the room page\'s Share panel', () => {
+    it('holds the room\'s URL in a read-only field and a QR code of it; behind a passcode, and for a private call, there is none', async () => {
+      const ana = await world.person('ana');
+      const { rooms } = world.hearth.app;
+      const open = await rooms.create({ name: 'Book club', ownerId: ana.id, capacity: 6, passcodeHash: null });
+      const page = (await ana.http.get(`/r/${open.slug}`)).body;
+      const url = `https://127.0.0.1:${world.hearth.port}/r/${open.slug}`;
+      expect(page).to.include(`<input class="input" id="share-url" type="text" value="${url}" readonly`);
+      const dialog = /<dialog[^>]*id="share-qr-dialog"[\s\S]*?<\/dialog>/.exec(page)?.[0] ?? '';
+      expect(pageQr(dialog)).to.deep.equal({ role: 'img', label: `QR code for ${url}`, decoded: url });
+      // Reached by a LAN name, the link is for that name.
+      const named = await new Promise<string>((resolve, reject) => {
+        https.get(new URL(`/r/${open.slug}`, world.hearth.origin), {
+          ca: world.ca, servername: 'localhost', headers: { host: `hearth-box.lan:${world.hearth.port}`, cookie: [...ana.http.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+        }, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve(body));
+        }).on('error', reject);
+      });
+      expect(pageQr(named).decoded).to.equal(`https://hearth-box.lan:${world.hearth.port}/r/${open.slug}`);
+
+      const ben = await world.person('ben');
+      const secret = await rooms.create({ name: 'Secret', ownerId: ana.id, capacity: 6, passcodeHash: 'x' });
+      expect((await ben.http.get(`/r/${secret.slug}`)).body).to.not.include('share-url');
+      const call = await rooms.create({ name: 'Call', ownerId: ana.id, capacity: 6, passcodeHash: null, invitedOnly: true, invited: [ana.id] });
+      const callPage = await ana.http.get(`/r/${call.slug}`);
+      expect(callPage.status).to.equal(200);
+      expect(callPage.body).to.not.include('share-url');
+    });
+  });
+
   describe('while Redis is down', () => {
     let down: TestHearth;
     before(async () => {
