@@ -24,7 +24,8 @@ interface Started {
 /** npmStart — runs the built server exactly as `npm start` does, with `env` added. */
 function npmStart(env: Record<string, string>): Started {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does)`);
-  const child = track(spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  // TURN and mDNS have their own tests; here they would only compete for port 3478 and the LAN's name.
+  const child = track(spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', TURN: 'off', MDNS: 'off', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -78,7 +79,8 @@ describe('npm start (the built server as a process)', function () {
     let other: Started | null = null;
     try {
       await waitFor(() => s.out().includes('Hearth is running'), 20_000, 'the start-up banner');
-      expect(s.out()).to.include(`https://localhost:${port}/`);
+      // Bound to one address (HOST), that address is the one to print.
+      expect(s.out()).to.include(`https://127.0.0.1:${port}/`);
       expect(s.out()).to.match(/SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}/);
 
       // The managed Redis is a child of Hearth, with append-only persistence, on a unix socket in DATA_DIR.
