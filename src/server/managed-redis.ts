@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from './log.js';
+import { superviseChild } from './supervised-child.js';
 import { isRunning, looksLikeHearth, processIdentity, workingDirectory } from './process-info.js';
 
 /** ManagedRedisError — start-up failed for a reason the user can fix; the message says how. */
@@ -35,7 +36,6 @@ export interface ManagedRedisOptions {
 
 type Target = { path: string } | { port: number; host: string };
 
-const STOP_GRACE_MS = 1_500;
 const ORPHAN_STOP_MS = 10_000;
 
 // sun_path is 108 bytes on Linux; leave room for the terminator.
@@ -175,8 +175,6 @@ export async function startManagedRedis(dataDir: string, log: Logger, opts: Mana
     '--maxmemory-policy', 'noeviction',
   ];
 
-  let child: ChildProcess;
-  let stopping = false;
   const launch = async (): Promise<ChildProcess> => {
     const c = spawn('redis-server', args, { stdio: 'ignore' });
     // events.once rejects when 'error' comes first (e.g. ENOENT: redis-server is not installed).
@@ -194,49 +192,12 @@ export async function startManagedRedis(dataDir: string, log: Logger, opts: Mana
       }
       await sleep(50);
     }
-    c.on('exit', (code, signal) => {
-      if (stopping) return;
-      // Keep serving: requests answer 503 meanwhile and the client reconnects on its own.
-      log.error({ code, signal }, 'the managed redis-server stopped unexpectedly; restarting it');
-      void relaunch();
-    });
     return c;
   };
-  const relaunch = async () => {
-    for (let attempt = 0; !stopping; attempt++) {
-      await sleep(Math.min(250 * 2 ** attempt, 5_000));
-      if (stopping) return;
-      try {
-        child = await launch();
-        log.info({ pid: child.pid }, 'managed redis-server restarted');
-        return;
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'restarting redis-server failed');
-      }
-    }
-  };
-  child = await launch();
-  log.info({ pid: child.pid, dir }, 'managed redis-server started');
-  const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
-
-  return {
-    url: 'path' in target ? `unix://${target.path}` : `redis://${target.host}:${target.port}`,
-    pid: () => child.pid,
-    async stop(graceMs = STOP_GRACE_MS) {
-      stopping = true;
-      const c = child;
-      if (exited(c)) return;
-      const gone = once(c, 'exit');
-      c.kill('SIGTERM');
-      const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
-      await gone;
-      clearTimeout(timer);
-    },
-    abandon(signal) {
-      stopping = true;
-      if (!exited(child)) child.kill(signal);
-    },
-  };
+  // A crash keeps Hearth serving: requests answer 503 meanwhile and the client reconnects on its own.
+  const child = await superviseChild('redis-server', launch, log);
+  log.info({ pid: child.pid(), dir }, 'managed redis-server started');
+  return { url: 'path' in target ? `unix://${target.path}` : `redis://${target.host}:${target.port}`, ...child };
 }
 
 function lastLine(file: string): string {

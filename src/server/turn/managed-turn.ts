@@ -10,6 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import { isRunning, processIdentity } from '../process-info.js';
+import { superviseChild } from '../supervised-child.js';
 
 /** ManagedTurnError — coturn could not start for a reason the user can fix; the message says how. */
 export class ManagedTurnError extends Error {
@@ -49,7 +50,6 @@ export interface LanAddress {
   cidr: string;
 }
 
-const STOP_GRACE_MS = 1_500;
 const START_TIMEOUT_MS = 10_000;
 const LOG_LINES_KEPT = 20;
 /** Relayed allocations one credential (one tab) may hold at once: a full mesh with transfers fits easily. */
@@ -253,8 +253,6 @@ export async function startManagedTurn(dataDir: string, log: Logger, opts: Manag
   writeFileSync(confPath, turnserverConfig(dir, secret, opts.port, opts.relayPorts, lan), { mode: 0o600 });
 
   const recent: string[] = [];
-  let child: ChildProcess;
-  let stopping = false;
   const launch = async (): Promise<ChildProcess> => {
     const c = spawn('turnserver', ['-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     const spawned = await once(c, 'spawn').then(() => null, (err: NodeJS.ErrnoException) => err);
@@ -279,48 +277,10 @@ export async function startManagedTurn(dataDir: string, log: Logger, opts: Manag
       c.kill('SIGKILL');
       throw new ManagedTurnError(`turnserver did not start: ${recent.filter((l) => /error|cannot|fail/i.test(l)).pop() ?? recent.pop() ?? '(no output)'}`);
     }
-    c.on('exit', (code, signal) => {
-      if (stopping) return;
-      log.error({ code, signal }, 'the managed turnserver stopped unexpectedly; restarting it');
-      void relaunch();
-    });
     return c;
   };
-  const relaunch = async () => {
-    for (let attempt = 0; !stopping; attempt++) {
-      await sleep(Math.min(250 * 2 ** attempt, 5_000));
-      if (stopping) return;
-      try {
-        child = await launch();
-        log.info({ pid: child.pid }, 'managed turnserver restarted');
-        return;
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'restarting turnserver failed');
-      }
-    }
-  };
-  child = await launch();
+  const child = await superviseChild('turnserver', launch, log);
   const urls = lan.flatMap((a) => [`turn:${a.address}:${opts.port}?transport=udp`, `turn:${a.address}:${opts.port}?transport=tcp`]);
-  log.info({ pid: child.pid, port: opts.port, relayPorts: opts.relayPorts.join('-'), addresses: lan.map((a) => a.address) }, 'managed turnserver started');
-  const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
-
-  return {
-    urls,
-    secret,
-    pid: () => child.pid,
-    async stop(graceMs = STOP_GRACE_MS) {
-      stopping = true;
-      const c = child;
-      if (exited(c)) return;
-      const gone = once(c, 'exit');
-      c.kill('SIGTERM');
-      const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
-      await gone;
-      clearTimeout(timer);
-    },
-    abandon(signal) {
-      stopping = true;
-      if (!exited(child)) child.kill(signal);
-    },
-  };
+  log.info({ pid: child.pid(), port: opts.port, relayPorts: opts.relayPorts.join('-'), addresses: lan.map((a) => a.address) }, 'managed turnserver started');
+  return { urls, secret, ...child };
 }
