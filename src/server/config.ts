@@ -9,7 +9,7 @@ import { compileTrust, type TrustProxy } from './net/address.js';
 export interface Config {
   readonly port: number;
   readonly host: string;
-  /** Optional extra plain-HTTP port that only redirects to HTTPS. */
+  /** Optional extra plain-HTTP port: serves the trust page and the CA certificate, redirects everything else to HTTPS. */
   readonly httpPort: number | null;
   readonly dataDir: string;
   readonly certsDir: string;

@@ -1,5 +1,5 @@
 // The room's Share panel: Copy link (without JavaScript the link field is still there to select) and Show QR code, a dialog.
-import { mountCopyButtons } from '../../admin/ui/copy-link.js';
+import { mountCopyButtons } from '../../shared/ui/copy-link.js';
 
 /** mountShareRoom — reveals and wires the Share panel's buttons under `page` (if it has one); returns the teardown. */
 export function mountShareRoom(page: HTMLElement): () => void {
