@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from './log.js';
-import { superviseChild } from './supervised-child.js';
+import { superviseChild, waitUntil } from './supervised-child.js';
 import { isRunning, looksLikeHearth, processIdentity, workingDirectory } from './process-info.js';
 
 /** ManagedRedisError — start-up failed for a reason the user can fix; the message says how. */
@@ -100,15 +100,6 @@ function sendShutdown(target: Target): Promise<void> {
     sock.on('close', done);
     sock.on('connect', () => sock.write('SHUTDOWN\r\n'));
   });
-}
-
-async function waitUntil(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) return false;
-    await sleep(50);
-  }
-  return true;
 }
 
 /**

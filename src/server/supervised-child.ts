@@ -15,6 +15,16 @@ export interface SupervisedChild {
   abandon(signal: NodeJS.Signals): void;
 }
 
+/** waitUntil — polls `cond` every 50 ms; false if it still fails after `ms`. */
+export async function waitUntil(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
 const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
 
 /**

@@ -75,6 +75,9 @@ const withMounts = new WeakSet<ChildProcess>();
  * inNamespace — a fresh network namespace (and mount namespace, with `mounts`) held open by a
  * tracked shell; `setup` runs in it first. The shell's SIGTERM trap runs `teardown`.
  */
+/** LOOPBACK_MULTICAST — a namespace's set-up where loopback carries the mDNS group (the only multicast there is). */
+const LOOPBACK_MULTICAST = 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo';
+
 async function inNamespace(setup: string, opts: { mounts?: boolean; teardown?: string } = {}): Promise<ChildProcess> {
   const flags = opts.mounts ? ['-n', '-m', '--propagation', 'private'] : ['-n'];
   const probe = spawnSync('unshare', [...flags, 'true']);
@@ -237,31 +240,29 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
     expect((await goodbye.records).map((r) => r.data)).to.have.members(expected);
   }
 
-  it('resolves <name>.local to the box on its own network: an OS-style multicast query and a one-shot query get its LAN addresses (a namespace with multicast on loopback when the machine has no multicast interface)', async function () {
-    if (multicastOnThisMachine()) {
-      const lan = Object.values(os.networkInterfaces()).flat().filter((a) => a && !a.internal && !a.address.toLowerCase().startsWith('fe80')).map((a) => a!.address);
-      await resolves(null, [...new Set(lan)]);
-    } else {
-      const anchor = await inNamespace('ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo');
-      try {
-        await resolves(anchor, ['127.0.0.1', '::1']);
-      } finally {
-        await stopChild(anchor);
-      }
-    }
-  });
-
-  it('resolves <name>.local in a network namespace where only loopback has multicast: loopback addresses, since there is nothing else', async function () {
-    const anchor = await inNamespace('ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo');
+  /** resolvesToLoopbackInNamespace — where only loopback has multicast, the name resolves to loopback (there is nothing else). */
+  async function resolvesToLoopbackInNamespace(): Promise<void> {
+    const anchor = await inNamespace(LOOPBACK_MULTICAST);
     try {
       await resolves(anchor, ['127.0.0.1', '::1']);
     } finally {
       await stopChild(anchor);
     }
+  }
+
+  it('resolves <name>.local to the box on its own network: an OS-style multicast query and a one-shot query get its LAN addresses (a namespace with multicast on loopback when the machine has no multicast interface)', async function () {
+    if (multicastOnThisMachine()) {
+      const lan = Object.values(os.networkInterfaces()).flat().filter((a) => a && !a.internal && !a.address.toLowerCase().startsWith('fe80')).map((a) => a!.address);
+      await resolves(null, [...new Set(lan)]);
+    } else {
+      await resolvesToLoopbackInNamespace();
+    }
   });
 
+  it('resolves <name>.local in a network namespace where only loopback has multicast: loopback addresses, since there is nothing else', resolvesToLoopbackInNamespace);
+
   it('with HOST set to one address: the name resolves to that address alone', async function () {
-    const anchor = await inNamespace('ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo');
+    const anchor = await inNamespace(LOOPBACK_MULTICAST);
     const name = uniqueName();
     await startHearth(anchor, { MDNS_NAME: name, HOST: '127.0.0.1', PORT: String(await freePort()) });
     await sleep(1_500);
@@ -298,7 +299,7 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
   });
 
   it('a flood of queries gets a bounded number of answers: one-shot replies capped per second, multicast answers at most one a second', async function () {
-    const anchor = await inNamespace('ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo');
+    const anchor = await inNamespace(LOOPBACK_MULTICAST);
     const name = uniqueName();
     await startHearth(anchor, { MDNS_NAME: name, PORT: String(await freePort()) });
     await sleep(1_500); // past the two announcements
@@ -361,7 +362,7 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
   });
 
   it('with the name already held by another device on the LAN (built-in responder, which probes first): one log line, no name, and Hearth serves', async function () {
-    const anchor = await inNamespace('ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo');
+    const anchor = await inNamespace(LOOPBACK_MULTICAST);
     const name = uniqueName();
     const [cmd, args] = within(anchor, [process.execPath, '--input-type=module', '-e', RIVAL, `${name}.local`]);
     const rival = start(spawn(cmd, args, { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'inherit'] }));
@@ -411,7 +412,7 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
   });
 
   it('with UDP port 5353 held by a program that does not share it: one log line, and Hearth serves', async function () {
-    const anchor = await inNamespace('ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo');
+    const anchor = await inNamespace(LOOPBACK_MULTICAST);
     const [cmd, args] = within(anchor, [process.execPath, '-e', "require('dgram').createSocket({ type: 'udp4' }).bind(5353, () => console.log('bound'))"]);
     const holder = start(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
     try {
@@ -434,7 +435,7 @@ describe('mDNS: <MDNS_NAME>.local (real Hearth processes, real multicast DNS)', 
   });
 
   it('MDNS=off: nothing is announced and no mDNS line is logged; the certificate still covers the name', async function () {
-    const anchor = await inNamespace('ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo');
+    const anchor = await inNamespace(LOOPBACK_MULTICAST);
     try {
       const name = uniqueName();
       const certsDir = tempDir('mdns-certs');

@@ -41,20 +41,25 @@ redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
 if admin == 1 then redis.call('SADD', KEYS[5], ARGV[1]) end
 return admin`;
 
+// True when account `id` (hash `userKey`) is an enabled admin and no other admin in `admins` is enabled.
+const ONLY_ENABLED_ADMIN = `
+local function onlyEnabledAdmin(userKey, admins, id)
+  if redis.call('SISMEMBER', admins, id) == 0 or redis.call('HGET', userKey, 'disabled') == '1' then return false end
+  for _, other in ipairs(redis.call('SMEMBERS', admins)) do
+    if other ~= id and redis.call('HGET', 'user:' .. other, 'disabled') ~= '1' then return false end
+  end
+  return true
+end
+`;
+
 // Grants or removes admin; removing (or disabling, or deleting) the only enabled admin is refused
 // atomically, so two admins demoting each other at once cannot leave Hearth without one.
 // ARGV[2]: 'admin' | 'demote' | 'disable' | 'enable'. Returns 1 done, 0 no such user, -2 last admin.
-const SET_ROLE = `
+const SET_ROLE = ONLY_ENABLED_ADMIN + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local op = ARGV[2]
 if op == 'demote' or op == 'disable' then
-  if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 and redis.call('HGET', KEYS[1], 'disabled') ~= '1' then
-    local others = 0
-    for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-      if id ~= ARGV[1] and redis.call('HGET', 'user:' .. id, 'disabled') ~= '1' then others = others + 1 end
-    end
-    if others == 0 then return -2 end
-  end
+  if onlyEnabledAdmin(KEYS[1], KEYS[2], ARGV[1]) then return -2 end
 end
 if op == 'admin' then redis.call('HSET', KEYS[1], 'isAdmin', 1); redis.call('SADD', KEYS[2], ARGV[1]) end
 if op == 'demote' then redis.call('HSET', KEYS[1], 'isAdmin', 0); redis.call('SREM', KEYS[2], ARGV[1]) end
@@ -63,18 +68,12 @@ if op == 'enable' then redis.call('HSET', KEYS[1], 'disabled', 0) end
 return 1`;
 
 // Deletes an account unless it is the only enabled admin while other accounts remain (then -2).
-const REMOVE_USER = `
+const REMOVE_USER = ONLY_ENABLED_ADMIN + `
 local h = redis.call('HGETALL', KEYS[1])
 if #h == 0 then return 0 end
 local rec = {}
 for i = 1, #h, 2 do rec[h[i]] = h[i + 1] end
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 and redis.call('ZCARD', KEYS[3]) > 1 then
-  local others = 0
-  for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-    if id ~= ARGV[1] and redis.call('HGET', 'user:' .. id, 'disabled') ~= '1' then others = others + 1 end
-  end
-  if others == 0 then return -2 end
-end
+if redis.call('ZCARD', KEYS[3]) > 1 and onlyEnabledAdmin(KEYS[1], KEYS[2], ARGV[1]) then return -2 end
 redis.call('DEL', KEYS[1])
 if rec['username'] and redis.call('GET', 'user:name:' .. rec['username']) == ARGV[1] then redis.call('DEL', 'user:name:' .. rec['username']) end
 redis.call('SREM', KEYS[2], ARGV[1])

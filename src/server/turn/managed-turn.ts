@@ -7,10 +7,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import { isRunning, processIdentity } from '../process-info.js';
-import { superviseChild } from '../supervised-child.js';
+import { superviseChild, waitUntil } from '../supervised-child.js';
 
 /** ManagedTurnError — coturn could not start for a reason the user can fix; the message says how. */
 export class ManagedTurnError extends Error {
@@ -139,7 +138,11 @@ export function stunAnswers(ip: string, port: number, timeoutMs = 500): Promise<
     const sock = dgram.createSocket('udp4');
     const id = randomBytes(12);
     const req = Buffer.concat([Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]), id]);
+    let settled = false;
+    // An error may follow the answer (or another error): the socket is closed once.
     const done = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       sock.close();
       resolve(ok);
@@ -157,14 +160,14 @@ export function stunAnswers(ip: string, port: number, timeoutMs = 500): Promise<
 async function portFree(ip: string, port: number): Promise<boolean> {
   const udp = dgram.createSocket('udp4');
   const udpOk = await new Promise<boolean>((resolve) => {
-    udp.once('error', () => resolve(false));
+    udp.on('error', () => resolve(false));
     udp.bind(port, ip, () => resolve(true));
   });
   udp.close();
   if (!udpOk) return false;
   const srv = net.createServer();
   const tcpOk = await new Promise<boolean>((resolve) => {
-    srv.once('error', () => resolve(false));
+    srv.on('error', () => resolve(false));
     srv.listen(port, ip, () => resolve(true));
   });
   if (tcpOk) await new Promise((r) => srv.close(r));
@@ -177,15 +180,6 @@ function isOurTurnserver(pid: number, confPath: string): boolean {
   if (!who) return false;
   const args = who.cmdline.split('\0');
   return path.basename(args[0] ?? '') === 'turnserver' && args.includes(confPath);
-}
-
-async function waitUntil(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) return false;
-    await sleep(50);
-  }
-  return true;
 }
 
 /**
