@@ -1,5 +1,6 @@
 // The signaling protocol, once: message schemas (valibot) and the TypeScript types inferred from them.
 import * as v from 'valibot';
+import { ShareItemSchema, SharedFileSchema } from './shares.js';
 
 /** MAX_PAYLOAD — largest WebSocket message either side accepts, in bytes (ws closes with 1009 beyond). */
 export const MAX_PAYLOAD = 64 * 1024;
@@ -43,6 +44,8 @@ export const ErrorCode = {
   Banned: 'banned',
   /** Only the room's owner or an admin may do that (or not to that person). */
   NotAllowed: 'not-allowed',
+  /** The person already shares SHARE_LIMITS.itemsPerPerson items; they must stop sharing one first. */
+  TooManyShares: 'too-many-shares',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -142,6 +145,12 @@ export const ClientMessageSchema = v.variant('type', [
     state: TransferStateSchema,
     ref: RefSchema,
   }),
+  /** share — this tab holds `item` (it can serve every chunk of it), shared in `room` (the tab's room) or the lobby (null). */
+  v.strictObject({ type: v.literal('share'), item: ShareItemSchema, room: v.nullable(SlugSchema), ref: RefSchema }),
+  /** unshare — the sender stops sharing item `id` everywhere: every tab of theirs, and their record of it. */
+  v.strictObject({ type: v.literal('unshare'), id: Sha256Schema, ref: RefSchema }),
+  /** files-watch — send `files` now and whenever what this socket may see changes. */
+  v.strictObject({ type: v.literal('files-watch'), ref: RefSchema }),
 ]);
 export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
 type ClientMessageType = ClientMessage['type'];
@@ -252,6 +261,41 @@ const IceTransportPolicySchema = v.picklist(['all', 'relay']);
 
 const ServerRefSchema = v.optional(v.string());
 
+/** SharedItemView — a shared item that at least one live tab holds, as a socket that may see it gets it. */
+const SharedItemViewSchema = v.strictObject({
+  id: Sha256Schema,
+  kind: v.picklist(['file', 'folder']),
+  name: v.string(),
+  files: v.array(SharedFileSchema),
+  dirs: v.array(v.string()),
+  /** Bytes of all its files. */
+  size: CountSchema,
+  /** A file's MIME type; '' for a folder. */
+  type: v.string(),
+  /** The room it is shared in, or null for everyone in the lobby. */
+  room: v.nullable(SlugSchema),
+  /** When it was first shared (the earliest record among its holders; ms). */
+  sharedAt: TimestampSchema,
+  /** The people whose tabs hold it now, and those tabs (peers to ask for chunks). */
+  holders: v.array(v.strictObject({ userId: UserIdSchema, displayName: UserNameSchema, peers: v.array(PeerIdSchema) })),
+});
+export type SharedItemView = v.InferOutput<typeof SharedItemViewSchema>;
+
+/** MyShare — one of the person's own share records; `held`: a tab of theirs holds it now (Available), else Offline. */
+const MyShareSchema = v.strictObject({
+  id: Sha256Schema,
+  kind: v.picklist(['file', 'folder']),
+  name: v.string(),
+  files: v.array(SharedFileSchema),
+  dirs: v.array(v.string()),
+  size: CountSchema,
+  type: v.string(),
+  room: v.nullable(SlugSchema),
+  sharedAt: TimestampSchema,
+  held: v.boolean(),
+});
+export type MyShare = v.InferOutput<typeof MyShareSchema>;
+
 export const ServerMessageSchema = v.variant('type', [
   /** welcome — the first message on every socket: who you are, and how to come back (`resume`). */
   v.strictObject({
@@ -303,6 +347,12 @@ export const ServerMessageSchema = v.variant('type', [
   v.strictObject({ type: v.literal('dnd'), on: v.boolean() }),
   /** ice-servers — fresh TURN credentials before the last ones expire: for new connections, and live ones' next ICE restart. */
   v.strictObject({ type: v.literal('ice-servers'), iceServers: v.array(IceServerSchema), iceTransportPolicy: IceTransportPolicySchema }),
+  /** shared — the answer to `share`: this tab holds item `id`. */
+  v.strictObject({ type: v.literal('shared'), id: Sha256Schema, ref: ServerRefSchema }),
+  /** unshared — the answer to `unshare`: nobody of yours shares item `id` any more. */
+  v.strictObject({ type: v.literal('unshared'), id: Sha256Schema, ref: ServerRefSchema }),
+  /** files — what this socket may see (`items`) and the person's own shares (`mine`); with `ref`, the answer to `files-watch`. */
+  v.strictObject({ type: v.literal('files'), items: v.array(SharedItemViewSchema), mine: v.array(MyShareSchema), ref: ServerRefSchema }),
   v.strictObject({ type: v.literal('error'), code: v.picklist(Object.values(ErrorCode)), message: v.string(), ref: ServerRefSchema }),
 ]);
 export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;

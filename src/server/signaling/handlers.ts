@@ -161,6 +161,11 @@ export function createHandlers(deps: HandlerDeps): HandlerMap {
     dnd: (conn, msg) => deps.ringing.setDnd(conn, msg),
     'dismiss-missed': (conn, msg) => deps.ringing.dismissMissed(conn, msg),
 
+    // Shared files: stubs until src/server/signaling/shares.ts lands.
+    share: async () => { throw new HandlerError(ErrorCode.Unavailable, 'Shared files are not available yet.'); },
+    unshare: async () => { throw new HandlerError(ErrorCode.Unavailable, 'Shared files are not available yet.'); },
+    'files-watch': async () => { throw new HandlerError(ErrorCode.Unavailable, 'Shared files are not available yet.'); },
+
     async ledger(conn, msg) {
       if (!conn.room) throw new HandlerError(ErrorCode.NotInRoom, 'Transfers are recorded only in rooms.');
       // Ledger lines land in the same history as chat: the same budget, so they cannot flush it.

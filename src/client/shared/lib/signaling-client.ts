@@ -2,6 +2,7 @@
 // peer id), a typed event per server message, a request per message the server answers and a
 // typed send… per message it does not. No DOM.
 import { setIceConfiguration } from './peer-link.js';
+import type { ShareItem } from '../../../shared/shares.js';
 import { CloseCode, type ClientMessage, type ErrorCode, type ServerMessage, type ServerMessageOf, type ServerMessageType, type SignalPayload } from '../../../shared/protocol.js';
 
 type Listener<T extends ServerMessageType> = (msg: ServerMessageOf<T>) => void;
@@ -40,6 +41,9 @@ interface Replies {
   ring: 'ring-update';
   moderate: 'moderated';
   'room-settings': 'room-updated';
+  share: 'shared';
+  unshare: 'unshared';
+  'files-watch': 'files';
 }
 type RequestType = keyof Replies;
 /** Outgoing — a client message of type T as callers write it (the client adds the `ref`). */
@@ -57,7 +61,8 @@ const MAX_REFUSAL_WATCHES = 32;
  * SignalingClient — one connection to the server, kept open.
  *
  * Messages the server answers (`join` → `joined`, `leave` → `left`, `ring` → `ring-update`,
- * `moderate` → `moderated`, `room-settings` → `room-updated`) are
+ * `moderate` → `moderated`, `room-settings` → `room-updated`, `share` → `shared`,
+ * `unshare` → `unshared`, `files-watch` → `files`) are
  * requests: `join(room)` resolves with the reply or a SignalingError, never both and never
  * neither. Every other message goes out with a `send…` method that returns false when the socket
  * is not open; an `onError` given to it hears the server's refusal of that very message. The
@@ -182,6 +187,21 @@ export class SignalingClient {
   /** setRoomLocked — the room's owner or an admin locks or unlocks `room`: its new `room-updated`, or why not. */
   setRoomLocked(room: string, locked: boolean): Promise<Reply<'room-settings'>> {
     return this.request({ type: 'room-settings', room, locked });
+  }
+
+  /** share — this tab holds `item`, shared in `room` (this tab's room) or the lobby (null): `shared`, or why not (bad-message, not-in-room, too-many-shares). */
+  share(item: ShareItem, room: string | null): Promise<Reply<'share'>> {
+    return this.request({ type: 'share', item, room });
+  }
+
+  /** unshare — stop sharing item `id` from every tab of this person: `unshared`. */
+  unshare(id: string): Promise<Reply<'unshare'>> {
+    return this.request({ type: 'unshare', id });
+  }
+
+  /** watchFiles — the shared files this tab may see, now (`files`) and on every change after (as `files` events). */
+  watchFiles(): Promise<Reply<'files-watch'>> {
+    return this.request({ type: 'files-watch' });
   }
 
   /** request — sends `msg` under a fresh ref and resolves with the server's reply to it, or a SignalingError. */
