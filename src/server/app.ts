@@ -20,6 +20,7 @@ import { authRoutes, passwordBusyToHttp } from './routes/auth.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
 import { pageRoutes } from './routes/pages.js';
 import { roomRoutes } from './routes/rooms.js';
+import { streamWorkerRoutes } from './routes/stream-worker.js';
 import { trustRoutes } from './routes/trust.js';
 import { metricsByToken, metricsRoutes, statusRoutes } from './routes/status.js';
 import type { Services } from './services.js';
@@ -146,6 +147,7 @@ export function createApp(deps: AppDeps): HearthApp {
   } }));
   // The trust page and /ca.crt need neither Redis nor a session: a device's first visit leaves no state.
   app.use(trustRoutes({ config, assets }));
+  app.use(streamWorkerRoutes(assets));
   app.get('/healthz', (_req, res) => {
     res.status(redis.isReady ? 200 : 503).json({ ok: redis.isReady, redis: redis.isReady ? 'up' : 'down' });
   });
