@@ -52,6 +52,13 @@ export const ICON_NAMES = Object.freeze([
   'lock-open',
   'monitor-smartphone',
   'qr-code',
+  'folder',
+  'folder-up',
+  'folder-down',
+  'play',
+  'pause',
+  'save',
+  'share-2',
 ]);
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -1,0 +1,71 @@
+// The /files page made live: Share, Downloads, Shared files (search filters as you type, the URL keeps q) and Your shares.
+import { h } from '../../shared/ui/dom.js';
+import { DownloadList } from './download-list.js';
+import type { FilesEngine } from './engine-stand-in.js';
+import { fileActions } from './file-actions.js';
+import { ItemList } from './item-list.js';
+import { MyShares } from './my-shares.js';
+import { renderPreparing, shareButton } from './share-controls.js';
+
+/** emptyText — the Shared files list's empty state, as the server words it. */
+function emptyText(q: string): string {
+  return q ? `No shared files match “${q}”.` : 'Nobody is sharing anything right now.';
+}
+
+/** mountFilesPage — takes over the server-rendered lists of `root` (main[data-island=files]); returns the teardown. */
+export function mountFilesPage(root: HTMLElement, engine: FilesEngine, selfUserId: string): () => void {
+  const $ = <T extends HTMLElement>(sel: string) => root.querySelector<T>(sel);
+  const actions = fileActions(engine);
+
+  // Share: JS-only, so it was hidden until now.
+  const sharePanel = $('#files-share');
+  const shareActions = $('#files-share-actions');
+  shareActions?.replaceChildren(shareButton(engine, 'files', 'Share files'), shareButton(engine, 'folder', 'Share a folder', 'btn btn--secondary'));
+  const preparing = $('#files-preparing');
+  if (sharePanel) sharePanel.hidden = false;
+
+  const downloadsPanel = $('#files-downloads');
+  const downloadsEmpty = $('#downloads-empty');
+  if (downloadsPanel) downloadsPanel.hidden = false;
+  const downloads = new DownloadList($('#downloads-list') ?? h('ul'), actions, (n) => {
+    if (downloadsEmpty) downloadsEmpty.hidden = n > 0;
+  });
+
+  const items = new ItemList({ list: $('#files-list') ?? h('ul'), empty: $('#files-empty') ?? h('p'), selfUserId, actions, emptyText });
+  const mine = new MyShares($('#my-shares') ?? h('ul'), $('#my-shares-empty') ?? h('p'), actions);
+
+  // Search: the form still submits without JavaScript; with it, the list follows the field at once.
+  const form = $<HTMLFormElement>('#files-search');
+  const field = form?.querySelector<HTMLInputElement>('input[name="q"]') ?? null;
+  const query = () => field?.value ?? '';
+  const keepInUrl = () => {
+    const q = query().trim();
+    const url = q ? `${location.pathname}?q=${encodeURIComponent(q)}` : location.pathname;
+    if (url !== location.pathname + location.search) history.replaceState(history.state, '', url);
+  };
+
+  const render = () => {
+    const list = engine.downloads();
+    renderPreparing(preparing ?? h('ul'), engine.preparing());
+    downloads.render(list);
+    items.render(engine.items(), query(), new Map(list.map((d) => [d.id, d.state])));
+    mine.render(engine.mine());
+  };
+  const onInput = () => {
+    keepInUrl();
+    render();
+  };
+  const onSubmit = (e: SubmitEvent) => {
+    e.preventDefault();
+    onInput();
+  };
+  field?.addEventListener('input', onInput);
+  form?.addEventListener('submit', onSubmit);
+  const off = engine.on('changed', render);
+  render();
+  return () => {
+    off();
+    field?.removeEventListener('input', onInput);
+    form?.removeEventListener('submit', onSubmit);
+  };
+}
