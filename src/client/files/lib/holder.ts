@@ -1,0 +1,122 @@
+// The holder's side of one shared-files channel: answers a downloader's manifest and chunk requests from a local file.
+import { Keepalive } from '../../transfer/lib/keepalive.js';
+import { CHUNK, chunkBytes, chunkCount } from './manifest.js';
+import { parseWire, sendParts, type Wire } from './wire.js';
+
+/** HeldFile — a file this tab can serve: its bytes (a picked File or a disk-backed OPFS copy) and its chunk hashes. */
+export interface HeldFile {
+  blob: Blob;
+  hashes: Uint8Array;
+}
+
+// Pause reading while the channel holds this much unsent (Chromium fails a send past 16 MiB).
+const HIGH_WATER = 4 * 1024 * 1024;
+const LOW_WATER = 1024 * 1024;
+// An honest downloader keeps a few chunks in flight; more queued than this is a flood.
+const MAX_QUEUE = 64;
+
+/**
+ * HolderSession — serves one file on one channel, in request order, one chunk read ahead.
+ * Anything malformed closes the channel: a downloader that lies loses only its own channel.
+ */
+export class HolderSession {
+  private readonly queue: number[] = [];
+  private running = false;
+  private closed = false;
+  private wake: (() => void) | null = null;
+  private readonly alive: Keepalive;
+  private readonly count: number;
+
+  constructor(private readonly dc: RTCDataChannel, private readonly file: HeldFile, private readonly served: (bytes: number) => void = () => {}) {
+    this.count = chunkCount(file.blob.size);
+    dc.binaryType = 'arraybuffer';
+    dc.bufferedAmountLowThreshold = LOW_WATER;
+    this.alive = new Keepalive(() => this.text({ t: 'ping' }), () => this.close());
+    dc.addEventListener('message', (e: MessageEvent) => this.onMessage(e.data));
+    dc.addEventListener('bufferedamountlow', () => this.poke());
+    dc.addEventListener('close', () => this.stop());
+  }
+
+  close(): void {
+    this.stop();
+    this.dc.close();
+  }
+
+  private stop(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.alive.stop();
+    this.poke();
+  }
+
+  private onMessage(data: unknown): void {
+    if (this.closed) return;
+    this.alive.heard();
+    const m = typeof data === 'string' ? parseWire(data) : null;
+    if (!m) return this.close();
+    switch (m.t) {
+      case 'manifest': {
+        this.text({ t: 'manifest', n: this.count });
+        try {
+          sendParts(this.dc, this.file.hashes as Uint8Array<ArrayBuffer>);
+        } catch {
+          this.close();
+        }
+        return;
+      }
+      case 'get': {
+        if (m.i.some((i) => i >= this.count) || this.queue.length + m.i.length > MAX_QUEUE) return this.close();
+        this.queue.push(...m.i);
+        void this.pump();
+        return;
+      }
+      case 'ping': return;
+      default: return this.close();
+    }
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      let next: Promise<ArrayBuffer> | null = null;
+      while (!this.closed && this.queue.length) {
+        const i = this.queue.shift()!;
+        const read = next ?? this.read(i);
+        next = this.queue.length ? this.read(this.queue[0]!) : null;
+        const bytes = new Uint8Array(await read);
+        while (!this.closed && this.dc.bufferedAmount > HIGH_WATER) await new Promise<void>((r) => (this.wake = r));
+        if (this.closed) return;
+        this.text({ t: 'c', i });
+        sendParts(this.dc, bytes);
+        this.served(bytes.byteLength);
+      }
+    } catch {
+      // The file went away under us (moved, deleted) or the channel failed: the downloader asks someone else.
+      this.close();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private read(i: number): Promise<ArrayBuffer> {
+    const p = this.file.blob.slice(i * CHUNK, i * CHUNK + chunkBytes(i, this.file.blob.size)).arrayBuffer();
+    p.catch(() => undefined);
+    return p;
+  }
+
+  private text(m: Wire): void {
+    try {
+      if (this.dc.readyState === 'open') this.dc.send(JSON.stringify(m));
+      this.alive.sent();
+    } catch {
+      // closing; the close event follows
+    }
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+}
