@@ -10,7 +10,8 @@ import type { Background, Swarm } from './swarm.js';
 
 // Stop handing out chunks while this much waits for the disk (memory stays bounded whatever the file size).
 const MAX_BACKLOG = 24 * 1024 * 1024;
-const SAVE_EVERY_MS = 2_000;
+// What is on disk is recorded this often: a reload fetches again at most what arrived since.
+const SAVE_EVERY_MS = 100;
 
 /** Mismatch — the whole file's SHA-256 is not the announced one (every chunk matched a lying manifest). */
 export class Mismatch extends Error {
@@ -28,7 +29,8 @@ export class FileDownload implements Background {
   private cursor = 0;
   private backlog = 0;
   private hashes: Uint8Array | null = null;
-  private lastSave = 0;
+  private saving: Promise<void> | null = null;
+  private saveTimer: ReturnType<typeof setTimeout> | null = null;
   private finishing: Promise<void> | null = null;
   private resolveDone!: () => void;
   private rejectDone!: (e: Error) => void;
@@ -84,7 +86,7 @@ export class FileDownload implements Background {
       if (!ok) return false;
       this.bitmap.set(index);
       this.progress();
-      if (Date.now() - this.lastSave > SAVE_EVERY_MS) void this.save();
+      this.requestSave();
       if (this.bitmap.complete) void this.finish();
       return true;
     } catch (err) {
@@ -99,15 +101,31 @@ export class FileDownload implements Background {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.swarm.setBackground(null);
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    await this.saving;
     await this.save(true).catch(() => undefined);
     this.stopped = true;
     await this.disk.close(opfsName(this.file.sha256)).catch(() => undefined);
+    this.rejectDone(new DOMException('The download stopped.', 'AbortError'));
+  }
+
+  /** requestSave — at most one save at a time, at most one per SAVE_EVERY_MS. */
+  private requestSave(): void {
+    if (this.saveTimer || this.stopped) return;
+    this.saveTimer = setTimeout(() => {
+      this.saving = (this.saving ?? Promise.resolve()).then(() => {
+        this.saveTimer = null;
+        return this.save();
+      }).catch(() => undefined);
+    }, SAVE_EVERY_MS);
   }
 
   private finish(): Promise<void> {
     this.finishing ??= (async () => {
       try {
         this.swarm.setBackground(null);
+        if (this.saveTimer) clearTimeout(this.saveTimer);
+        await this.saving;
         const sha = await this.disk.digest(opfsName(this.file.sha256));
         await this.disk.close(opfsName(this.file.sha256));
         if (sha !== this.file.sha256) throw new Mismatch('The file does not match its announced SHA-256.');
@@ -130,7 +148,6 @@ export class FileDownload implements Background {
   }
 
   private async save(force = false): Promise<void> {
-    this.lastSave = Date.now();
     if (!this.library || (this.stopped && !force)) return;
     try {
       this.record.snapshot = await this.disk.flush(opfsName(this.file.sha256));

@@ -461,6 +461,12 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
       await this.holdDownloaded(job.record);
     } catch (err) {
       if (job.cancelled) return;
+      const file = job.current?.file;
+      if (err instanceof Mismatch && file) {
+        // Every chunk matched a manifest that does not add up to the file: nothing of it can be kept.
+        await this.library?.delete('files', file.sha256);
+        await this.disk?.remove(opfsName(file.sha256)).catch(() => undefined);
+      }
       this.failJob(job, err instanceof Mismatch ? err.message : `${(err as Error).message || 'The download failed.'}`);
     }
   }

@@ -2,14 +2,16 @@
 // the files the player has open with the engine's readRange (from holders, chunk-verified). Also the
 // message shapes and Range parsing both sides share.
 
+import { SHARE_CHUNK } from '../../../shared/shares.js';
+
 /** STREAM_SW_URL — where the server serves the stream service worker (a fixed URL, so updates replace it). */
-export const STREAM_SW_URL = '/files/sw.js';
-/** STREAM_PIECE — the worker asks for at most this much at a time, on these boundaries (the shared files' chunk size). */
-export const STREAM_PIECE = 1024 * 1024;
+const STREAM_SW_URL = '/files/sw.js';
+/** STREAM_PIECE — the worker asks for at most this much at a time, on these boundaries (the shared files' chunks). */
+export const STREAM_PIECE = SHARE_CHUNK;
 /** STREAM_RESPONSE_CAP — the most one answer carries: an open-ended `bytes=N-` gets this much, then the element asks again. */
 export const STREAM_RESPONSE_CAP = 4 * STREAM_PIECE;
-/** How many pieces the page keeps while a stream is open (an element often asks again for what it just read). */
-const CACHE_PIECES = 8;
+/** How many pieces the page keeps while a stream is open (an element often asks again for what it just read; the engine keeps more). */
+const CACHE_PIECES = 2;
 
 /** What the worker asks the page: `open` comes with a MessagePort; `read` and `close` go over it. */
 export type StreamWorkerAsk = { op: 'open'; sha256: string } | { op: 'read'; start: number; end: number } | { op: 'close' };
@@ -20,7 +22,7 @@ const STREAM_RE = /^\/files\/stream\/([0-9a-f]{64})$/;
 const MEDIA_TYPE_RE = /^(video|audio)\/[a-z0-9.+-]{1,90}$/i;
 
 /** streamUrl — the URL a <video> plays a shared file from. */
-export function streamUrl(sha256: string, type: string): string {
+function streamUrl(sha256: string, type: string): string {
   return `/files/stream/${sha256}?type=${encodeURIComponent(type)}`;
 }
 
