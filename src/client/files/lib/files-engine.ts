@@ -10,7 +10,7 @@ import { SpeedMeter } from '../../transfer/lib/speed.js';
 import { claim } from '../../transfer/lib/store.js';
 import { FileDownload, Mismatch } from './file-download.js';
 import { HolderSession, type HeldFile } from './holder.js';
-import { Library, opfsName, type FileRecord, type ItemRecord } from './library.js';
+import { openLibrary, opfsName, type FileRecord, type ItemRecord, type Library } from './library.js';
 import { CHUNK, prepare, sha256Text } from './manifest.js';
 import { Swarm } from './swarm.js';
 import { CHANNEL_PREFIX, FILES_RTC_APP } from './wire.js';
@@ -391,7 +391,7 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
   }
 
   private async restore(): Promise<void> {
-    this.library = await Library.open();
+    this.library = await openLibrary();
     if (!this.library || this.disposed) return;
     for (const rec of await this.library.all('items')) {
       if (rec.room !== this.opts.room) continue;

@@ -1,4 +1,5 @@
 // What survives a reload of shared files: downloads (their items, per-file progress and manifests) in IndexedDB.
+import { IdbDatabase } from '../../shared/lib/idb.js';
 import type { DiskSnapshot } from '../../transfer/lib/disk.js';
 import type { ShareItem } from '../../../shared/shares.js';
 
@@ -24,54 +25,14 @@ export interface FileRecord {
 }
 
 type Stores = { items: ItemRecord; files: FileRecord };
-const DB_NAME = 'hearth-shares';
 
 /** opfsName — the OPFS file a shared file is downloaded into (one per content, whatever the item). */
 export const opfsName = (sha256: string) => `share-${sha256}`;
 
-/** Library — a promise wrapper over the `hearth-shares` IndexedDB database. */
-export class Library {
-  private constructor(private readonly db: IDBDatabase) {}
+/** Library — the `hearth-shares` database: downloaded items and their files' progress. */
+export type Library = IdbDatabase<Stores>;
 
-  /** open — null when IndexedDB is unavailable (downloads then do not survive a reload). */
-  static open(): Promise<Library | null> {
-    if (typeof indexedDB === 'undefined') return Promise.resolve(null);
-    return new Promise((resolve) => {
-      const req = indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = () => {
-        const db = req.result;
-        if (!db.objectStoreNames.contains('items')) db.createObjectStore('items', { keyPath: 'id' });
-        if (!db.objectStoreNames.contains('files')) db.createObjectStore('files', { keyPath: 'sha256' });
-      };
-      req.onsuccess = () => resolve(new Library(req.result));
-      req.onerror = () => resolve(null);
-      req.onblocked = () => resolve(null);
-    });
-  }
-
-  all<S extends keyof Stores>(store: S): Promise<Stores[S][]> {
-    return this.run(store, 'readonly', (s) => s.getAll()) as Promise<Stores[S][]>;
-  }
-
-  get<S extends keyof Stores>(store: S, key: string): Promise<Stores[S] | undefined> {
-    return this.run(store, 'readonly', (s) => s.get(key)) as Promise<Stores[S] | undefined>;
-  }
-
-  put<S extends keyof Stores>(store: S, rec: Stores[S]): Promise<void> {
-    return this.run(store, 'readwrite', (s) => s.put(rec)).then(() => undefined);
-  }
-
-  delete(store: keyof Stores, key: string): Promise<void> {
-    return this.run(store, 'readwrite', (s) => s.delete(key)).then(() => undefined);
-  }
-
-  private run(store: string, mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const tx = this.db.transaction(store, mode);
-      const req = fn(tx.objectStore(store));
-      tx.oncomplete = () => resolve(req.result);
-      tx.onerror = () => reject(tx.error ?? new Error('IndexedDB request failed'));
-      tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
-    });
-  }
+/** openLibrary — null when IndexedDB is unavailable (downloads then do not survive a reload). */
+export function openLibrary(): Promise<Library | null> {
+  return IdbDatabase.open<Stores>('hearth-shares', { items: 'id', files: 'sha256' });
 }

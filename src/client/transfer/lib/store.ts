@@ -1,4 +1,5 @@
 // What survives a reload: transfer manifests and verified-chunk bitmaps in IndexedDB, and tab ownership via Web Locks.
+import { IdbDatabase } from '../../shared/lib/idb.js';
 
 /** FileRecord — what both directions store about a file in transfer. */
 export interface FileRecord {
@@ -44,51 +45,13 @@ export interface OutgoingRecord extends FileRecord {
 }
 
 type Stores = { in: IncomingRecord; out: OutgoingRecord };
-const DB_NAME = 'hearth-transfers';
 
-/** TransferStore — a thin promise wrapper over one IndexedDB database with two stores. */
-export class TransferStore {
-  private constructor(private readonly db: IDBDatabase) {}
+/** TransferStore — the `hearth-transfers` database: records of files received (`in`) and sent (`out`). */
+export type TransferStore = IdbDatabase<Stores>;
 
-  /** open — null when IndexedDB is unavailable (then transfers simply do not survive a reload). */
-  static open(): Promise<TransferStore | null> {
-    if (typeof indexedDB === 'undefined') return Promise.resolve(null);
-    return new Promise((resolve) => {
-      const req = indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = () => {
-        for (const name of ['in', 'out']) if (!req.result.objectStoreNames.contains(name)) req.result.createObjectStore(name, { keyPath: 'id' });
-      };
-      req.onsuccess = () => resolve(new TransferStore(req.result));
-      req.onerror = () => resolve(null);
-      req.onblocked = () => resolve(null);
-    });
-  }
-
-  all<S extends keyof Stores>(store: S): Promise<Stores[S][]> {
-    return this.run(store, 'readonly', (s) => s.getAll()) as Promise<Stores[S][]>;
-  }
-
-  get<S extends keyof Stores>(store: S, id: string): Promise<Stores[S] | undefined> {
-    return this.run(store, 'readonly', (s) => s.get(id)) as Promise<Stores[S] | undefined>;
-  }
-
-  put<S extends keyof Stores>(store: S, rec: Stores[S]): Promise<void> {
-    return this.run(store, 'readwrite', (s) => s.put(rec)).then(() => undefined);
-  }
-
-  delete(store: keyof Stores, id: string): Promise<void> {
-    return this.run(store, 'readwrite', (s) => s.delete(id)).then(() => undefined);
-  }
-
-  private run(store: string, mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const tx = this.db.transaction(store, mode);
-      const req = fn(tx.objectStore(store));
-      tx.oncomplete = () => resolve(req.result);
-      tx.onerror = () => reject(tx.error ?? new Error('IndexedDB request failed'));
-      tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
-    });
-  }
+/** openTransferStore — null when IndexedDB is unavailable (then transfers simply do not survive a reload). */
+export function openTransferStore(): Promise<TransferStore | null> {
+  return IdbDatabase.open<Stores>('hearth-transfers', { in: 'id', out: 'id' });
 }
 
 /**

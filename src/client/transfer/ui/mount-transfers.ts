@@ -3,7 +3,7 @@
 import { Disk } from '../lib/disk.js';
 import { TransferManager } from '../lib/manager.js';
 import { TRANSFER_APP } from '../lib/messages.js';
-import { TransferStore } from '../lib/store.js';
+import { openTransferStore } from '../lib/store.js';
 import type { ChannelTransport, Directory, LedgerPost, SignalPort } from '../lib/transport.js';
 import type { SignalingClient } from '../../shared/lib/signaling-client.js';
 import { expose, selfUserId, workerUrl } from '../../shared/ui/page.js';
@@ -49,7 +49,7 @@ export function mountTransfers(o: MountOptions): TransfersHandle {
   const ready = (async () => {
     const url = workerUrl('opfs-writer');
     const disk = url && Disk.available ? new Disk(url) : null;
-    const store = await TransferStore.open();
+    const store = await openTransferStore();
     const m = new TransferManager({ signal: signalPort(o.signaling), channels: o.channels, directory: o.directory, store, disk, scope: o.scope, selfUserId: selfUserId(), ledger: o.ledger });
     manager = m;
     // Offers wait in a list above the transfers (never a modal: see OffersPanel).
