@@ -13,6 +13,7 @@ import { Prejoin } from '../call/ui/prejoin.js';
 import { mountShareRoom } from '../call/ui/share-room.js';
 import { RoomStage, waitForSeat, waitOutRemoval } from '../call/ui/room-stage.js';
 import { ChatPanel } from '../chat/ui/chat-panel.js';
+import { mountRoomFiles } from '../files/ui/room-files.js';
 import { mountInvite } from '../ringing/ui/invite.js';
 import { mountRinging, type RingingUi } from '../ringing/ui/ringing.js';
 import { followLobby } from '../shared/lib/lobby-feed.js';
@@ -99,6 +100,7 @@ export function mount(root: HTMLElement): () => void {
     if (side) offs.push(mountInvite(side.appendChild(h('div', { class: 'room-invite' })), { signaling, slug, selfUserId: userId, ring: (user) => ringing.call(user, slug) }));
     const transfers = mountRoomTransfers(page.querySelector<HTMLElement>('#call') ?? page, { signaling, slug, connections: call.mesh });
     offs.push(call.on('roster-changed', (roster) => transfers.members(roster)), () => transfers.dispose());
+    offs.push(mountRoomFiles(page, { signaling, slug, call, selfUserId: userId }));
   }
   expose({ signaling, ringing, ...(call ? { call, mesh: call.mesh } : {}) });
   signaling.connect();

@@ -3,7 +3,7 @@ import { formatBytes } from '../../../shared/ledger.js';
 import { displayFileName } from '../../transfer/lib/filename.js';
 import { formatDuration } from '../../transfer/lib/speed.js';
 import { h, icon } from '../../shared/ui/dom.js';
-import type { DownloadView } from './engine-stand-in.js';
+import type { DownloadView } from '../lib/files-engine.js';
 
 /** DownloadActions — what the row buttons do. */
 export interface DownloadActions {

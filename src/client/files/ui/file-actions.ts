@@ -5,7 +5,7 @@ import { chooseFiles } from '../../transfer/ui/pick-files.js';
 import { h } from '../../shared/ui/dom.js';
 import { toast } from '../../shared/ui/toasts.js';
 import type { DownloadActions } from './download-list.js';
-import type { DownloadView, FilesEngine } from './engine-stand-in.js';
+import type { DownloadView, FilesEngine } from '../lib/files-engine.js';
 import type { ItemActions } from './item-list.js';
 import type { MyShareActions } from './my-shares.js';
 import { chooseFolder } from './pick-folder.js';

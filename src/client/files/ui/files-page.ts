@@ -1,7 +1,8 @@
 // The /files page made live: Share, Downloads, Shared files (search filters as you type, the URL keeps q) and Your shares.
 import { h } from '../../shared/ui/dom.js';
+import { toast } from '../../shared/ui/toasts.js';
 import { DownloadList } from './download-list.js';
-import type { FilesEngine } from './engine-stand-in.js';
+import type { FilesEngine } from '../lib/files-engine.js';
 import { fileActions } from './file-actions.js';
 import { ItemList } from './item-list.js';
 import { MyShares } from './my-shares.js';
@@ -61,10 +62,10 @@ export function mountFilesPage(root: HTMLElement, engine: FilesEngine, selfUserI
   };
   field?.addEventListener('input', onInput);
   form?.addEventListener('submit', onSubmit);
-  const off = engine.on('changed', render);
+  const offs = [engine.on('changed', render), engine.on('error', (message) => toast(message, 'error'))];
   render();
   return () => {
-    off();
+    for (const off of offs) off();
     field?.removeEventListener('input', onInput);
     form?.removeEventListener('submit', onSubmit);
   };

@@ -1,7 +1,7 @@
 // The list of shared items (the /files page's "Shared files", the room's "Shared in this room"): name, size, type, holders, when, and Download / Play.
 import type { SharedItemView } from '../../../shared/protocol.js';
 import { h, icon } from '../../shared/ui/dom.js';
-import type { DownloadState } from './engine-stand-in.js';
+import type { DownloadState } from '../lib/files-engine.js';
 import { holdersText, iconFor, isVideo, matches, metaText, shownName, whenText } from './format.js';
 import { KeyedList } from './keyed-list.js';
 

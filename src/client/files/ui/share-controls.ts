@@ -3,7 +3,7 @@ import { chooseFiles } from '../../transfer/ui/pick-files.js';
 import { displayFileName } from '../../transfer/lib/filename.js';
 import { h, icon } from '../../shared/ui/dom.js';
 import { toast } from '../../shared/ui/toasts.js';
-import type { FilesEngine, PreparingView } from './engine-stand-in.js';
+import type { FilesEngine, PreparingView } from '../lib/files-engine.js';
 import { chooseFolder } from './pick-folder.js';
 
 const fail = (err: unknown) => toast(err instanceof Error ? err.message : String(err), 'error');

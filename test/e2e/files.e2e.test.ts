@@ -1,0 +1,234 @@
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Browser, Page } from 'puppeteer';
+import { launchBrowser, registerInBrowser, screenshot, type TestUser } from '../helpers/browser.js';
+import { createRoom, joinCall, openRoom, PC_HOOK, TOAST_LOG } from '../helpers/call.js';
+import { randomFile } from '../helpers/files.js';
+import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
+import { tempDir } from '../helpers/processes.js';
+
+// The Shared files page in real Chromium, two people: Ana shares, Ben finds, downloads, verifies and
+// saves; Stop sharing takes the item away; a share made in a room is seen only in that room.
+
+const MiB = 1024 * 1024;
+
+type Person = TestUser & { downloads: string };
+
+/** person — a registered user in their own browser context; Save downloads land in `downloads`. */
+async function person(browser: Browser, origin: string, username: string, displayName: string): Promise<Person> {
+  const downloads = tempDir(`dl-${username}`);
+  const ctx = await browser.createBrowserContext({ downloadBehavior: { policy: 'allow', downloadPath: downloads } });
+  const page = await ctx.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`[${username}] ${(e as Error).message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/favicon|ERR_CERT|Failed to load resource/.test(m.text())) errors.push(`[${username}] console: ${m.text()}`);
+  });
+  await page.setViewport({ width: 1280, height: 900 });
+  for (const script of [PC_HOOK, TOAST_LOG]) await page.evaluateOnNewDocument(script);
+  const user = { ctx, page, name: username, errors, downloads };
+  await registerInBrowser(user, origin, username, displayName);
+  return user;
+}
+
+/** openFiles — goes to /files (by the header link) and waits until the page's engine is up and its socket open. */
+async function openFiles(page: Page, origin: string): Promise<void> {
+  if (new URL(page.url()).origin !== origin) await page.goto(origin);
+  await Promise.all([page.waitForNavigation(), page.locator('::-p-aria([name="Shared files"][role="link"])').click()]);
+  expect(new URL(page.url()).pathname).to.equal('/files');
+  await filesReady(page);
+}
+
+async function filesReady(page: Page): Promise<void> {
+  await page.waitForFunction(() => !!window.__hearth?.files && !!window.__hearth.signaling?.isOpen, { polling: 100, timeout: 15_000 });
+}
+
+/** shareFiles — clicks `button` and picks `files` in the file chooser. */
+async function shareFiles(page: Page, button: string, files: string[]): Promise<void> {
+  const [chooser] = await Promise.all([page.waitForFileChooser({ timeout: 10_000 }), page.locator(`::-p-aria(${button})`).setTimeout(10_000).click()]);
+  await chooser.accept(files);
+}
+
+/** rowText — the visible text of the row (li[data-id]) of item `id` inside `scope`. */
+const rowText = (page: Page, scope: string, id: string) => page.$eval(`${scope} li[data-id="${id}"]`, (li) => (li as HTMLElement).innerText);
+
+const SHARED = '::-p-aria([name="Shared files"][role="region"])';
+const MINE = '::-p-aria([name="Your shares"][role="region"])';
+const DOWNLOADS = '::-p-aria([name="Downloads"][role="region"])';
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** downloaded — waits for a finished download called `name` in `dir`. */
+async function downloaded(dir: string, name: string, timeout = 15_000): Promise<string> {
+  const file = path.join(dir, name);
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    if (existsSync(file) && !readdirSync(dir).some((f) => f.endsWith('.crdownload'))) return file;
+    await sleep(100);
+  }
+  throw new Error(`${name} was not downloaded into ${dir}: ${readdirSync(dir).join(', ')}`);
+}
+
+/** localSha256 — the SHA-256 of the page's verified local copy of `sha256` (read through the engine, hashed in the page). */
+const localSha256 = (page: Page, sha256: string): Promise<string | null> => page.evaluate(async (id) => {
+  const file = await window.__hearth!.files!.fileOf(id);
+  if (!file) return null;
+  const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}, sha256);
+
+describe('Shared files (e2e, Chromium)', function () {
+  this.timeout(180_000);
+  let hearth: TestHearth;
+  let browser: Browser;
+  let ana: Person;
+  let ben: Person;
+  let dir: string;
+  let notes: { file: string; sha256: string };
+
+  before(async function () {
+    this.timeout(90_000);
+    dir = tempDir('shared-src');
+    hearth = await startTestHearth({}, { heartbeatMs: 1_000 });
+    browser = await launchBrowser();
+    // A few chunks and a short last one.
+    notes = await randomFile(dir, 'holiday-notes.bin', 3 * MiB + 12_345);
+    ana = await person(browser, hearth.origin, 'ana', 'Ana Lima');
+    ben = await person(browser, hearth.origin, 'ben', 'Ben Okafor');
+  });
+  after(async () => {
+    await browser?.close();
+    await hearth?.close();
+    for (const d of [dir, ana?.downloads, ben?.downloads]) if (d) rmSync(d, { recursive: true, force: true });
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed') return;
+    for (const u of [ana, ben]) {
+      if (!u) continue;
+      console.log(u.name, u.errors, await u.page.evaluate(() => ({ items: window.__hearth?.files?.items(), mine: window.__hearth?.files?.mine(), downloads: window.__hearth?.files?.downloads() })).catch(() => null));
+      await screenshot(u.page, `files-failed-${u.name}`).catch(() => undefined);
+    }
+  });
+
+  it('shows clear empty states before anyone shares', async () => {
+    await openFiles(ana.page, hearth.origin);
+    await openFiles(ben.page, hearth.origin);
+    await ben.page.locator(`${SHARED} ::-p-text(Nobody is sharing anything right now.)`).setTimeout(10_000).wait();
+    await ben.page.locator(`${MINE} ::-p-text(You are not sharing anything.)`).setTimeout(10_000).wait();
+    // With JavaScript the Share buttons are there.
+    await ben.page.locator('::-p-aria([name="Share files"][role="button"])').wait();
+    await ben.page.locator('::-p-aria([name="Share a folder"][role="button"])').wait();
+    await screenshot(ben.page, 'files-empty');
+  });
+
+  it('Ana shares a file; Ben sees it held by Ana, finds it as he types, downloads it from her and it verifies', async () => {
+    await shareFiles(ana.page, 'Share files', [notes.file]);
+    // Ana: her share is Available.
+    await ana.page.locator(`${MINE} li[data-id="${notes.sha256}"] ::-p-text(Available)`).setTimeout(30_000).wait();
+    expect(await rowText(ana.page, MINE, notes.sha256)).to.match(/holiday-notes\.bin[\s\S]*3.2 MB/);
+
+    // Ben: listed, held by Ana, with its size.
+    await ben.page.locator(`${SHARED} ::-p-aria(Download holiday-notes.bin)`).setTimeout(15_000).wait();
+    expect(await rowText(ben.page, SHARED, notes.sha256)).to.match(/holiday-notes\.bin[\s\S]*3.2 MB[\s\S]*Ana Lima/);
+    // Ana sees herself as "You".
+    await ana.page.locator(`${SHARED} li[data-id="${notes.sha256}"] ::-p-text(You)`).setTimeout(10_000).wait();
+
+    // Live search: a part of the name keeps it, anything else empties the list; the URL keeps q.
+    const search = ben.page.locator('::-p-aria([name="Search shared files"][role="searchbox"])');
+    await search.fill('zebra');
+    await ben.page.locator(`${SHARED} ::-p-text(No shared files match “zebra”.)`).setTimeout(5_000).wait();
+    expect(await ben.page.$(`${SHARED} li[data-id="${notes.sha256}"]`)).to.equal(null);
+    expect(new URL(ben.page.url()).search).to.equal('?q=zebra');
+    await search.fill('DAY-NOT');
+    await ben.page.locator(`${SHARED} ::-p-aria(Download holiday-notes.bin)`).setTimeout(5_000).wait();
+    expect(new URL(ben.page.url()).search).to.equal('?q=DAY-NOT');
+    await screenshot(ben.page, 'files-search');
+
+    await ben.page.locator(`${SHARED} ::-p-aria(Download holiday-notes.bin)`).click();
+    const bar = await ben.page.waitForSelector(`${DOWNLOADS} ::-p-aria([name="Downloading holiday-notes.bin"][role="progressbar"])`, { timeout: 10_000 });
+    await ben.page.locator(`${DOWNLOADS} li[data-id="${notes.sha256}"] ::-p-text(Verified)`).setTimeout(60_000).wait();
+    expect(await bar!.evaluate((b) => b.getAttribute('aria-valuenow'))).to.equal('100');
+    expect(await rowText(ben.page, DOWNLOADS, notes.sha256)).to.match(/From 1 person[\s\S]*Ana Lima[\s\S]*100 %/);
+    expect(await localSha256(ben.page, notes.sha256)).to.equal(notes.sha256);
+    await screenshot(ben.page, 'files-downloaded');
+
+    // Save hands over the same bytes.
+    await ben.page.locator(`${DOWNLOADS} li[data-id="${notes.sha256}"] ::-p-aria([name="Save"][role="button"])`).click();
+    expect(await sha256File(await downloaded(ben.downloads, 'holiday-notes.bin'))).to.equal(notes.sha256);
+    expect(ana.errors.concat(ben.errors)).to.deep.equal([]);
+  });
+
+  it('looks right wide and at phone width, light and dark', async () => {
+    const page = ben.page;
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
+      await page.setViewport({ width: 1280, height: 900 });
+      await screenshot(page, `files-wide-${scheme}`);
+      await page.setViewport({ width: 375, height: 800 });
+      await screenshot(page, `files-phone-${scheme}`);
+      // Nothing sticks out sideways on a phone.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(375);
+    }
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
+    await page.setViewport({ width: 1280, height: 900 });
+  });
+
+  it('Stop sharing takes the item off Ben’s list; Ben’s verified copy stays shared by him', async () => {
+    const draft = await randomFile(dir, 'draft.bin', 300 * 1024);
+    await shareFiles(ana.page, 'Share files', [draft.file]);
+    await ben.page.locator('::-p-aria([name="Search shared files"][role="searchbox"])').fill('');
+    await ben.page.locator(`${SHARED} ::-p-aria(Download draft.bin)`).setTimeout(30_000).wait();
+
+    await ana.page.locator(`${MINE} li[data-id="${draft.sha256}"] ::-p-aria([name="Stop sharing"][role="button"])`).setTimeout(10_000).click();
+    await ben.page.waitForSelector(`${SHARED} li[data-id="${draft.sha256}"]`, { hidden: true, timeout: 10_000 });
+    await ana.page.waitForSelector(`${MINE} li[data-id="${draft.sha256}"]`, { hidden: true, timeout: 10_000 });
+
+    // The file Ben downloaded is offered by him now: listed as his ("You"), with no Download button.
+    await ben.page.locator(`${MINE} li[data-id="${notes.sha256}"] ::-p-text(Available)`).setTimeout(10_000).wait();
+    expect(await rowText(ben.page, SHARED, notes.sha256)).to.match(/You/);
+    expect(await ben.page.$(`${SHARED} ::-p-aria(Download holiday-notes.bin)`)).to.equal(null);
+  });
+
+  it('a share made in a room is listed in the room only', async () => {
+    const roomFile = await randomFile(dir, 'room-only.bin', 256 * 1024);
+    const lobbyFile = await randomFile(dir, 'for-everyone.bin', 200 * 1024);
+    const slug = await createRoom(hearth, 'ana', 'Planning');
+    const anaRoom = await ana.ctx.newPage();
+    const benRoom = await ben.ctx.newPage();
+    for (const p of [anaRoom, benRoom]) {
+      await p.setViewport({ width: 1280, height: 900 });
+      await openRoom(p, hearth.origin, slug);
+      // Before joining the call, the panel says how to take part.
+      await p.locator('::-p-aria([name="Shared in this room"][role="region"]) ::-p-text(Join the call)').setTimeout(10_000).wait();
+      await joinCall(p);
+    }
+    await shareFiles(anaRoom, 'Share in this room', [roomFile.file]);
+    const ROOM = '::-p-aria([name="Shared in this room"][role="region"])';
+    await benRoom.locator(`${ROOM} ::-p-aria(Download room-only.bin)`).setTimeout(30_000).wait();
+    expect(await rowText(benRoom, ROOM, roomFile.sha256)).to.match(/room-only\.bin[\s\S]*Ana Lima/);
+    await anaRoom.locator(`${ROOM} li[data-id="${roomFile.sha256}"] ::-p-aria([name="Stop sharing"][role="button"])`).wait();
+    await benRoom.bringToFront();
+    await screenshot(benRoom, 'files-room');
+
+    // A lobby share made after it reaches Ben's /files page, and the room's share never does.
+    await ana.page.bringToFront();
+    await shareFiles(ana.page, 'Share files', [lobbyFile.file]);
+    await ben.page.bringToFront();
+    await ben.page.locator('::-p-aria([name="Search shared files"][role="searchbox"])').fill('');
+    await ben.page.locator(`${SHARED} ::-p-aria(Download for-everyone.bin)`).setTimeout(30_000).wait();
+    expect(await ben.page.evaluate((id) => window.__hearth!.files!.items().some((i) => i.id === id), roomFile.sha256)).to.equal(false);
+    expect(await ben.page.$(`${SHARED} li[data-id="${roomFile.sha256}"]`)).to.equal(null);
+    // Nor does the lobby's share show in the room.
+    expect(await benRoom.evaluate((id) => window.__hearth!.files!.items().some((i) => i.id === id), lobbyFile.sha256)).to.equal(false);
+    await anaRoom.close();
+    await benRoom.close();
+    expect(ana.errors.concat(ben.errors)).to.deep.equal([]);
+  });
+});
