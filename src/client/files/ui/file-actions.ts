@@ -9,6 +9,7 @@ import type { DownloadView, FilesEngine } from '../lib/files-engine.js';
 import type { ItemActions } from './item-list.js';
 import type { MyShareActions } from './my-shares.js';
 import { chooseFolder } from './pick-folder.js';
+import { openPlayer } from './player.js';
 
 // The object URL must outlive the start of the download; it only references the file on disk.
 const REVOKE_AFTER_MS = 5 * 60_000;
@@ -38,7 +39,7 @@ export function fileActions(engine: FilesEngine): ItemActions & DownloadActions 
   const stop = (id: string) => void engine.stopSharing(id).catch(fail);
   return {
     download: (item) => engine.download(item.id),
-    play: () => toast('Playing shared videos comes soon.', 'info'),
+    play: (item) => openPlayer(engine, item),
     save: (d: DownloadView) => {
       if (d.kind === 'file') void saveFile(engine, d.id, d.name).catch(fail);
       else toast('Saving folders comes soon.', 'info');
