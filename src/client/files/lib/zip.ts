@@ -9,7 +9,7 @@ export type ZipEntry = { path: string; blob: Blob } | { path: string; dir: true 
 
 /** ZipSink — where the archive goes, in order (a WritableStreamDefaultWriter, a FileSystemWritableFileStream…). */
 export interface ZipSink {
-  write(bytes: Uint8Array): unknown;
+  write(bytes: Uint8Array<ArrayBuffer>): unknown;
 }
 
 /** How much of a file is read at a time. */
@@ -49,7 +49,7 @@ function dosDateTime(ms: number): { time: number; date: number } {
 
 /** Little-endian record builder. */
 class Bytes {
-  private readonly buf: Uint8Array;
+  private readonly buf: Uint8Array<ArrayBuffer>;
   private readonly view: DataView;
   private at = 0;
 
@@ -82,7 +82,7 @@ class Bytes {
     return this;
   }
 
-  done(): Uint8Array {
+  done(): Uint8Array<ArrayBuffer> {
     if (this.at !== this.buf.length) throw new Error(`zip record is ${this.at} bytes, expected ${this.buf.length}`);
     return this.buf;
   }
@@ -99,7 +99,7 @@ export async function writeZip(entries: ZipEntry[], sink: ZipSink, opts: { progr
   const written: Written[] = [];
   const crc = await createCRC32();
   let offset = 0;
-  const out = async (b: Uint8Array) => {
+  const out = async (b: Uint8Array<ArrayBuffer>) => {
     opts.signal?.throwIfAborted();
     await sink.write(b);
     offset += b.length;

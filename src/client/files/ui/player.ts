@@ -1,10 +1,11 @@
 // The player for a shared video: a dialog with a <video> that streams from the file's holders through
 // the stream service worker (only the ranges it asks for); closing it stops fetching and forgets the bytes.
 import type { SharedItemView } from '../../../shared/protocol.js';
+import type { FilesEngine } from '../lib/files-engine.js';
 import { StreamBridge } from '../lib/stream-bridge.js';
 import { h } from '../../shared/ui/dom.js';
 
-type RangeSource = ConstructorParameters<typeof StreamBridge>[0];
+type RangeSource = Pick<FilesEngine, 'readRange' | 'stopStream'>;
 type SharedFile = SharedItemView['files'][number];
 
 /** One bridge per page and engine: the worker's asks reach the engine that plays. */
@@ -57,6 +58,7 @@ export function openPlayer(engine: RangeSource, item: SharedItemView, file: Shar
       video.load();
       handle?.close();
       handle = null;
+      engine.stopStream(file.sha256);
       if (dialog.open) dialog.close();
       dialog.remove();
       if (opener?.isConnected) opener.focus();
