@@ -165,6 +165,24 @@ describe('Shared files (e2e, Chromium)', function () {
     expect(ana.errors.concat(ben.errors)).to.deep.equal([]);
   });
 
+  it('Ana shares a folder (Share a folder); Ben downloads it with its tree and every file verifies', async () => {
+    const top = path.join(dir, 'Trip photos');
+    const parts = [await randomFile(top, 'a.bin', 1 * MiB + 5), await randomFile(path.join(top, 'day 1'), 'b.bin', 40_000), await randomFile(path.join(top, 'day 1', 'raw'), 'c.bin', 2 * MiB)];
+    await shareFiles(ana.page, 'Share a folder', [top]);
+    const id = await ana.page.waitForFunction(() => window.__hearth!.files!.mine().find((s) => s.kind === 'folder' && s.held)?.id ?? false, { polling: 100, timeout: 30_000 }).then((h) => h.jsonValue() as Promise<string>);
+    await ben.page.locator('::-p-aria([name="Search shared files"][role="searchbox"])').fill('');
+    await ben.page.locator(`${SHARED} ::-p-aria(Download folder Trip photos)`).setTimeout(15_000).click();
+    expect(await rowText(ben.page, SHARED, id)).to.match(/Trip photos[\s\S]*Folder · 3 files[\s\S]*Ana Lima/);
+    await ben.page.locator(`${DOWNLOADS} li[data-id="${id}"] ::-p-text(Verified)`).setTimeout(60_000).wait();
+    const tree = await ben.page.evaluate((i) => window.__hearth!.files!.items().find((x) => x.id === i)!.files.map((f) => ({ path: f.path, sha256: f.sha256 })), id);
+    expect(tree.map((f) => f.path).sort()).to.deep.equal(['a.bin', 'day 1/b.bin', 'day 1/raw/c.bin']);
+    for (const f of tree) {
+      expect(f.sha256).to.equal(parts.find((p) => f.path.endsWith(path.basename(p.file)))!.sha256);
+      expect(await localSha256(ben.page, f.sha256), f.path).to.equal(f.sha256);
+    }
+    expect(ana.errors.concat(ben.errors)).to.deep.equal([]);
+  });
+
   it('looks right wide and at phone width, light and dark', async () => {
     const page = ben.page;
     for (const scheme of ['light', 'dark'] as const) {

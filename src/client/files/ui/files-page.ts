@@ -6,7 +6,7 @@ import type { FilesEngine } from '../lib/files-engine.js';
 import { fileActions } from './file-actions.js';
 import { ItemList } from './item-list.js';
 import { MyShares } from './my-shares.js';
-import { renderPreparing, shareButton } from './share-controls.js';
+import { renderPreparing, shareButton, shareDropZone } from './share-controls.js';
 
 /** emptyText — the Shared files list's empty state, as the server words it. */
 function emptyText(q: string): string {
@@ -24,6 +24,7 @@ export function mountFilesPage(root: HTMLElement, engine: FilesEngine, selfUserI
   shareActions?.replaceChildren(shareButton(engine, 'files', 'Share files'), shareButton(engine, 'folder', 'Share a folder', 'btn btn--secondary'));
   const preparing = $('#files-preparing');
   if (sharePanel) sharePanel.hidden = false;
+  const undrop = sharePanel ? shareDropZone(sharePanel, engine) : () => {};
 
   const downloadsPanel = $('#files-downloads');
   const downloadsEmpty = $('#downloads-empty');
@@ -66,6 +67,7 @@ export function mountFilesPage(root: HTMLElement, engine: FilesEngine, selfUserI
   render();
   return () => {
     for (const off of offs) off();
+    undrop();
     field?.removeEventListener('input', onInput);
     form?.removeEventListener('submit', onSubmit);
   };

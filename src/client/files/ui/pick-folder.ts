@@ -1,4 +1,4 @@
-// Choosing a folder to share: its files with paths relative to it, and its empty folders where the browser can show them.
+// Choosing what to share: a folder through the folder chooser (files only), or files and folders dropped on the page (empty folders too).
 import { SHARE_LIMITS } from '../../../shared/shares.js';
 import { h } from '../../shared/ui/dom.js';
 
@@ -9,56 +9,12 @@ export interface PickedFolder {
   dirs: string[];
 }
 
-type DirectoryPicker = () => Promise<FileSystemDirectoryHandle>;
-type DirectoryHandle = FileSystemDirectoryHandle & { values(): AsyncIterable<FileSystemHandle> };
-
-/** directoryPicker — the File System Access folder dialog, where the browser has one. */
-function directoryPicker(): DirectoryPicker | null {
-  const fn = (window as unknown as { showDirectoryPicker?: DirectoryPicker }).showDirectoryPicker;
-  return typeof fn === 'function' ? fn.bind(window) : null;
-}
-
 /**
- * chooseFolder — asks for a folder (call from a click); null when the person cancelled. Where the
- * browser has showDirectoryPicker the tree is walked, empty folders included; elsewhere
- * `<input webkitdirectory>` lists only files, so empty folders cannot be seen and are left out.
+ * chooseFolder — `<input type=file webkitdirectory>` (call from a click); null when cancelled. Paths
+ * come from each file's webkitRelativePath ("Folder/sub/a.txt"). The chooser lists files only, so
+ * empty folders inside cannot be seen this way (dropping the folder keeps them: see droppedItems).
  */
-export async function chooseFolder(): Promise<PickedFolder | null> {
-  const pick = directoryPicker();
-  if (pick) {
-    let dir: FileSystemDirectoryHandle;
-    try {
-      dir = await pick();
-    } catch (err) {
-      if ((err as DOMException).name === 'AbortError') return null;
-      // Refused (a policy, a sandbox): the plain folder input still works.
-      return chooseFolderInput();
-    }
-    return walk(dir as DirectoryHandle);
-  }
-  return chooseFolderInput();
-}
-
-/** walk — the files and empty folders under `root`; stops a little past the limits (the engine refuses more). */
-async function walk(root: DirectoryHandle): Promise<PickedFolder> {
-  const out: PickedFolder = { name: root.name, entries: [], dirs: [] };
-  const visit = async (dir: DirectoryHandle, prefix: string, depth: number): Promise<void> => {
-    let children = 0;
-    for await (const child of dir.values()) {
-      children++;
-      if (out.entries.length > SHARE_LIMITS.filesPerFolder || out.dirs.length > SHARE_LIMITS.dirsPerFolder) return;
-      const path = prefix ? `${prefix}/${child.name}` : child.name;
-      if (child.kind === 'file') out.entries.push({ file: await (child as FileSystemFileHandle).getFile(), path });
-      else if (depth < SHARE_LIMITS.depth) await visit(child as DirectoryHandle, path, depth + 1);
-    }
-    if (!children && prefix) out.dirs.push(prefix);
-  };
-  await visit(root, '', 1);
-  return out;
-}
-
-/** chooseFolderInput — `<input type=file webkitdirectory>`: paths come from each file's webkitRelativePath ("Folder/sub/a.txt"). */
-function chooseFolderInput(): Promise<PickedFolder | null> {
+export function chooseFolder(): Promise<PickedFolder | null> {
   return new Promise((resolve) => {
     const input = h('input', { type: 'file', webkitdirectory: true, hidden: true });
     const done = (v: PickedFolder | null) => {
@@ -75,4 +31,49 @@ function chooseFolderInput(): Promise<PickedFolder | null> {
     document.body.append(input);
     input.click();
   });
+}
+
+/** readAll — every entry of a dropped directory (readEntries answers in batches until an empty one). */
+async function readAll(dir: FileSystemDirectoryEntry): Promise<FileSystemEntry[]> {
+  const reader = dir.createReader();
+  const out: FileSystemEntry[] = [];
+  for (;;) {
+    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+    if (!batch.length) return out;
+    out.push(...batch);
+    // Far past what one folder may hold: the engine refuses it anyway, so stop reading.
+    if (out.length > SHARE_LIMITS.filesPerFolder + SHARE_LIMITS.dirsPerFolder) return out;
+  }
+}
+
+const fileOf = (entry: FileSystemFileEntry) => new Promise<File>((resolve, reject) => entry.file(resolve, reject));
+
+/** walk — a dropped folder's files and empty folders; stops a little past the limits. */
+async function walk(root: FileSystemDirectoryEntry): Promise<PickedFolder> {
+  const out: PickedFolder = { name: root.name, entries: [], dirs: [] };
+  const visit = async (dir: FileSystemDirectoryEntry, prefix: string, depth: number): Promise<void> => {
+    const children = await readAll(dir);
+    if (!children.length && prefix) out.dirs.push(prefix);
+    for (const child of children) {
+      if (out.entries.length > SHARE_LIMITS.filesPerFolder || out.dirs.length > SHARE_LIMITS.dirsPerFolder) return;
+      const path = prefix ? `${prefix}/${child.name}` : child.name;
+      if (child.isFile) out.entries.push({ file: await fileOf(child as FileSystemFileEntry), path });
+      else if (child.isDirectory && depth < SHARE_LIMITS.depth) await visit(child as FileSystemDirectoryEntry, path, depth + 1);
+    }
+  };
+  await visit(root, '', 1);
+  return out;
+}
+
+/** droppedItems — what was dropped: loose files, and folders with their trees (read at once: the drop's entries expire). */
+export async function droppedItems(data: DataTransfer): Promise<{ files: File[]; folders: PickedFolder[] }> {
+  // Entries must be taken synchronously, before the first await.
+  const entries = [...data.items].filter((i) => i.kind === 'file').map((i) => ({ entry: i.webkitGetAsEntry(), file: i.getAsFile() }));
+  const files: File[] = [];
+  const folders: PickedFolder[] = [];
+  for (const { entry, file } of entries) {
+    if (entry?.isDirectory) folders.push(await walk(entry as FileSystemDirectoryEntry));
+    else if (file) files.push(file);
+  }
+  return { files, folders };
 }

@@ -7,7 +7,7 @@ import { FilesEngine } from '../lib/files-engine.js';
 import { DownloadList } from './download-list.js';
 import { fileActions } from './file-actions.js';
 import { ItemList } from './item-list.js';
-import { renderPreparing, shareButton } from './share-controls.js';
+import { renderPreparing, shareButton, shareDropZone } from './share-controls.js';
 
 /** RoomFilesOptions — what the room island provides. */
 export interface RoomFilesOptions {
@@ -50,7 +50,7 @@ export function mountRoomFiles(page: HTMLElement, o: RoomFilesOptions): () => vo
       downloads.render(d);
       items.render(engine.items(), '', new Map(d.map((x) => [x.id, x.state])));
     };
-    const offs = [engine.on('changed', render), engine.on('error', (message) => toast(message, 'error'))];
+    const offs = [engine.on('changed', render), engine.on('error', (message) => toast(message, 'error')), shareDropZone(panel, engine)];
     expose({ files: engine });
     engine.start();
     render();

@@ -4,7 +4,7 @@ import { displayFileName } from '../../transfer/lib/filename.js';
 import { h, icon } from '../../shared/ui/dom.js';
 import { toast } from '../../shared/ui/toasts.js';
 import type { FilesEngine, PreparingView } from '../lib/files-engine.js';
-import { chooseFolder } from './pick-folder.js';
+import { chooseFolder, droppedItems, type PickedFolder } from './pick-folder.js';
 
 const fail = (err: unknown) => toast(err instanceof Error ? err.message : String(err), 'error');
 
@@ -18,14 +18,65 @@ export function shareButton(engine: FilesEngine, what: 'files' | 'folder', label
       return;
     }
     const folder = await chooseFolder();
-    if (!folder) return;
-    if (!folder.entries.length) {
-      toast(`${folder.name} has no files to share.`, 'info');
-      return;
-    }
-    await engine.shareFolder(folder.name, folder.entries, folder.dirs);
+    if (folder) await shareFolder(engine, folder);
   })().catch(fail));
   return b;
+}
+
+/** shareFolder — shares a picked folder, or says why there is nothing to share. */
+async function shareFolder(engine: FilesEngine, folder: PickedFolder): Promise<void> {
+  if (!folder.entries.length) {
+    toast(`${displayFileName(folder.name)} has no files to share.`, 'info');
+    return;
+  }
+  await engine.shareFolder(folder.name, folder.entries, folder.dirs);
+}
+
+/**
+ * shareDropZone — files and folders dropped on `el` are shared (folders with their empty folders,
+ * which the folder chooser cannot see); `el` is highlighted while files hover over it.
+ */
+export function shareDropZone(el: HTMLElement, engine: FilesEngine): () => void {
+  let depth = 0;
+  const hasFiles = (e: DragEvent) => !!e.dataTransfer && [...e.dataTransfer.types].includes('Files');
+  const set = (on: boolean) => el.classList.toggle('transfer-drop--over', on);
+  const enter = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    depth++;
+    set(true);
+  };
+  const over = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    e.dataTransfer!.dropEffect = 'copy';
+  };
+  const leave = () => {
+    depth = Math.max(0, depth - 1);
+    if (!depth) set(false);
+  };
+  const drop = (e: DragEvent) => {
+    if (!hasFiles(e) || !e.dataTransfer) return;
+    e.preventDefault();
+    e.stopPropagation();
+    depth = 0;
+    set(false);
+    void (async () => {
+      const { files, folders } = await droppedItems(e.dataTransfer!);
+      if (files.length) await engine.shareFiles(files);
+      for (const folder of folders) await shareFolder(engine, folder);
+    })().catch(fail);
+  };
+  el.addEventListener('dragenter', enter);
+  el.addEventListener('dragover', over);
+  el.addEventListener('dragleave', leave);
+  el.addEventListener('drop', drop);
+  return () => {
+    el.removeEventListener('dragenter', enter);
+    el.removeEventListener('dragover', over);
+    el.removeEventListener('dragleave', leave);
+    el.removeEventListener('drop', drop);
+  };
 }
 
 /** renderPreparing — one line per item being read: its name, the percent, and a bar. */
