@@ -17,6 +17,7 @@ import { roomSharer } from './room-share.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
 import { authRoutes, passwordBusyToHttp } from './routes/auth.js';
+import { filesRoutes } from './routes/files.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
 import { pageRoutes } from './routes/pages.js';
 import { roomRoutes } from './routes/rooms.js';
@@ -27,12 +28,14 @@ import type { Services } from './services.js';
 import { SignalingHub } from './signaling/hub.js';
 import { SignalingServer } from './signaling/server.js';
 import { Ringing } from './signaling/ringing.js';
+import { SharedFiles } from './signaling/shares.js';
 import { CallStore } from './store/calls.js';
 import { ChatStore } from './store/chat.js';
 import { createRateLimits } from './store/limits.js';
 import type { RedisClient } from './store/redis.js';
 import { isRedisRefusingWrites, isRedisUnavailable } from './store/redis-errors.js';
 import { RoomStore } from './store/rooms.js';
+import { ShareStore } from './store/shares.js';
 import { UserStore, type User } from './store/users.js';
 
 /** AppDeps — everything the app needs, built by main.ts (or by a test). */
@@ -94,12 +97,15 @@ export function createApp(deps: AppDeps): HearthApp {
   const ringing = new Ringing({
     redis, calls, rooms, users, hub, log, timeoutMs: config.ringTimeoutSeconds * 1000, rings: rateLimits.rings, callCapacity: config.rooms.callCapacity,
   });
+  // Shares held by a tab lapse with its presence.
+  const shares = new ShareStore(redis, heartbeatMs * 3);
+  const files = new SharedFiles({ shares, rooms, hub, log, heartbeatMs, ready: () => redis.isReady });
   const signaling = new SignalingServer({
-    config, log, redis, rooms, chat, hub, users, ringing, sessionParser, sessionStore: sessions.store, resumeSecret: deps.sessionSecret,
+    config, log, redis, rooms, chat, hub, users, ringing, files, sessionParser, sessionStore: sessions.store, resumeSecret: deps.sessionSecret,
   });
   const accountSessions = new AccountSessions({ redis, store: sessions.store, hub, users, log });
   const services: Services = {
-    config, log, redis, assets, hasher, rateLimits, users, rooms, chat, calls, hub, signaling, accountSessions,
+    config, log, redis, assets, hasher, rateLimits, users, rooms, chat, calls, hub, signaling, accountSessions, shares, files,
   };
   const app = express();
 
@@ -196,6 +202,7 @@ export function createApp(deps: AppDeps): HearthApp {
   app.use(accountRoutes(services));
   app.use('/admin', requireAdmin, statusRoutes(services));
   app.use('/admin', requireAdmin, adminRoutes(services));
+  app.use(filesRoutes({ assets, files }));
   app.use(pageRoutes({ assets, rooms, calls, defaultCapacity: config.rooms.defaultCapacity }));
   app.use(roomRoutes({
     assets, rooms, chat, hub, hasher, users, calls, guesses: rateLimits.passcode, creations: rateLimits.roomCreations, defaultCapacity: config.rooms.defaultCapacity,

@@ -6,11 +6,13 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { SignalingHub } from './signaling/hub.js';
 import type { SignalingServer } from './signaling/server.js';
+import type { SharedFiles } from './signaling/shares.js';
 import type { CallStore } from './store/calls.js';
 import type { ChatStore } from './store/chat.js';
 import type { RateLimits } from './store/limits.js';
 import type { RedisClient } from './store/redis.js';
 import type { RoomStore } from './store/rooms.js';
+import type { ShareStore } from './store/shares.js';
 import type { UserStore } from './store/users.js';
 
 /** Services — built once per app by createApp. */
@@ -28,4 +30,6 @@ export interface Services {
   hub: SignalingHub;
   signaling: SignalingServer;
   accountSessions: AccountSessions;
+  shares: ShareStore;
+  files: SharedFiles;
 }

@@ -188,7 +188,7 @@ async function endThisSession(req: Request, res: Response): Promise<void> {
  * eraseAccount — everything a deleted account leaves in Redis but its chat lines, which stay
  * as "Deleted user": rings end (both sides hear it), every session and socket ends on every
  * instance, then — once its tabs have closed, so none writes again — its rooms, private calls,
- * invitations, missed calls, Do not disturb, password reset link and rate-limit counts go.
+ * invitations, missed calls, Do not disturb, password reset link, shared files and rate-limit counts go.
  */
 async function eraseAccount(s: Services, user: User): Promise<void> {
   for (const { call, state } of await s.calls.endRingsOf(user.id)) {
@@ -209,6 +209,7 @@ async function eraseAccount(s: Services, user: User): Promise<void> {
   await s.calls.forgetUser(user.id);
   await new PasswordResetStore(s.redis).forget(user.id);
   await s.chat.forgetUser(user.id);
+  await s.shares.forgetUser(user.id);
   await forgetUserLimits(s.redis, user);
   await s.hub.lobbyChanged();
 }

@@ -14,6 +14,7 @@ import type { SignalingHub } from './hub.js';
 import { canEnterRoom } from '../auth/room-access.js';
 import { mayModerate, Moderation, ModerationError, roomUpdated } from './moderation.js';
 import type { Ringing } from './ringing.js';
+import type { SharedFiles } from './shares.js';
 
 export interface HandlerDeps {
   redis: RedisClient;
@@ -23,6 +24,7 @@ export interface HandlerDeps {
   hub: SignalingHub;
   sessionStore: RedisStore;
   ringing: Ringing;
+  files: SharedFiles;
 }
 
 const toPeer = (p: PeerRecord): Peer => ({
@@ -161,10 +163,9 @@ export function createHandlers(deps: HandlerDeps): HandlerMap {
     dnd: (conn, msg) => deps.ringing.setDnd(conn, msg),
     'dismiss-missed': (conn, msg) => deps.ringing.dismissMissed(conn, msg),
 
-    // Shared files: stubs until src/server/signaling/shares.ts lands.
-    share: async () => { throw new HandlerError(ErrorCode.Unavailable, 'Shared files are not available yet.'); },
-    unshare: async () => { throw new HandlerError(ErrorCode.Unavailable, 'Shared files are not available yet.'); },
-    'files-watch': async () => { throw new HandlerError(ErrorCode.Unavailable, 'Shared files are not available yet.'); },
+    share: (conn, msg) => deps.files.share(conn, msg),
+    unshare: (conn, msg) => deps.files.unshare(conn, msg),
+    'files-watch': (conn, msg) => deps.files.watch(conn, msg),
 
     async ledger(conn, msg) {
       if (!conn.room) throw new HandlerError(ErrorCode.NotInRoom, 'Transfers are recorded only in rooms.');

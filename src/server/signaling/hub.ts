@@ -34,7 +34,8 @@ type BusEvent =
   | { kind: 'removed'; room: string; userId: string; minutes: number }
   | { kind: 'session-ended'; sessionId: string }
   | { kind: 'user-ended'; userId: string; exceptSession?: string }
-  | { kind: 'lobby' };
+  | { kind: 'lobby' }
+  | { kind: 'shares'; userId: string; stopped: string | null; except?: string };
 
 export interface HubOptions {
   /** Ping interval; a socket that misses one pong is dropped at the next. */
@@ -51,6 +52,8 @@ export class SignalingHub {
   readonly lobby: LobbyFeed;
   private readonly sessionListeners: ((sessionId: string) => void)[] = [];
   private readonly userListeners: ((userId: string, exceptSession?: string) => void)[] = [];
+  private readonly lobbyListeners: (() => void)[] = [];
+  private readonly shareListeners: ((userId: string, stopped: string | null, except?: string) => void)[] = [];
 
   constructor(
     private readonly redis: RedisClient,
@@ -148,6 +151,21 @@ export class SignalingHub {
     return this.publish({ kind: 'lobby' });
   }
 
+  /** onLobbyChanged — called on every instance after each lobby change (tabs came, went, moved). */
+  onLobbyChanged(fn: () => void): void {
+    this.lobbyListeners.push(fn);
+  }
+
+  /** sharesChanged — `userId` shared something, or stopped sharing item `stopped` (every tab of theirs but `except` lets it go). */
+  sharesChanged(userId: string, stopped: string | null, except?: string): Promise<void> {
+    return this.publish({ kind: 'shares', userId, stopped, ...(except ? { except } : {}) });
+  }
+
+  /** onSharesChanged — called on every instance for each {@link sharesChanged}. */
+  onSharesChanged(fn: (userId: string, stopped: string | null, except?: string) => void): void {
+    this.shareListeners.push(fn);
+  }
+
   private publish(ev: BusEvent): Promise<void> {
     return this.bus.publish(ev);
   }
@@ -181,6 +199,10 @@ export class SignalingHub {
         break;
       case 'lobby':
         this.lobby.changed();
+        for (const fn of this.lobbyListeners) fn();
+        break;
+      case 'shares':
+        for (const fn of this.shareListeners) fn(ev.userId, ev.stopped, ev.except);
         break;
     }
   }

@@ -208,12 +208,14 @@ export class SignalingServer {
       // this peer's records after they are removed.
       await conn.settled();
       this.deps.hub.remove(conn);
+      this.deps.files.forget(conn);
       // The tab may already be back under this peer id on another instance (it resumed there
       // before this socket was found dead): then its records and seat are that socket's now.
       const rec = await this.deps.rooms.peer(conn.peerId);
       if (!rec || rec.instance === this.deps.hub.instanceId) {
         await leaveRoom(this.deps, conn, clean ? 'left' : 'dropped');
         await this.deps.rooms.disconnect(conn.peerId, null);
+        await this.deps.files.release(conn);
       }
       await this.deps.ringing.onDisconnect(conn);
       await this.deps.hub.lobbyChanged();
