@@ -26,6 +26,8 @@ command -v systemd-analyze >/dev/null || missing+=(systemd)
 command -v dbus-daemon >/dev/null || missing+=(dbus)
 # The mDNS and TURN tests build network namespaces (ip, unshare).
 command -v ip >/dev/null || missing+=(iproute2)
+# The shared-video test makes its clip with ffmpeg (H.264 in MP4).
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 if [ ${#missing[@]} -gt 0 ]; then
   command -v apt-get >/dev/null || { echo "test-setup: missing ${missing[*]} and no apt-get to install them" >&2; exit 1; }
   echo "test-setup: installing ${missing[*]}"

@@ -1,9 +1,14 @@
 // The stream service worker in Chromium: the Range answers it gives for /files/stream/<sha256> from
 // the bytes the controlling page hands it, and (two people) a shared video played without downloading it.
 import { expect } from 'chai';
-import type { Page } from 'puppeteer';
-import { newUser, registerInBrowser } from '../helpers/browser.js';
-import { useHearthAndBrowser } from '../helpers/hearth.js';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'puppeteer';
+import { launchBrowser, newUser, registerInBrowser, screenshot, type TestUser } from '../helpers/browser.js';
+import { startTestHearth, useHearthAndBrowser, type TestHearth } from '../helpers/hearth.js';
+import { tempDir } from '../helpers/processes.js';
 
 const SHA = 'ab'.repeat(32);
 const SIZE = 10 * 1024 * 1024 + 123;
@@ -146,5 +151,140 @@ describe('the stream service worker', function () {
     expect(a.status).to.equal(200);
     expect(user.errors.filter((e) => !/404|416/.test(e))).to.deep.equal([]);
     await user.ctx.close();
+  });
+});
+
+/**
+ * makeVideo — ~100 MiB of H.264 in MP4 (moov first), 210 s of noise at a constant 4 Mbit/s, so its size
+ * is its length and nothing compresses away. Fails loudly without ffmpeg (npm test installs it).
+ */
+function makeVideo(dir: string): string {
+  const file = path.join(dir, 'noise clip.mp4');
+  try {
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:s=640x360:r=24,noise=alls=60:allf=t+u',
+      '-t', '210', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-b:v', '4M', '-minrate', '4M', '-maxrate', '4M', '-bufsize', '2M',
+      '-x264-params', 'nal-hrd=cbr', '-g', '48', '-movflags', '+faststart', '-an', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+    if (e.code === 'ENOENT') throw new Error('ffmpeg is missing: run npm test (scripts/test-setup.sh installs it) or apt-get install ffmpeg');
+    throw new Error(`ffmpeg could not make the test video: ${e.stderr?.toString() ?? e.message}`);
+  }
+  return file;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** openFiles — /files with its engine up and its socket open. */
+async function openFiles(page: Page, origin: string): Promise<void> {
+  await page.goto(`${origin}/files`);
+  await page.waitForFunction(() => !!window.__hearth?.files && !!window.__hearth.signaling?.isOpen, { polling: 100, timeout: 15_000 });
+}
+
+/** player — the open player's video: where it is and whether it plays. */
+const player = (page: Page) => page.evaluate(() => {
+  const v = document.querySelector<HTMLVideoElement>('dialog[open] video');
+  return v ? { time: v.currentTime, duration: v.duration, paused: v.paused, seeking: v.seeking, error: v.error?.message ?? null, src: v.getAttribute('src') } : null;
+});
+
+describe('playing a shared video without downloading it (two people)', function () {
+  this.timeout(240_000);
+  let hearth: TestHearth;
+  let browser: Browser;
+  let ana: TestUser;
+  let ben: TestUser;
+  let video: string;
+  let sha256: string;
+  let size: number;
+
+  before(async function () {
+    this.timeout(120_000);
+    const dir = tempDir('stream-video');
+    video = makeVideo(dir);
+    size = statSync(video).size;
+    sha256 = await sha256File(video);
+    hearth = await startTestHearth({}, { heartbeatMs: 1_000 });
+    browser = await launchBrowser();
+    ana = await newUser(browser, 'ana');
+    ben = await newUser(browser, 'ben');
+    await registerInBrowser(ana, hearth.origin, 'ana', 'Ana Lima');
+    await registerInBrowser(ben, hearth.origin, 'ben', 'Ben Okafor');
+  });
+  after(async () => {
+    await browser?.close();
+    await hearth?.close();
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed') return;
+    for (const u of [ana, ben]) {
+      if (!u) continue;
+      console.log(u.name, u.errors, await player(u.page).catch(() => null));
+      await screenshot(u.page, `stream-failed-${u.name}`).catch(() => undefined);
+    }
+  });
+
+  it('Ben plays the video Ana shares, seeks to 80 %, and fetches less than 30 % of it; closing forgets it', async () => {
+    expect(size).to.be.within(95 * 1024 * 1024, 110 * 1024 * 1024);
+    const canPlay = await ben.page.evaluate(() => document.createElement('video').canPlayType('video/mp4; codecs="avc1.42E01E"'));
+    expect(canPlay, "this Chromium plays H.264 in MP4").to.not.equal('');
+
+    await openFiles(ana.page, hearth.origin);
+    await openFiles(ben.page, hearth.origin);
+    const [chooser] = await Promise.all([ana.page.waitForFileChooser({ timeout: 10_000 }), ana.page.locator('::-p-aria(Share files)').click()]);
+    await chooser.accept([video]);
+
+    // Ben sees it with Play (a video), and plays it.
+    await ben.page.locator('::-p-aria(Play noise clip.mp4)').setTimeout(60_000).click();
+    await ben.page.waitForSelector('dialog[open] ::-p-aria([name="noise clip.mp4"][role="heading"])', { timeout: 10_000 });
+    await ben.page.waitForFunction(() => {
+      const v = document.querySelector<HTMLVideoElement>('dialog[open] video');
+      return !!v && !v.paused && v.currentTime > 1;
+    }, { polling: 100, timeout: 20_000 });
+    const first = await player(ben.page);
+    expect(first!.src).to.equal(`/files/stream/${sha256}?type=video%2Fmp4`);
+    expect(first!.duration).to.be.closeTo(210, 1);
+    await screenshot(ben.page, 'stream-player');
+
+    // Seeking to 80 % plays from there.
+    await ben.page.evaluate(() => {
+      const v = document.querySelector<HTMLVideoElement>('dialog[open] video')!;
+      v.currentTime = v.duration * 0.8;
+    });
+    await ben.page.waitForFunction(() => {
+      const v = document.querySelector<HTMLVideoElement>('dialog[open] video');
+      return !!v && !v.seeking && !v.paused && v.currentTime > v.duration * 0.8 + 1;
+    }, { polling: 100, timeout: 20_000 });
+
+    // Only the ranges the element asked for came from Ana.
+    const fetched = await ben.page.evaluate((id) => window.__hearth!.files!.streamed(id), sha256);
+    expect(fetched, `fetched ${fetched} of ${size} bytes`).to.be.above(0).and.below(size * 0.3);
+    // Nothing was downloaded: no local copy.
+    expect(await ben.page.evaluate((id) => window.__hearth!.files!.fileOf(id).then((f) => f !== null), sha256)).to.equal(false);
+
+    // Phone width.
+    await ben.page.setViewport({ width: 390, height: 844 });
+    await screenshot(ben.page, 'stream-player-phone');
+    await ben.page.setViewport({ width: 1280, height: 860 });
+
+    // Escape closes the player; it stops, and the stream is forgotten.
+    await ben.page.keyboard.press('Escape');
+    await ben.page.waitForFunction(() => !document.querySelector('dialog video'), { timeout: 5_000 });
+    expect(await ben.page.evaluate((id) => window.__hearth!.files!.streamed(id), sha256)).to.equal(0);
+    // The stream URL no longer plays (the page answers nothing for it).
+    const after = await ben.page.evaluate(async (id) => (await fetch(`/files/stream/${id}?type=video%2Fmp4`, { headers: { Range: 'bytes=0-99' } })).status, sha256);
+    expect(after).to.equal(404);
+
+    // Again, and Close player.
+    await ben.page.locator('::-p-aria(Play noise clip.mp4)').click();
+    await ben.page.waitForFunction(() => (document.querySelector<HTMLVideoElement>('dialog[open] video')?.currentTime ?? 0) > 0.5, { polling: 100, timeout: 20_000 });
+    await ben.page.locator('dialog[open] ::-p-aria(Close player)').click();
+    await ben.page.waitForFunction(() => !document.querySelector('dialog video'), { timeout: 5_000 });
+    // Focus goes back to the button that opened it.
+    expect(await ben.page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent)).to.include('noise clip.mp4');
+    expect(ben.errors.filter((e) => !/404/.test(e))).to.deep.equal([]);
+    expect(ana.errors).to.deep.equal([]);
   });
 });

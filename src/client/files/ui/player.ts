@@ -37,7 +37,11 @@ export function openPlayer(engine: RangeSource, item: SharedItemView, file: Shar
   const name = item.kind === 'file' ? item.name : `${item.name}/${file.path}`;
   const headingId = `player-heading-${file.sha256.slice(0, 12)}`;
   const video = h('video', { class: 'player-dialog__video', controls: true, playsinline: true, preload: 'metadata', 'aria-label': name });
-  const problem = h('p', { class: 'player-dialog__problem', role: 'alert' });
+  const problem = h('p', { class: 'player-dialog__problem', role: 'alert', hidden: true });
+  const say = (text: string) => {
+    problem.textContent = text;
+    problem.hidden = false;
+  };
   const closeButton = h('button', { class: 'btn btn--secondary', type: 'button' }, 'Close player');
   const dialog = h('dialog', { class: 'modal player-dialog', 'aria-labelledby': headingId },
     h('h2', { id: headingId, class: 'modal__title player-dialog__title' }, name),
@@ -69,14 +73,14 @@ export function openPlayer(engine: RangeSource, item: SharedItemView, file: Shar
   // Escape (the dialog's cancel) and any other way the dialog closes end the player too.
   dialog.addEventListener('close', () => player.close());
   video.addEventListener('error', () => {
-    if (!closed) problem.textContent = 'This video cannot be played in this browser. Download it to watch it.';
+    if (!closed) say('This video cannot be played in this browser. Download it to watch it.');
   });
   document.body.append(dialog);
   dialog.showModal();
   closeButton.focus();
 
   if (!StreamBridge.supported) {
-    problem.textContent = 'Playing needs a secure connection to Hearth. Download the video to watch it.';
+    say('Playing needs a secure connection to Hearth. Download the video to watch it.');
     return;
   }
   const b = bridgeFor(engine);
@@ -87,6 +91,6 @@ export function openPlayer(engine: RangeSource, item: SharedItemView, file: Shar
     video.src = opened.url;
     video.play().catch(() => undefined); // autoplay may be refused; the controls remain
   }, (err: Error) => {
-    if (!closed) problem.textContent = err.message;
+    if (!closed) say(err.message);
   });
 }
