@@ -5,7 +5,7 @@ import { folderIdText, SHARE_LIMITS, type ShareItem, type SharedFile } from '../
 import type { HttpClient } from '../helpers/http-client.js';
 import { startTestHearth } from '../helpers/hearth.js';
 import { until, useWorld, type Person } from '../helpers/world.js';
-import type { TestSocket } from '../helpers/ws-client.js';
+import { TestSocket } from '../helpers/ws-client.js';
 
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 let n = 0;
@@ -215,6 +215,38 @@ describe('shared files (real ws + Redis)', function () {
       await store().release(a.peerId);
       await until(async () => (await recorded(ana)).includes(item.id), 'the record to come back');
       await until(async () => (await viewOf(bob.id)).items.some((i) => i.id === item.id), 'the holding to come back');
+    });
+  });
+
+  describe('across server instances', () => {
+    it('shares, holders and Stop sharing reach tabs on another instance', async () => {
+      const [ana, bob] = [await person('ana'), await person('bob')];
+      const second = await startTestHearth({}, { flush: false, heartbeatMs: 500 });
+      const there: TestSocket[] = [];
+      try {
+        const a = await ana.tab();
+        const [remoteAna, remoteBob] = [await TestSocket.open(ana.http, world.ca, { server: second.origin }), await TestSocket.open(bob.http, world.ca, { server: second.origin })];
+        there.push(remoteAna, remoteBob);
+        await watch(remoteBob);
+        const item = fileItem('shared-across.iso', 700_000_000, 'application/x-iso9660-image');
+        expect(await share(a, item)).to.include({ type: 'shared' });
+        await seen(remoteBob, has(item.id));
+        expect(await share(remoteAna, item)).to.include({ type: 'shared' });
+        const both = await seen(remoteBob, (m) => m.items.find((i) => i.id === item.id)?.holders[0]?.peers.length === 2);
+        expect(both.items.find((i) => i.id === item.id)!.holders[0]!.peers).to.have.members([a.peerId, remoteAna.peerId]);
+
+        const told = remoteAna.next('unshared');
+        expect(await a.request({ type: 'unshare', id: item.id }, 'unshared')).to.include({ type: 'unshared' });
+        expect((await told).id).to.equal(item.id);
+        await seen(remoteBob, lacks(item.id));
+        // The other instance's tab let it go: its next heartbeat does not bring the item back.
+        await new Promise((r) => setTimeout(r, 1_200));
+        expect((await viewOf(bob.id)).items.map((i) => i.id)).to.not.include(item.id);
+        expect(await recorded(ana)).to.deep.equal([]);
+      } finally {
+        for (const t of there) t.close();
+        await second.close();
+      }
     });
   });
 
