@@ -10,6 +10,7 @@ import type { ItemActions } from './item-list.js';
 import type { MyShareActions } from './my-shares.js';
 import { chooseFolder } from './pick-folder.js';
 import { openPlayer } from './player.js';
+import { saveFolder } from './save-folder.js';
 
 // The object URL must outlive the start of the download; it only references the file on disk.
 const REVOKE_AFTER_MS = 5 * 60_000;
@@ -41,8 +42,11 @@ export function fileActions(engine: FilesEngine): ItemActions & DownloadActions 
     download: (item) => engine.download(item.id),
     play: (item) => openPlayer(engine, item),
     save: (d: DownloadView) => {
-      if (d.kind === 'file') void saveFile(engine, d.id, d.name).catch(fail);
-      else toast('Saving folders comes soon.', 'info');
+      if (d.kind === 'file') return void saveFile(engine, d.id, d.name).catch(fail);
+      // The tree comes from the item's announcement (a verified folder stays shared by this person).
+      const item = [...engine.items(), ...engine.mine()].find((i) => i.id === d.id);
+      if (!item) return void toast(`${d.name} is no longer listed: download it again to save it.`, 'error');
+      void saveFolder(engine, item).catch(fail);
     },
     cancel: (d) => engine.cancelDownload(d.id),
     stop: (s) => stop(s.id),

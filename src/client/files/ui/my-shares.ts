@@ -29,13 +29,14 @@ export class MyShares {
       stop.disabled = true;
       this.actions.stop(s);
     });
-    const again = !s.held && h('button', { type: 'button', class: 'btn btn--small btn--secondary' }, icon('upload'), h('span', {}, 'Share again'));
+    // A room's share comes back from that room (Share in this room); here it would become everyone's.
+    const again = !s.held && s.room === null && h('button', { type: 'button', class: 'btn btn--small btn--secondary' }, icon('upload'), h('span', {}, 'Share again'));
     if (again) again.addEventListener('click', () => this.actions.again(s));
     return h('li', { class: 'file-item', 'data-id': s.id },
       h('span', { class: 'file-item__icon' }, icon(iconFor(s))),
       h('div', { class: 'file-item__body' },
         h('span', { class: 'file-item__name' }, shownName(s)),
-        h('span', { class: 'file-item__meta' }, metaText(s), s.room && ` · In room ${s.room}`),
+        h('span', { class: 'file-item__meta' }, metaText(s), s.room && ' · ', s.room && h('a', { href: `/r/${encodeURIComponent(s.room)}` }, 'In a room')),
         h('span', { class: s.held ? 'badge file-item__state file-item__state--available' : 'badge file-item__state' }, s.held ? 'Available' : 'Offline')),
       h('div', { class: 'file-item__actions' }, again, stop));
   }
