@@ -73,11 +73,13 @@ export class SharedFiles {
     }
     let tab = this.tabs.get(conn.peerId);
     if (!tab || tab.conn !== conn) this.tabs.set(conn.peerId, (tab = { conn, held: new Map() }));
+    const before = tab.held.get(item.id);
     tab.held.set(item.id, { room, item });
     this.startBeating();
     await this.write(tab);
     conn.send({ type: 'shared', id: item.id, ...withRef(msg.ref) });
-    await this.deps.hub.sharesChanged(conn.userId, null);
+    // The same share again from the same tab changes nothing anyone sees: no news for the bus.
+    if (added === 'added' || !before || before.room !== room) await this.deps.hub.sharesChanged(conn.userId, null);
   }
 
   async unshare(conn: Connection, msg: Msg<'unshare'>): Promise<void> {
@@ -96,11 +98,12 @@ export class SharedFiles {
    * go (those other than `except` hear `unshared`, so they do not share it again on reconnect).
    */
   async stopSharing(userId: string, id: string, except?: string): Promise<void> {
-    await this.deps.shares.remove(userId, id);
+    const removed = await this.deps.shares.remove(userId, id);
     // This instance's tabs let go at once: a share that follows on the same tab must not be
     // undone by this stop's news coming back over the bus.
     this.letGo(userId, id, except);
-    await this.deps.hub.sharesChanged(userId, id, except);
+    // Nothing recorded, nothing listed (tabs elsewhere that still hold it let go at their next beat).
+    if (removed) await this.deps.hub.sharesChanged(userId, id, except);
   }
 
   /** viewOf — what a tab of `userId` in `room` would be sent now (the Shared files page renders it). */
@@ -178,7 +181,11 @@ export class SharedFiles {
           }
           await this.write(tab);
         } else {
-          for (const id of dropped) tab.held.delete(id);
+          // Stopped elsewhere and the news did not reach this tab: it hears it now.
+          for (const id of dropped) {
+            tab.held.delete(id);
+            tab.conn.send({ type: 'unshared', id });
+          }
         }
       } catch (err) {
         this.deps.log.warn({ err: (err as Error).message }, 'shared files heartbeat failed');
