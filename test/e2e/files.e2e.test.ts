@@ -17,6 +17,18 @@ const MiB = 1024 * 1024;
 
 type Person = TestUser & { downloads: string };
 
+/** PREPARING_LOG — keeps every "Preparing <name>… N %" line the page shows in `window.__preparing` (they go as soon as hashing ends). */
+const PREPARING_LOG = `(() => {
+  window.__preparing = [];
+  new MutationObserver((records) => {
+    for (const r of records) for (const n of r.addedNodes) {
+      const t = n.nodeType === 1 ? n.textContent : '';
+      const m = /Preparing .+… \\d+ %/.exec(t || '');
+      if (m && !window.__preparing.includes(m[0])) window.__preparing.push(m[0]);
+    }
+  }).observe(document, { childList: true, subtree: true });
+})()`;
+
 /** person — a registered user in their own browser context; Save downloads land in `downloads`. */
 async function person(browser: Browser, origin: string, username: string, displayName: string): Promise<Person> {
   const downloads = tempDir(`dl-${username}`);
@@ -28,7 +40,7 @@ async function person(browser: Browser, origin: string, username: string, displa
     if (m.type() === 'error' && !/favicon|ERR_CERT|Failed to load resource/.test(m.text())) errors.push(`[${username}] console: ${m.text()}`);
   });
   await page.setViewport({ width: 1280, height: 900 });
-  for (const script of [PC_HOOK, TOAST_LOG]) await page.evaluateOnNewDocument(script);
+  for (const script of [PC_HOOK, TOAST_LOG, PREPARING_LOG]) await page.evaluateOnNewDocument(script);
   const user = { ctx, page, name: username, errors, downloads };
   await registerInBrowser(user, origin, username, displayName);
   return user;
@@ -46,9 +58,9 @@ async function filesReady(page: Page): Promise<void> {
   await page.waitForFunction(() => !!window.__hearth?.files && !!window.__hearth.signaling?.isOpen, { polling: 100, timeout: 15_000 });
 }
 
-/** shareFiles — clicks `button` and picks `files` in the file chooser. */
-async function shareFiles(page: Page, button: string, files: string[]): Promise<void> {
-  const [chooser] = await Promise.all([page.waitForFileChooser({ timeout: 10_000 }), page.locator(`::-p-aria(${button})`).setTimeout(10_000).click()]);
+/** shareFiles — clicks the button `selector` finds and picks `files` (or a folder) in the file chooser. */
+async function shareFiles(page: Page, selector: string, files: string[]): Promise<void> {
+  const [chooser] = await Promise.all([page.waitForFileChooser({ timeout: 10_000 }), page.locator(selector).setTimeout(10_000).click()]);
   await chooser.accept(files);
 }
 
@@ -129,7 +141,7 @@ describe('Shared files (e2e, Chromium)', function () {
   });
 
   it('Ana shares a file; Ben sees it held by Ana, finds it as he types, downloads it from her and it verifies', async () => {
-    await shareFiles(ana.page, 'Share files', [notes.file]);
+    await shareFiles(ana.page, '::-p-aria([name="Share files"][role="button"])', [notes.file]);
     // Ana: her share is Available.
     await ana.page.locator(`${MINE} li[data-id="${notes.sha256}"] ::-p-text(Available)`).setTimeout(30_000).wait();
     expect(await rowText(ana.page, MINE, notes.sha256)).to.match(/holiday-notes\.bin[\s\S]*3.2 MB/);
@@ -168,7 +180,7 @@ describe('Shared files (e2e, Chromium)', function () {
   it('Ana shares a folder (Share a folder); Ben downloads it with its tree and every file verifies', async () => {
     const top = path.join(dir, 'Trip photos');
     const parts = [await randomFile(top, 'a.bin', 1 * MiB + 5), await randomFile(path.join(top, 'day 1'), 'b.bin', 40_000), await randomFile(path.join(top, 'day 1', 'raw'), 'c.bin', 2 * MiB)];
-    await shareFiles(ana.page, 'Share a folder', [top]);
+    await shareFiles(ana.page, '::-p-aria([name="Share a folder"][role="button"])', [top]);
     const id = await ana.page.waitForFunction(() => window.__hearth!.files!.mine().find((s) => s.kind === 'folder' && s.held)?.id ?? false, { polling: 100, timeout: 30_000 }).then((h) => h.jsonValue() as Promise<string>);
     await ben.page.locator('::-p-aria([name="Search shared files"][role="searchbox"])').fill('');
     await ben.page.locator(`${SHARED} ::-p-aria(Download folder Trip photos)`).setTimeout(15_000).click();
@@ -188,6 +200,8 @@ describe('Shared files (e2e, Chromium)', function () {
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
       await page.setViewport({ width: 1280, height: 900 });
+      // Buttons ease into the new colours (150 ms transitions): let them settle before the picture.
+      await sleep(400);
       await screenshot(page, `files-wide-${scheme}`);
       await page.setViewport({ width: 375, height: 800 });
       await screenshot(page, `files-phone-${scheme}`);
@@ -200,7 +214,7 @@ describe('Shared files (e2e, Chromium)', function () {
 
   it('Stop sharing takes the item off Ben’s list; Ben’s verified copy stays shared by him', async () => {
     const draft = await randomFile(dir, 'draft.bin', 300 * 1024);
-    await shareFiles(ana.page, 'Share files', [draft.file]);
+    await shareFiles(ana.page, '::-p-aria([name="Share files"][role="button"])', [draft.file]);
     await ben.page.locator('::-p-aria([name="Search shared files"][role="searchbox"])').fill('');
     await ben.page.locator(`${SHARED} ::-p-aria(Download draft.bin)`).setTimeout(30_000).wait();
 
@@ -227,17 +241,23 @@ describe('Shared files (e2e, Chromium)', function () {
       await p.locator('::-p-aria([name="Shared in this room"][role="region"]) ::-p-text(Join the call)').setTimeout(10_000).wait();
       await joinCall(p);
     }
-    await shareFiles(anaRoom, 'Share in this room', [roomFile.file]);
+    await shareFiles(anaRoom, '::-p-aria([name="Share in this room"][role="button"])', [roomFile.file]);
     const ROOM = '::-p-aria([name="Shared in this room"][role="region"])';
     await benRoom.locator(`${ROOM} ::-p-aria(Download room-only.bin)`).setTimeout(30_000).wait();
     expect(await rowText(benRoom, ROOM, roomFile.sha256)).to.match(/room-only\.bin[\s\S]*Ana Lima/);
     await anaRoom.locator(`${ROOM} li[data-id="${roomFile.sha256}"] ::-p-aria([name="Stop sharing"][role="button"])`).wait();
+    // Downloaded in the room, from the room's panel.
     await benRoom.bringToFront();
+    await benRoom.locator(`${ROOM} ::-p-aria(Download room-only.bin)`).click();
+    await benRoom.locator(`${ROOM} li[data-id="${roomFile.sha256}"] ::-p-text(Verified)`).setTimeout(30_000).wait();
+    expect(await localSha256(benRoom, roomFile.sha256)).to.equal(roomFile.sha256);
     await screenshot(benRoom, 'files-room');
+    await benRoom.setViewport({ width: 375, height: 800 });
+    await screenshot(benRoom, 'files-room-phone');
 
     // A lobby share made after it reaches Ben's /files page, and the room's share never does.
     await ana.page.bringToFront();
-    await shareFiles(ana.page, 'Share files', [lobbyFile.file]);
+    await shareFiles(ana.page, '::-p-aria([name="Share files"][role="button"])', [lobbyFile.file]);
     await ben.page.bringToFront();
     await ben.page.locator('::-p-aria([name="Search shared files"][role="searchbox"])').fill('');
     await ben.page.locator(`${SHARED} ::-p-aria(Download for-everyone.bin)`).setTimeout(30_000).wait();
@@ -247,6 +267,27 @@ describe('Shared files (e2e, Chromium)', function () {
     expect(await benRoom.evaluate((id) => window.__hearth!.files!.items().some((i) => i.id === id), lobbyFile.sha256)).to.equal(false);
     await anaRoom.close();
     await benRoom.close();
+    expect(ana.errors.concat(ben.errors)).to.deep.equal([]);
+  });
+
+  it('shows Preparing <name>… N % while a big file is read, and after a reload Share again brings an Offline share back', async () => {
+    const big = await randomFile(dir, 'big-video.mp4', 48 * MiB);
+    await shareFiles(ana.page, '::-p-aria([name="Share files"][role="button"])', [big.file]);
+    await ana.page.locator(`${MINE} li[data-id="${big.sha256}"] ::-p-text(Available)`).setTimeout(60_000).wait();
+    const seen = await ana.page.evaluate(() => (window as unknown as { __preparing: string[] }).__preparing);
+    expect(seen.some((t) => /^Preparing big-video\.mp4… \d+ %$/.test(t)), JSON.stringify(seen)).to.equal(true);
+    // A video has Play for the others.
+    await ben.page.locator(`${SHARED} ::-p-aria(Play big-video.mp4)`).setTimeout(15_000).wait();
+
+    // A reload forgets the picked file: the share is Offline until Ana picks it again.
+    await ana.page.reload();
+    await filesReady(ana.page);
+    await ana.page.locator(`${MINE} li[data-id="${big.sha256}"] ::-p-text(Offline)`).setTimeout(15_000).wait();
+    await ben.page.waitForSelector(`${SHARED} li[data-id="${big.sha256}"]`, { hidden: true, timeout: 15_000 });
+    await shareFiles(ana.page, `${MINE} li[data-id="${big.sha256}"] ::-p-aria([name="Share again"][role="button"])`, [big.file]);
+    await ana.page.locator(`${MINE} li[data-id="${big.sha256}"] ::-p-text(Available)`).setTimeout(60_000).wait();
+    await ben.page.locator(`${SHARED} ::-p-aria(Play big-video.mp4)`).setTimeout(15_000).wait();
+    await screenshot(ana.page, 'files-ana');
     expect(ana.errors.concat(ben.errors)).to.deep.equal([]);
   });
 });
