@@ -276,8 +276,10 @@ describe('Shared files (e2e, Chromium)', function () {
     await ana.page.locator(`${MINE} li[data-id="${big.sha256}"] ::-p-text(Available)`).setTimeout(60_000).wait();
     const seen = await ana.page.evaluate(() => (window as unknown as { __preparing: string[] }).__preparing);
     expect(seen.some((t) => /^Preparing big-video\.mp4… \d+ %$/.test(t)), JSON.stringify(seen)).to.equal(true);
-    // A video has Play for the others.
-    await ben.page.locator(`${SHARED} ::-p-aria(Play big-video.mp4)`).setTimeout(15_000).wait();
+    // A video has Play for the others: it opens the player, Close player closes it.
+    await ben.page.locator(`${SHARED} ::-p-aria(Play big-video.mp4)`).setTimeout(15_000).click();
+    await ben.page.locator('dialog[open] ::-p-aria([name="Close player"][role="button"])').setTimeout(10_000).click();
+    await ben.page.waitForSelector('dialog[open]', { hidden: true, timeout: 5_000 });
 
     // A reload forgets the picked file: the share is Offline until Ana picks it again.
     await ana.page.reload();
