@@ -3,7 +3,8 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'puppeteer';
 import { launchBrowser, newUser, registerInBrowser, screenshot, type TestUser } from '../helpers/browser.js';
@@ -199,6 +200,7 @@ describe('playing a shared video without downloading it (two people)', function 
   let video: string;
   let sha256: string;
   let size: number;
+  let benDownloads: string;
 
   before(async function () {
     this.timeout(120_000);
@@ -210,6 +212,10 @@ describe('playing a shared video without downloading it (two people)', function 
     browser = await launchBrowser();
     ana = await newUser(browser, 'ana');
     ben = await newUser(browser, 'ben');
+    // Ben's Save downloads land here.
+    benDownloads = tempDir('stream-downloads');
+    const cdp = await ben.page.createCDPSession();
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: benDownloads, browserContextId: ben.ctx.id, eventsEnabled: false });
     await registerInBrowser(ana, hearth.origin, 'ana', 'Ana Lima');
     await registerInBrowser(ben, hearth.origin, 'ben', 'Ben Okafor');
   });
@@ -286,5 +292,82 @@ describe('playing a shared video without downloading it (two people)', function 
     expect(await ben.page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent)).to.include('noise clip.mp4');
     expect(ben.errors.filter((e) => !/404/.test(e))).to.deep.equal([]);
     expect(ana.errors).to.deep.equal([]);
+  });
+
+  it('Ben saves a downloaded folder into a folder he picks, and as a ZIP where no picker exists: tree, empty folders and hashes equal', async () => {
+    // Ana shares a folder (through the engine: the folder chooser cannot pick empty folders).
+    // (No named functions inside evaluate: tsx would wrap them in a helper the page lacks.)
+    const made = await ana.page.evaluate(async () => {
+      const tree: [string, number][] = [['notes.txt', 1000], ['photos/beach 山田 été.jpg', 2 * 1024 * 1024 + 77], ['photos/raw/empty.dat', 0], ['deep/a/b/c.bin', 1024 * 1024]];
+      const entries: { path: string; file: File }[] = [];
+      const hashes: Record<string, string> = {};
+      for (const [k, [p, n]] of tree.entries()) {
+        const b = new Uint8Array(n);
+        let x = k + 1;
+        for (let i = 0; i < n; i++) b[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+        entries.push({ path: p, file: new File([b], p.split('/').pop()!) });
+        hashes[p] = [...new Uint8Array(await crypto.subtle.digest('SHA-256', b))].map((v) => v.toString(16).padStart(2, '0')).join('');
+      }
+      await window.__hearth!.files!.shareFolder('Trip ünïcode', entries, ['empty', 'photos/nothing yet']);
+      return hashes;
+    });
+    const id = await ana.page.waitForFunction(() => window.__hearth!.files!.mine().find((s) => s.kind === 'folder' && s.held)?.id ?? false, { polling: 100, timeout: 30_000 }).then((h) => h.jsonValue() as Promise<string>);
+    await ben.page.locator('::-p-aria(Download folder Trip ünïcode)').setTimeout(30_000).click();
+    const row = `::-p-aria([name="Downloads"][role="region"]) li[data-id="${id}"]`;
+    await ben.page.locator(`${row} ::-p-text(Verified)`).setTimeout(60_000).wait();
+
+    // A picker: the folder Ben "picks" is an origin-private one the test reads back.
+    // A source string: a function in an object literal would get tsx's name helper.
+    await ben.page.evaluate(`Object.defineProperty(window, 'showDirectoryPicker', { configurable: true,
+      value: async () => (await navigator.storage.getDirectory()).getDirectoryHandle('picked', { create: true }) })`);
+    await ben.page.locator(`${row} ::-p-aria([name="Save"][role="button"])`).click();
+    const readBack = () => ben.page.evaluate(async () => {
+      const out: Record<string, string> = {};
+      const root = await navigator.storage.getDirectory();
+      const stack: [FileSystemDirectoryHandle, string][] = [[await root.getDirectoryHandle('picked', { create: true }), '']];
+      while (stack.length) {
+        const [dir, prefix] = stack.pop()!;
+        let any = false;
+        for await (const [name, h] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+          any = true;
+          const p = prefix ? `${prefix}/${name}` : name;
+          if (h.kind === 'directory') stack.push([h as FileSystemDirectoryHandle, p]);
+          else {
+            const f = await (h as FileSystemFileHandle).getFile();
+            out[p] = [...new Uint8Array(await crypto.subtle.digest('SHA-256', await f.arrayBuffer()))].map((v) => v.toString(16).padStart(2, '0')).join('');
+          }
+        }
+        if (!any && prefix) out[`${prefix}/`] = 'dir';
+      }
+      return out;
+    });
+    const expectedTree: Record<string, string> = { 'Trip ünïcode/empty/': 'dir', 'Trip ünïcode/photos/nothing yet/': 'dir' };
+    for (const [p, sha] of Object.entries(made)) expectedTree[`Trip ünïcode/${p}`] = sha;
+    const deadline = Date.now() + 30_000;
+    let got = await readBack();
+    while (Object.keys(got).length < Object.keys(expectedTree).length && Date.now() < deadline) {
+      await sleep(200);
+      got = await readBack();
+    }
+    expect(got).to.deep.equal(expectedTree);
+
+    // No picker: one ZIP, downloaded.
+    await ben.page.evaluate(() => {
+      Object.defineProperty(window, 'showDirectoryPicker', { configurable: true, value: undefined });
+    });
+    await ben.page.locator(`${row} ::-p-aria([name="Save"][role="button"])`).click();
+    const zip = path.join(benDownloads, 'Trip ünïcode.zip');
+    const until = Date.now() + 30_000;
+    while (!(existsSync(zip) && !readdirSync(benDownloads).some((f) => f.endsWith('.crdownload'))) && Date.now() < until) await sleep(100);
+    expect(readdirSync(benDownloads)).to.include('Trip ünïcode.zip');
+    const listed = JSON.parse(execFileSync('python3', ['-c', `
+import hashlib, json, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+print(json.dumps({i.filename: ('dir' if i.is_dir() else hashlib.sha256(z.read(i)).hexdigest()) for i in z.infolist()}))
+`, zip], { encoding: 'utf8' })) as Record<string, string>;
+    const expectedZip: Record<string, string> = { 'empty/': 'dir', 'photos/nothing yet/': 'dir', ...made };
+    expect(listed).to.deep.equal(expectedZip);
+    expect(ben.errors.filter((e) => !/404/.test(e))).to.deep.equal([]);
   });
 });
