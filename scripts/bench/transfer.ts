@@ -89,7 +89,7 @@ function cpuSeconds(browser: Browser): number {
 }
 
 /** heapSampler — peak of JS heap + ArrayBuffer backing stores on `page`, sampled every 250 ms. */
-async function heapSampler(page: Page): Promise<() => Promise<number>> {
+export async function heapSampler(page: Page): Promise<() => Promise<number>> {
   const cdp = await page.createCDPSession();
   // The raw blast before leaves a GiB of received messages as garbage: collect it, so the peak is this transfer's own.
   await cdp.send('HeapProfiler.collectGarbage');
@@ -111,7 +111,7 @@ async function heapSampler(page: Page): Promise<() => Promise<number>> {
 }
 
 /** rawBlast — two bare RTCPeerConnections, one in each page (two renderers, as in a Hearth transfer), paced like Hearth. */
-async function rawBlast(a: Page, b: Page, bytes: number, message = 64 * 1024): Promise<{ mibps: number; cpu: number }> {
+export async function rawBlast(a: Page, b: Page, bytes: number, message = 64 * 1024): Promise<{ mibps: number; cpu: number }> {
   await b.evaluate(() => {
     const w = window as any;
     w.rawRx = 0;
@@ -303,7 +303,7 @@ async function partCosts(browser: Browser, origin: string, file: string, bytes: 
 // ---- --profile: where the CPU goes ----
 
 /** threadTimes — CPU seconds of every thread of this browser, keyed `pid/tid`, with its process and thread names. */
-function threadTimes(browser: Browser): Map<string, { pid: number; proc: string; thread: string; secs: number }> {
+export function threadTimes(browser: Browser): Map<string, { pid: number; proc: string; thread: string; secs: number }> {
   const out = new Map<string, { pid: number; proc: string; thread: string; secs: number }>();
   for (const pid of browserProcs(browser).keys()) {
     try {
@@ -322,7 +322,7 @@ function threadTimes(browser: Browser): Map<string, { pid: number; proc: string;
 }
 
 /** rendererPid — which renderer process runs `page`: the one whose main thread a short busy loop there shows up in. */
-async function rendererPid(page: Page): Promise<number> {
+export async function rendererPid(page: Page): Promise<number> {
   const before = threadTimes(page.browser());
   await page.evaluate(() => {
     const end = performance.now() + 400;
@@ -339,7 +339,7 @@ async function rendererPid(page: Page): Promise<number> {
 type ThreadCpu = Map<string, number>;
 
 /** threadCpu — CPU seconds per GiB by "process: thread" between two threadTimes snapshots (renderers named by `roles`). */
-function threadCpu(before: ReturnType<typeof threadTimes>, after: ReturnType<typeof threadTimes>, roles: Map<number, string>, gib: number): ThreadCpu {
+export function threadCpu(before: ReturnType<typeof threadTimes>, after: ReturnType<typeof threadTimes>, roles: Map<number, string>, gib: number): ThreadCpu {
   const out: ThreadCpu = new Map();
   for (const [k, t] of after) {
     const d = t.secs - (before.get(k)?.secs ?? 0);
@@ -450,7 +450,7 @@ async function startProfiles(ada: Page, bob: Page): Promise<() => Promise<Map<st
   };
 }
 
-const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+export const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 export async function main(argv: string[] = []): Promise<void> {
   const args = options(argv);
@@ -553,7 +553,7 @@ export async function main(argv: string[] = []): Promise<void> {
   }
 }
 
-function table(head: string[], rows: string[][]): void {
+export function table(head: string[], rows: string[][]): void {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
   console.log(line(head));

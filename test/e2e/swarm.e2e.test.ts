@@ -1,0 +1,286 @@
+// Shared files pulled from several people at once, in real Chromium: Ana and Ben hold the same file, Cas downloads it
+// from both; holders leave and come back, Cas reloads mid-download, a holder serves a corrupted chunk.
+import { expect } from 'chai';
+import * as esbuild from 'esbuild';
+import type { Browser, Page } from 'puppeteer';
+import { launchBrowser, registerInBrowser, screenshot, type TestUser } from '../helpers/browser.js';
+import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
+import { tempDir } from '../helpers/processes.js';
+import { randomFile } from '../helpers/files.js';
+
+const MiB = 1024 * 1024;
+const SIZE = 64 * MiB;
+/** How much DevTools slows the holders where a test must catch a download midway (WebRTC ignores network emulation). */
+const SLOW = 6;
+
+// Page hooks are source strings: tsx (esbuild) would wrap named functions in a `__name` helper the page lacks.
+
+/**
+ * RX_COUNTER — adds up, in sessionStorage (so a reload keeps it), every binary byte this page receives on
+ * the shared-files channels it opens: what the downloader really fetched, re-fetches included.
+ */
+const RX_COUNTER = `(() => {
+  const orig = RTCPeerConnection.prototype.createDataChannel;
+  RTCPeerConnection.prototype.createDataChannel = function (label, opts) {
+    const dc = orig.call(this, label, opts);
+    if (String(label).startsWith('sf:')) dc.addEventListener('message', (e) => {
+      if (e.data instanceof ArrayBuffer) sessionStorage.setItem('swarmRx', String(Number(sessionStorage.getItem('swarmRx') || 0) + e.data.byteLength));
+    });
+    return dc;
+  };
+})()`;
+
+/**
+ * CORRUPT_SECOND_READ — test-only: the holder reads each chunk with blob.slice(a, b).arrayBuffer();
+ * from now on the second 1 MiB read this page makes comes back with one byte flipped.
+ */
+const CORRUPT_SECOND_READ = `(() => {
+  const start = new WeakMap();
+  const slice = Blob.prototype.slice;
+  Blob.prototype.slice = function (...a) { const b = slice.apply(this, a); start.set(b, a[0] || 0); return b; };
+  const read = Blob.prototype.arrayBuffer;
+  window.__corrupt = { reads: 0, chunk: null };
+  Blob.prototype.arrayBuffer = async function () {
+    const buf = await read.call(this);
+    if (buf.byteLength === ${MiB} && start.has(this) && ++window.__corrupt.reads === 2) {
+      new Uint8Array(buf)[12345] ^= 0xff;
+      window.__corrupt.chunk = start.get(this) / ${MiB};
+    }
+    return buf;
+  };
+})()`;
+
+interface From { userId: string; displayName: string; bytes: number }
+interface Download { id: string; name: string; total: number; done: number; state: string; error: string | null; from: From[] }
+
+type Person = TestUser & { display: string };
+
+/** hashWasm — hash-wasm bundled for the page (the app's CSP allows its WebAssembly): `window.createSHA256`. */
+async function hashWasm(): Promise<string> {
+  const built = await esbuild.build({ stdin: { contents: "import { createSHA256 } from 'hash-wasm'; (window as any).createSHA256 = createSHA256;", loader: 'ts', resolveDir: process.cwd() }, bundle: true, write: false, format: 'iife' });
+  // esbuild's service process would outlive the suite (the run checks that tests leave no processes).
+  await esbuild.stop();
+  return built.outputFiles[0]!.text;
+}
+
+/** openFiles — a new page in the person's context on /files, with the engine up and the socket open. */
+async function openFiles(p: Person, origin: string): Promise<void> {
+  if (!p.page || p.page.isClosed()) {
+    p.page = await p.ctx.newPage();
+    watchErrors(p);
+    await p.page.setViewport({ width: 1280, height: 900 });
+    await p.page.evaluateOnNewDocument(RX_COUNTER);
+  }
+  await p.page.goto(`${origin}/files`);
+  await ready(p.page);
+}
+
+function watchErrors(p: Person): void {
+  p.page.on('pageerror', (e) => p.errors.push(`[${p.name}] ${(e as Error).message}`));
+  p.page.on('console', (m) => {
+    if (m.type() === 'error' && !/favicon|ERR_CERT|Failed to load resource/.test(m.text())) p.errors.push(`[${p.name}] console: ${m.text()}`);
+  });
+}
+
+async function ready(page: Page): Promise<void> {
+  await page.waitForFunction(() => !!(window as any).__hearth?.files && (window as any).__hearth.signaling?.isOpen, { polling: 100, timeout: 20_000 });
+}
+
+async function person(browser: Browser, origin: string, username: string, display: string): Promise<Person> {
+  const ctx = await browser.createBrowserContext();
+  const p = { ctx, page: await ctx.newPage(), name: username, errors: [] as string[], display };
+  watchErrors(p);
+  await p.page.setViewport({ width: 1280, height: 900 });
+  await p.page.evaluateOnNewDocument(RX_COUNTER);
+  await registerInBrowser(p, origin, username, display);
+  await openFiles(p, origin);
+  return p;
+}
+
+/** share — Share files, the file picked in the chooser; waits until the server lists it as this person's, Available. */
+async function share(p: Person, file: string, id: string): Promise<void> {
+  const [chooser] = await Promise.all([p.page.waitForFileChooser(), p.page.locator('::-p-aria(Share files)').setTimeout(10_000).click()]);
+  await chooser.accept([file]);
+  await held(p, id);
+}
+
+/** held — the server lists `id` among this person's shares, held by a tab now. */
+async function held(p: Person, id: string): Promise<void> {
+  await p.page.waitForFunction((i) => (window as any).__hearth.files.mine().some((m: any) => m.id === i && m.held), { polling: 100, timeout: 60_000 }, id);
+}
+
+/** download — the row's Download <name>, once the item is listed with `holders` holders. */
+async function download(p: Person, id: string, name: string, holders: number): Promise<void> {
+  await p.page.waitForFunction((i, n) => (window as any).__hearth.files.items().find((x: any) => x.id === i)?.holders.length === n, { polling: 100, timeout: 20_000 }, id, holders);
+  await p.page.evaluate(() => sessionStorage.setItem('swarmRx', '0'));
+  await p.page.locator(`::-p-aria(Download ${name})`).setTimeout(10_000).click();
+  await waitDownload(p, id, 'true', 10_000);
+}
+
+/** waitDownload — until the page's download of `id` matches `pred` (a JS expression over `d`). */
+async function waitDownload(p: Person, id: string, pred: string, timeout = 120_000): Promise<Download> {
+  const handle = await p.page.waitForFunction(`(() => { const d = window.__hearth.files.downloads().find((x) => x.id === ${JSON.stringify(id)}); return !!d && (${pred}) && d; })()`, { polling: 100, timeout });
+  return (await handle.jsonValue()) as Download;
+}
+
+const bytesFrom = (d: Download, who: string): number => d.from.find((f) => f.displayName === who)?.bytes ?? 0;
+
+/** savedSha256 — SHA-256 of the page's verified local copy (`fileOf`), hashed in the page in 8 MiB slices. */
+async function savedSha256(page: Page, sha256: string, lib: string): Promise<string | null> {
+  if (!(await page.evaluate(() => 'createSHA256' in window))) await page.evaluate(lib);
+  return page.evaluate(async (sha) => {
+    const f: File | null = await (window as any).__hearth.files.fileOf(sha);
+    if (!f) return null;
+    const h = await (window as any).createSHA256();
+    h.init();
+    for (let at = 0; at < f.size; at += 8 * 1024 * 1024) h.update(new Uint8Array(await f.slice(at, at + 8 * 1024 * 1024).arrayBuffer()));
+    return h.digest('hex') as string;
+  }, sha256);
+}
+
+/** rowText — the visible text of the row of `id` in the section named `section`. */
+const rowText = (page: Page, section: string, id: string) => page.$eval(`::-p-aria([name="${section}"][role="region"]) li[data-id="${id}"]`, (li) => (li as HTMLElement).innerText);
+
+describe('shared files from several people at once (three people, Chromium)', function () {
+  this.timeout(240_000);
+  let hearth: TestHearth;
+  let browser: Browser;
+  let ana: Person;
+  let ben: Person;
+  let cas: Person;
+  let dir: string;
+  let lib: string;
+
+  before(async function () {
+    this.timeout(90_000);
+    dir = tempDir('swarm');
+    lib = await hashWasm();
+    hearth = await startTestHearth({}, { heartbeatMs: 1_000 });
+    browser = await launchBrowser();
+    ana = await person(browser, hearth.origin, 'ana', 'Ana');
+    ben = await person(browser, hearth.origin, 'ben', 'Ben');
+    cas = await person(browser, hearth.origin, 'cas', 'Cas');
+  });
+  after(async () => {
+    await browser?.close();
+    await hearth?.close();
+  });
+  beforeEach(async () => {
+    // A test that failed with a holder away leaves the next ones their people.
+    for (const p of [ana, ben]) if (p.page.isClosed()) await openFiles(p, hearth.origin);
+    cas.errors.length = 0;
+  });
+  afterEach(async function () {
+    for (const p of [ana, ben]) if (p && !p.page.isClosed()) await p.page.emulateCPUThrottling(null).catch(() => undefined);
+    if (this.currentTest?.state !== 'failed') return;
+    for (const p of [ana, ben, cas]) {
+      if (!p || p.page.isClosed()) continue;
+      console.log(p.name, JSON.stringify(await p.page.evaluate(() => (window as any).__hearth?.files?.downloads()).catch(() => null)), p.errors);
+      await screenshot(p.page, `swarm-failed-${p.name}`).catch(() => undefined);
+    }
+  });
+
+  it('Ana and Ben share the same 64 MiB: Cas sees one item held by both, gets a fifth or more from each, and the same SHA-256', async () => {
+    const f = await randomFile(dir, 'both.bin', SIZE);
+    await share(ana, f.file, f.sha256);
+    await share(ben, f.file, f.sha256);
+    await cas.page.waitForFunction((i) => (window as any).__hearth.files.items().find((x: any) => x.id === i)?.holders.length === 2, { polling: 100, timeout: 20_000 }, f.sha256);
+    const items = await cas.page.evaluate(() => (window as any).__hearth.files.items() as { id: string; name: string }[]);
+    expect(items.filter((i) => i.id === f.sha256), 'one item, not one per holder').to.have.length(1);
+    await cas.page.waitForFunction((i) => document.querySelector(`li[data-id="${i}"]`)?.textContent?.includes('Ana, Ben'), { polling: 100, timeout: 10_000 }, f.sha256);
+    expect(await rowText(cas.page, 'Shared files', f.sha256)).to.include('Ana, Ben');
+
+    await download(cas, f.sha256, 'both.bin', 2);
+    await waitDownload(cas, f.sha256, 'd.from.filter((x) => x.bytes > 0).length === 2', 60_000);
+    await screenshot(cas.page, 'swarm-downloading');
+    const d = await waitDownload(cas, f.sha256, "d.state === 'verified'");
+    const [a, b] = [bytesFrom(d, 'Ana'), bytesFrom(d, 'Ben')];
+    console.log(`      Ana sent ${(a / MiB).toFixed(1)} MiB, Ben ${(b / MiB).toFixed(1)} MiB`);
+    expect(a, 'Ana sent a fifth or more').to.be.at.least(SIZE / 5);
+    expect(b, 'Ben sent a fifth or more').to.be.at.least(SIZE / 5);
+    await cas.page.waitForFunction((i) => /Verified/.test((document.querySelector(`li[data-id="${i}"][data-state]`) as HTMLElement | null)?.innerText ?? ''), { polling: 100, timeout: 10_000 }, f.sha256);
+    const row = await rowText(cas.page, 'Downloads', f.sha256);
+    expect(row).to.include('From 2 people');
+    expect(row).to.include('Verified');
+    expect(await cas.page.$eval(`li[data-id="${f.sha256}"] ::-p-aria(Downloading both.bin)`, (b) => b.getAttribute('aria-valuenow'))).to.equal('100');
+    await screenshot(cas.page, 'swarm-verified');
+    expect(await savedSha256(cas.page, f.sha256, lib)).to.equal(f.sha256);
+    expect(cas.errors).to.deep.equal([]);
+  });
+
+  it('Ana leaves: it goes on from Ben; both leave: Paused; Ben comes back (Share again): it completes and verifies', async () => {
+    const f = await randomFile(dir, 'leaving.bin', SIZE);
+    await share(ana, f.file, f.sha256);
+    await share(ben, f.file, f.sha256);
+    await Promise.all([ana, ben].map((p) => p.page.emulateCPUThrottling(SLOW)));
+    await download(cas, f.sha256, 'leaving.bin', 2);
+    await waitDownload(cas, f.sha256, 'd.from.filter((x) => x.bytes > 0).length === 2 && d.done >= d.total / 10');
+    await ana.page.close();
+    // Cas's list drops Ana; whatever Ana had in flight is asked of Ben, and the bytes keep coming.
+    await cas.page.waitForFunction((i) => (window as any).__hearth.files.items().find((x: any) => x.id === i)?.holders.length === 1, { polling: 100, timeout: 20_000 }, f.sha256);
+    const afterAna = await waitDownload(cas, f.sha256, 'true');
+    const goingOn = await waitDownload(cas, f.sha256, `d.done >= ${afterAna.done + 4 * MiB}`);
+    expect(goingOn.state).to.equal('downloading');
+    expect(bytesFrom(goingOn, 'Ben')).to.be.above(bytesFrom(afterAna, 'Ben'));
+    expect(goingOn.done, 'still midway when Ben leaves').to.be.below(SIZE);
+
+    await ben.page.close();
+    const paused = await waitDownload(cas, f.sha256, "d.state === 'paused'", 30_000);
+    expect(paused.done).to.be.below(SIZE);
+    await cas.page.waitForFunction((i) => (document.querySelector(`li[data-id="${i}"][data-state]`) as HTMLElement | null)?.innerText.includes('Paused — waiting for someone who has this file'), { polling: 100, timeout: 10_000 }, f.sha256);
+    await screenshot(cas.page, 'swarm-paused');
+    // Nothing moves while nobody holds the file.
+    expect((await waitDownload(cas, f.sha256, 'true')).done).to.equal(paused.done);
+
+    // Ben comes back in a new tab: his share is listed Offline, Share again picks the same file.
+    await openFiles(ben, hearth.origin);
+    await ben.page.waitForFunction((i) => (window as any).__hearth.files.mine().some((m: any) => m.id === i && !m.held), { polling: 100, timeout: 20_000 }, f.sha256);
+    const again = `::-p-aria([name="Your shares"][role="region"]) li[data-id="${f.sha256}"] ::-p-aria(Share again)`;
+    const [chooser] = await Promise.all([ben.page.waitForFileChooser(), ben.page.locator(again).setTimeout(10_000).click()]);
+    await chooser.accept([f.file]);
+    await held(ben, f.sha256);
+    const d = await waitDownload(cas, f.sha256, "d.state === 'verified'");
+    expect(d.done).to.equal(SIZE);
+    expect(await savedSha256(cas.page, f.sha256, lib)).to.equal(f.sha256);
+  });
+
+  it('Cas reloads mid-download: it resumes and fetches again less than 10 % of the file', async () => {
+    const f = await randomFile(dir, 'reload.bin', SIZE);
+    await share(ana, f.file, f.sha256);
+    await share(ben, f.file, f.sha256);
+    await Promise.all([ana, ben].map((p) => p.page.emulateCPUThrottling(SLOW)));
+    await download(cas, f.sha256, 'reload.bin', 2);
+    const before = await waitDownload(cas, f.sha256, 'd.done >= d.total / 3');
+    expect(before.state).to.equal('downloading');
+    await cas.page.reload();
+    await ready(cas.page);
+    // The download comes back by itself (no click), from where it was.
+    const resumed = await waitDownload(cas, f.sha256, 'true', 20_000);
+    expect(resumed.done, 'resumed, not restarted').to.be.above(0);
+    const d = await waitDownload(cas, f.sha256, "d.state === 'verified'");
+    expect(d.done).to.equal(SIZE);
+    expect(await savedSha256(cas.page, f.sha256, lib)).to.equal(f.sha256);
+    const received = await cas.page.evaluate(() => Number(sessionStorage.getItem('swarmRx')));
+    const again = received - SIZE - (SIZE / MiB) * 32; // the manifest: 32 bytes a chunk
+    console.log(`      received ${(received / MiB).toFixed(1)} MiB for ${SIZE / MiB} MiB: ${(again / MiB).toFixed(1)} MiB fetched again after the reload at ${(before.done / MiB).toFixed(0)} MiB`);
+    expect(again, `fetched again: ${again} bytes`).to.be.below(0.1 * SIZE);
+  });
+
+  it('a holder who serves a corrupted chunk is dropped; the file still verifies from the other', async () => {
+    const f = await randomFile(dir, 'corrupt.bin', SIZE);
+    await share(ana, f.file, f.sha256);
+    await share(ben, f.file, f.sha256);
+    await ana.page.evaluate(CORRUPT_SECOND_READ);
+    await download(cas, f.sha256, 'corrupt.bin', 2);
+    await ana.page.waitForFunction(() => (window as any).__corrupt.chunk !== null, { polling: 50, timeout: 60_000 });
+    const midway = await waitDownload(cas, f.sha256, 'd.done >= d.total / 2');
+    const d = await waitDownload(cas, f.sha256, "d.state === 'verified'");
+    const [a, b] = [bytesFrom(d, 'Ana'), bytesFrom(d, 'Ben')];
+    console.log(`      Ana's chunk ${await ana.page.evaluate(() => (window as any).__corrupt.chunk)} was corrupted; Ana sent ${(a / MiB).toFixed(1)} MiB, Ben ${(b / MiB).toFixed(1)} MiB`);
+    expect(a, 'nothing more from Ana after her bad chunk').to.equal(bytesFrom(midway, 'Ana'));
+    expect(a).to.be.below(SIZE / 4);
+    expect(b).to.be.above(SIZE / 2);
+    expect(await savedSha256(cas.page, f.sha256, lib)).to.equal(f.sha256);
+    expect(cas.errors).to.deep.equal([]);
+  });
+});
