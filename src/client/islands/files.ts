@@ -15,7 +15,7 @@ declare global {
 export function mount(root: HTMLElement): () => void {
   const { signaling, dispose } = pageSignaling();
   const engine = new FilesEngine(signaling, { room: null, selfUserId: selfUserId(), diskUrl: workerUrl('opfs-writer') });
-  const unmount = mountFilesPage(root, engine, selfUserId());
+  const unmount = mountFilesPage(root, engine, signaling, selfUserId());
   // Calls still ring here: a person browsing files is as reachable as one in the lobby.
   const ringing = mountRinging(signaling);
   const offs = [watchConnection(signaling)];

@@ -1,4 +1,5 @@
 // The /files page made live: Share, Downloads, Shared files (search filters as you type, the URL keeps q) and Your shares.
+import type { SignalingClient } from '../../shared/lib/signaling-client.js';
 import { h } from '../../shared/ui/dom.js';
 import { toast } from '../../shared/ui/toasts.js';
 import { DownloadList } from './download-list.js';
@@ -14,7 +15,7 @@ function emptyText(q: string): string {
 }
 
 /** mountFilesPage — takes over the server-rendered lists of `root` (main[data-island=files]); returns the teardown. */
-export function mountFilesPage(root: HTMLElement, engine: FilesEngine, selfUserId: string): () => void {
+export function mountFilesPage(root: HTMLElement, engine: FilesEngine, signaling: SignalingClient, selfUserId: string): () => void {
   const $ = <T extends HTMLElement>(sel: string) => root.querySelector<T>(sel);
   const actions = fileActions(engine);
 
@@ -46,10 +47,13 @@ export function mountFilesPage(root: HTMLElement, engine: FilesEngine, selfUserI
     if (url !== location.pathname + location.search) history.replaceState(history.state, '', url);
   };
 
+  // The server's rows stand until the engine has the server's view (no flash of "Nobody is sharing").
+  let listed = false;
   const render = () => {
     const list = engine.downloads();
     renderPreparing(preparing ?? h('ul'), engine.preparing());
     downloads.render(list);
+    if (!listed) return;
     items.render(engine.items(), query(), new Map(list.map((d) => [d.id, d.state])));
     mine.render(engine.mine());
   };
@@ -63,7 +67,13 @@ export function mountFilesPage(root: HTMLElement, engine: FilesEngine, selfUserI
   };
   field?.addEventListener('input', onInput);
   form?.addEventListener('submit', onSubmit);
-  const offs = [engine.on('changed', render), engine.on('error', (message) => toast(message, 'error'))];
+  const offs = [
+    engine.on('changed', render),
+    engine.on('error', (message) => toast(message, 'error')),
+    signaling.on('files', () => {
+      listed = true;
+    }),
+  ];
   render();
   return () => {
     for (const off of offs) off();

@@ -9,12 +9,16 @@ export class KeyedList<T> {
     private readonly key: (t: T) => string,
     private readonly sig: (t: T) => string,
     private readonly build: (t: T) => HTMLLIElement,
-  ) {
-    // Rows the server rendered are replaced on the first render (they carry no actions).
-    list.replaceChildren();
-  }
+  ) {}
+
+  private first = true;
 
   render(entries: readonly T[]): void {
+    // Rows the server rendered stay until the first render replaces them (they carry no actions).
+    if (this.first) {
+      this.first = false;
+      this.list.replaceChildren();
+    }
     const seen = new Set<string>();
     let before: ChildNode | null = this.list.firstChild;
     for (const t of entries) {

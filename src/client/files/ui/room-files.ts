@@ -44,13 +44,23 @@ export function mountRoomFiles(page: HTMLElement, o: RoomFilesOptions): () => vo
       emptyText: () => 'Nothing is shared in this room yet.',
     });
     const downloads = new DownloadList(downloadsList, actions, () => {});
+    // Until the server's first view arrives, "nothing shared" would be a guess.
+    let listed = false;
+    empty.textContent = 'Looking for what people share here…';
     const render = () => {
       const d = engine.downloads();
       renderPreparing(preparing, engine.preparing());
       downloads.render(d);
-      items.render(engine.items(), '', new Map(d.map((x) => [x.id, x.state])));
+      if (listed) items.render(engine.items(), '', new Map(d.map((x) => [x.id, x.state])));
     };
-    const offs = [engine.on('changed', render), engine.on('error', (message) => toast(message, 'error')), shareDropZone(panel, engine)];
+    const offs = [
+      engine.on('changed', render),
+      engine.on('error', (message) => toast(message, 'error')),
+      o.signaling.on('files', () => {
+        listed = true;
+      }),
+      shareDropZone(panel, engine),
+    ];
     expose({ files: engine });
     engine.start();
     render();
