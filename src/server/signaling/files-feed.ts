@@ -1,7 +1,7 @@
 // The files feed: sockets that watch the shared files get `files` when what they may see changes, coalesced to a few a second.
 import type { ServerMessage } from '../../shared/protocol.js';
 import type { Logger } from '../log.js';
-import { viewFor, type SharesSnapshot } from './files-view.js';
+import { itemsIn, mineOf, type SharesSnapshot } from './files-view.js';
 
 /** FilesWatcher — what the feed needs of a socket. */
 export interface FilesWatcher {
@@ -30,6 +30,23 @@ interface Watch {
   /** The last `files` text sent (without ref): an unchanged view is not sent again. */
   last: string;
   at: number;
+}
+
+/**
+ * filesTexts — the `files` text for each watcher, each scope's items and each person's records
+ * serialized once however many tabs share them (a busy list is the bulk of every message).
+ */
+function filesTexts(snapshot: SharesSnapshot, peers: readonly FilesWatcher[]): string[] {
+  const items = new Map<string, string>();
+  const mine = new Map<string, string>();
+  return peers.map((p) => {
+    const scope = p.room ?? '';
+    let i = items.get(scope);
+    if (i === undefined) items.set(scope, (i = JSON.stringify(itemsIn(snapshot, p.room))));
+    let m = mine.get(p.userId);
+    if (m === undefined) mine.set(p.userId, (m = JSON.stringify(mineOf(snapshot, p.userId))));
+    return `{"type":"files","items":${i},"mine":${m}}`;
+  });
 }
 
 /** FilesFeed — one per instance; one snapshot per window, then each watcher gets its view if it changed. */
@@ -62,8 +79,7 @@ export class FilesFeed {
     if (current?.peer === peer && !this.dirty && performance.now() - current.at < this.gapMs) {
       text = current.last;
     } else {
-      const snapshot = await this.opts.build([peer.userId]);
-      text = JSON.stringify({ type: 'files', ...viewFor(snapshot, peer.userId, peer.room) });
+      text = filesTexts(await this.opts.build([peer.userId]), [peer])[0]!;
     }
     this.watches.set(peer.peerId, { peer, last: text, at: performance.now() });
     peer.sendRaw(ref === undefined ? text : `${text.slice(0, -1)},"ref":${JSON.stringify(ref)}}`);
@@ -96,10 +112,11 @@ export class FilesFeed {
     const watches = [...this.watches.values()];
     if (watches.length === 0) return;
     const snapshot = await this.opts.build(watches.map((w) => w.peer.userId));
+    const texts = filesTexts(snapshot, watches.map((w) => w.peer));
     const now = performance.now();
-    for (const w of watches) {
+    for (const [k, w] of watches.entries()) {
       if (this.watches.get(w.peer.peerId) !== w) continue; // closed meanwhile
-      const text = JSON.stringify({ type: 'files', ...viewFor(snapshot, w.peer.userId, w.peer.room) });
+      const text = texts[k]!;
       w.at = now;
       if (text === w.last) continue;
       w.last = text;

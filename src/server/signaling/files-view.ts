@@ -76,11 +76,20 @@ function newestFirst(a: { sharedAt: number; name: string }, b: { sharedAt: numbe
   return b.sharedAt - a.sharedAt || a.name.localeCompare(b.name);
 }
 
-/** viewFor — what a tab of `userId` in `room` (null: the lobby) may see. */
-export function viewFor(snapshot: SharesSnapshot, userId: string, room: string | null): FilesView {
+/** itemsIn — the held items a tab in `room` (null: the lobby) may see. */
+export function itemsIn(snapshot: SharesSnapshot, room: string | null): SharedItemView[] {
+  return snapshot.items.get(room ?? '') ?? [];
+}
+
+/** mineOf — the person's own records, each with whether a live tab of theirs holds it. */
+export function mineOf(snapshot: SharesSnapshot, userId: string): MyShare[] {
   const held = snapshot.held.get(userId);
-  const mine = (snapshot.records.get(userId) ?? []).map((r): MyShare => ({
+  return (snapshot.records.get(userId) ?? []).map((r): MyShare => ({
     ...describe(r), room: r.room, sharedAt: r.sharedAt, held: held?.has(r.item.id) ?? false,
   }));
-  return { items: snapshot.items.get(room ?? '') ?? [], mine };
+}
+
+/** viewFor — what a tab of `userId` in `room` (null: the lobby) may see. */
+export function viewFor(snapshot: SharesSnapshot, userId: string, room: string | null): FilesView {
+  return { items: itemsIn(snapshot, room), mine: mineOf(snapshot, userId) };
 }
