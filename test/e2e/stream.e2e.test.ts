@@ -290,6 +290,17 @@ describe('playing a shared video without downloading it (two people)', function 
     await ben.page.waitForFunction(() => !document.querySelector('dialog video'), { timeout: 5_000 });
     // Focus goes back to the button that opened it.
     expect(await ben.page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent)).to.include('noise clip.mp4');
+
+    // A page loaded past the worker (a hard reload) is taken over when it plays.
+    await ben.page.setBypassServiceWorker(true);
+    await ben.page.reload();
+    await ben.page.setBypassServiceWorker(false);
+    await ben.page.waitForFunction(() => !!window.__hearth?.files && !!window.__hearth.signaling?.isOpen, { polling: 100, timeout: 15_000 });
+    expect(await ben.page.evaluate(() => navigator.serviceWorker.controller)).to.equal(null);
+    await ben.page.locator('::-p-aria(Play noise clip.mp4)').setTimeout(30_000).click();
+    await ben.page.waitForFunction(() => (document.querySelector<HTMLVideoElement>('dialog[open] video')?.currentTime ?? 0) > 0.5, { polling: 100, timeout: 20_000 });
+    await ben.page.keyboard.press('Escape');
+    await ben.page.waitForFunction(() => !document.querySelector('dialog video'), { timeout: 5_000 });
     expect(ben.errors.filter((e) => !/404/.test(e))).to.deep.equal([]);
     expect(ana.errors).to.deep.equal([]);
   });

@@ -21,6 +21,7 @@ interface SwScope {
   skipWaiting(): Promise<void>;
   addEventListener(type: 'install' | 'activate', fn: (e: ExtendableEvent) => void): void;
   addEventListener(type: 'fetch', fn: (e: FetchEvent) => void): void;
+  addEventListener(type: 'message', fn: (e: ExtendableEvent & { data: unknown }) => void): void;
 }
 const sw = self as unknown as SwScope;
 
@@ -30,6 +31,11 @@ const PIECE_TIMEOUT_MS = 60_000;
 // A new version takes over at once: the worker holds no state worth waiting for.
 sw.addEventListener('install', (e) => e.waitUntil(sw.skipWaiting()));
 sw.addEventListener('activate', (e) => e.waitUntil(sw.clients.claim()));
+// A page loaded past the worker (a hard reload) asks to be taken over rather than reloaded.
+sw.addEventListener('message', (e) => {
+  const ask = (e.data as { hearthStream?: StreamWorkerAsk } | null)?.hearthStream;
+  if (ask?.op === 'claim') e.waitUntil(sw.clients.claim());
+});
 
 sw.addEventListener('fetch', (e) => {
   const req = e.request;

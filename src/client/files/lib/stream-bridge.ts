@@ -14,7 +14,7 @@ export const STREAM_RESPONSE_CAP = 4 * STREAM_PIECE;
 const CACHE_PIECES = 2;
 
 /** What the worker asks the page: `open` comes with a MessagePort; `read` and `close` go over it. */
-export type StreamWorkerAsk = { op: 'open'; sha256: string } | { op: 'read'; start: number; end: number } | { op: 'close' };
+export type StreamWorkerAsk = { op: 'open'; sha256: string } | { op: 'read'; start: number; end: number } | { op: 'close' } | { op: 'claim' };
 /** What the page answers over the port. */
 export type StreamPageReply = { op: 'opened'; size: number } | { op: 'refused' } | { op: 'bytes'; bytes: ArrayBuffer } | { op: 'error'; error: string };
 
@@ -103,9 +103,12 @@ export class StreamBridge {
     const container = navigator.serviceWorker;
     container.addEventListener('message', this.onMessage);
     container.startMessages();
-    await container.register(STREAM_SW_URL, { scope: this.scope, updateViaCache: 'none' });
+    const registration = await container.register(STREAM_SW_URL, { scope: this.scope, updateViaCache: 'none' });
     if (container.controller) return;
-    // The new worker claims open pages when it activates.
+    // A new worker claims open pages when it activates; an active one (this page was loaded past
+    // it, e.g. by a hard reload) is asked to.
+    const claim: StreamWorkerAsk = { op: 'claim' };
+    registration.active?.postMessage({ hearthStream: claim });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         container.removeEventListener('controllerchange', changed);
