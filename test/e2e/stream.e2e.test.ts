@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'puppeteer';
 import { launchBrowser, newUser, registerInBrowser, screenshot, type TestUser } from '../helpers/browser.js';
+import { createRoom, joinCall, openRoom } from '../helpers/call.js';
 import { startTestHearth, useHearthAndBrowser, type TestHearth } from '../helpers/hearth.js';
 import { tempDir } from '../helpers/processes.js';
 
@@ -380,5 +381,30 @@ print(json.dumps({i.filename: ('dir' if i.is_dir() else hashlib.sha256(z.read(i)
     const expectedZip: Record<string, string> = { 'empty/': 'dir', 'photos/nothing yet/': 'dir', ...made };
     expect(listed).to.deep.equal(expectedZip);
     expect(ben.errors.filter((e) => !/404/.test(e))).to.deep.equal([]);
+  });
+
+  it('in a call, Ben plays the video Ana shares in the room, from the room page', async () => {
+    const slug = await createRoom(hearth, 'ana', 'Movie night');
+    const anaRoom = await ana.ctx.newPage();
+    const benRoom = await ben.ctx.newPage();
+    for (const p of [anaRoom, benRoom]) {
+      await p.setViewport({ width: 1280, height: 900 });
+      await openRoom(p, hearth.origin, slug);
+      await joinCall(p);
+    }
+    const [chooser] = await Promise.all([anaRoom.waitForFileChooser({ timeout: 10_000 }), anaRoom.locator('::-p-aria([name="Share in this room"][role="button"])').setTimeout(10_000).click()]);
+    await chooser.accept([video]);
+    await benRoom.locator('::-p-aria([name="Shared in this room"][role="region"]) ::-p-aria(Play noise clip.mp4)').setTimeout(60_000).click();
+    await benRoom.waitForFunction(() => {
+      const v = document.querySelector<HTMLVideoElement>('dialog[open] video');
+      return !!v && !v.paused && v.currentTime > 1;
+    }, { polling: 100, timeout: 20_000 });
+    // The room page's own worker registration (scope /r/) answered it.
+    expect(await benRoom.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.scope)).to.equal(`${hearth.origin}/r/`);
+    await screenshot(benRoom, 'stream-player-room');
+    await benRoom.locator('dialog[open] ::-p-aria(Close player)').click();
+    await benRoom.waitForFunction(() => !document.querySelector('dialog video'), { timeout: 5_000 });
+    await anaRoom.close();
+    await benRoom.close();
   });
 });
