@@ -266,8 +266,17 @@ describe('shared files (real ws + Redis)', function () {
       expect((await toOther).id, 'the other tab lets it go').to.equal(item.id);
       await seen(b, lacks(item.id));
       expect(await recorded(ana)).to.deep.equal([]);
-      // Bob cannot stop Ana's share: his unshare touches only his own records.
+
+      // Stop and share again at once on the same tab: the new share holds (the stop's news over the bus does not undo it).
       expect(await share(a1, item)).to.include({ type: 'shared' });
+      await seen(b, has(item.id));
+      a1.send({ type: 'unshare', id: item.id, ref: 'again' });
+      expect(await share(a1, item)).to.include({ type: 'shared' });
+      await new Promise((r) => setTimeout(r, 1_200)); // a couple of heartbeats
+      expect((await viewOf(bob.id)).items.find((i) => i.id === item.id)?.holders[0]?.peers).to.deep.equal([a1.peerId]);
+      expect(await recorded(ana)).to.deep.equal([item.id]);
+
+      // Bob cannot stop Ana's share: his unshare touches only his own records.
       expect(await b.request({ type: 'unshare', id: item.id }, 'unshared')).to.include({ type: 'unshared' });
       expect(await recorded(ana)).to.deep.equal([item.id]);
     });

@@ -28,6 +28,9 @@ interface Tab {
 
 type Msg<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;
 
+/** Stops awaiting their echo, at most (more means the bus lost some: forget them all). */
+const MAX_ECHOES = 1_000;
+
 const withRef = (ref: string | undefined) => (ref === undefined ? {} : { ref });
 
 /** itemIdProblem — the id must name the content: a file's SHA-256, or the SHA-256 of a folder's listing. */
@@ -48,6 +51,8 @@ function itemIdProblem(item: ShareItem): string | null {
  */
 export class SharedFiles {
   private readonly tabs = new Map<string, Tab>();
+  /** Stops this instance announced and has already applied: their echo from the bus is skipped. */
+  private readonly echoes = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   readonly feed: FilesFeed;
 
@@ -103,7 +108,16 @@ export class SharedFiles {
     // undone by this stop's news coming back over the bus.
     this.letGo(userId, id, except);
     // Nothing recorded, nothing listed (tabs elsewhere that still hold it let go at their next beat).
-    if (removed) await this.deps.hub.sharesChanged(userId, id, except);
+    if (!removed) return;
+    const key = `${userId} ${id}`;
+    if (this.echoes.size > MAX_ECHOES) this.echoes.clear(); // echoes lost in a bus outage
+    this.echoes.set(key, (this.echoes.get(key) ?? 0) + 1);
+    try {
+      await this.deps.hub.sharesChanged(userId, id, except);
+    } catch (err) {
+      this.skipEcho(key);
+      throw err;
+    }
   }
 
   /** viewOf — what a tab of `userId` in `room` would be sent now (the Shared files page renders it). */
@@ -140,8 +154,19 @@ export class SharedFiles {
   }
 
   private onSharesChanged(userId: string, stopped: string | null, except?: string): void {
-    if (stopped) this.letGo(userId, stopped, except);
+    // Our own stop was applied before it was announced; applying it again could undo a share
+    // one of these tabs made since.
+    if (stopped && !this.skipEcho(`${userId} ${stopped}`)) this.letGo(userId, stopped, except);
     this.feed.changed();
+  }
+
+  /** skipEcho — true (and counted off) when `key` is a stop this instance announced itself. */
+  private skipEcho(key: string): boolean {
+    const n = this.echoes.get(key);
+    if (!n) return false;
+    if (n === 1) this.echoes.delete(key);
+    else this.echoes.set(key, n - 1);
+    return true;
   }
 
   /** write — the tab's holdings to Redis; items it may no longer hold (stopped elsewhere) are let go. */
