@@ -167,6 +167,8 @@ describe('Shared files (e2e, Chromium)', function () {
     const bar = await ben.page.waitForSelector(`${DOWNLOADS} ::-p-aria([name="Downloading holiday-notes.bin"][role="progressbar"])`, { timeout: 10_000 });
     await ben.page.locator(`${DOWNLOADS} li[data-id="${notes.sha256}"] ::-p-text(Verified)`).setTimeout(60_000).wait();
     expect(await bar!.evaluate((b) => b.getAttribute('aria-valuenow'))).to.equal('100');
+    // The Download button went with the click: the focus followed to the download's row.
+    expect(await ben.page.evaluate(() => document.activeElement?.textContent)).to.equal('Save');
     expect(await rowText(ben.page, DOWNLOADS, notes.sha256)).to.match(/From 1 person[\s\S]*Ana Lima[\s\S]*100 %/);
     expect(await localSha256(ben.page, notes.sha256)).to.equal(notes.sha256);
     await screenshot(ben.page, 'files-downloaded');

@@ -64,6 +64,13 @@ export class DownloadList {
     this.onCount(this.rows.size);
   }
 
+  /** focusActions — moves the focus to the first button of `id`'s row (false: no such row yet). */
+  focusActions(id: string): boolean {
+    const b = this.rows.get(id)?.actions.querySelector('button');
+    b?.focus();
+    return !!b;
+  }
+
   private create(d: DownloadView): Row {
     const name = displayFileName(d.name);
     const bar = h('div', { class: 'progress', role: 'progressbar', 'aria-label': `Downloading ${name}`, 'aria-valuemin': 0, 'aria-valuemax': 100 }, h('div', { class: 'progress__fill' }));
@@ -128,6 +135,8 @@ export class DownloadList {
     const key = list.join(',');
     if (key === row.actionsKey) return;
     row.actionsKey = key;
+    // Cancel download becomes Save when the file verifies: the focus stays in the row.
+    const hadFocus = row.actions.contains(document.activeElement);
     row.actions.replaceChildren(...list.map((a) => {
       const b = a === 'save'
         ? h('button', { type: 'button', class: 'btn btn--small btn--primary' }, icon('save'), h('span', {}, 'Save'))
@@ -135,5 +144,6 @@ export class DownloadList {
       b.addEventListener('click', () => (a === 'save' ? this.actions.save(d) : this.actions.cancel(d)));
       return b;
     }));
+    if (hadFocus) row.actions.querySelector('button')?.focus();
   }
 }

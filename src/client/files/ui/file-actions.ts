@@ -1,6 +1,6 @@
 // What the buttons of item and download rows do: Download, Play, Save, Cancel download, Stop sharing, Share again.
 import type { MyShare, SharedItemView } from '../../../shared/protocol.js';
-import { safeFileName } from '../../transfer/lib/filename.js';
+import { displayFileName, safeFileName } from '../../transfer/lib/filename.js';
 import { chooseFiles } from '../../transfer/ui/pick-files.js';
 import { h } from '../../shared/ui/dom.js';
 import { toast } from '../../shared/ui/toasts.js';
@@ -19,7 +19,7 @@ const REVOKE_AFTER_MS = 5 * 60_000;
 async function saveFile(engine: FilesEngine, sha256: string, name: string): Promise<void> {
   const local = await engine.fileOf(sha256);
   if (!local) {
-    toast(`${name} is not on this device any more.`, 'error');
+    toast(`${displayFileName(name)} is not on this device any more.`, 'error');
     return;
   }
   const safe = safeFileName(name);
@@ -35,17 +35,25 @@ async function saveFile(engine: FilesEngine, sha256: string, name: string): Prom
 /** fail — a refused action, said in a toast. */
 const fail = (err: unknown) => toast(err instanceof Error ? err.message : String(err), 'error');
 
-/** fileActions — the row actions of every list, bound to `engine`. */
-export function fileActions(engine: FilesEngine): ItemActions & DownloadActions & MyShareActions & { stopItem(item: SharedItemView): void } {
-  const stop = (id: string) => void engine.stopSharing(id).catch(fail);
+/**
+ * fileActions — the row actions of every list, bound to `engine`. `downloading` hears each Download
+ * (its button goes with the click: the page moves the focus to the new download's row).
+ */
+export function fileActions(engine: FilesEngine, downloading: (id: string) => void = () => {}): ItemActions & DownloadActions & MyShareActions & { stopItem(item: SharedItemView): void } {
+  const stop = (id: string) => engine.stopSharing(id).catch((err: unknown) => {
+    fail(err);
+  });
   return {
-    download: (item) => engine.download(item.id),
+    download: (item) => {
+      engine.download(item.id);
+      downloading(item.id);
+    },
     play: (item) => openPlayer(engine, item),
     save: (d: DownloadView) => {
       if (d.kind === 'file') return void saveFile(engine, d.id, d.name).catch(fail);
       // The tree comes from the item's announcement (a verified folder stays shared by this person).
       const item = [...engine.items(), ...engine.mine()].find((i) => i.id === d.id);
-      if (!item) return void toast(`${d.name} is no longer listed: download it again to save it.`, 'error');
+      if (!item) return void toast(`${displayFileName(d.name)} is no longer listed: download it again to save it.`, 'error');
       void saveFolder(engine, item).catch(fail);
     },
     cancel: (d) => engine.cancelDownload(d.id),
@@ -54,7 +62,7 @@ export function fileActions(engine: FilesEngine): ItemActions & DownloadActions 
     again: (s: MyShare) => void (async () => {
       const files = s.kind === 'folder' ? (await chooseFolder())?.entries : await chooseFiles(false);
       if (!files?.length) return;
-      if (!(await engine.shareAgain(s.id, files))) toast(`That is not the same ${s.kind === 'folder' ? 'folder' : 'file'} as ${s.name}: its content differs.`, 'error');
+      if (!(await engine.shareAgain(s.id, files))) toast(`That is not the same ${s.kind === 'folder' ? 'folder' : 'file'} as ${displayFileName(s.name)}: its content differs.`, 'error');
     })().catch(fail),
   };
 }

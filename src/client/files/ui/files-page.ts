@@ -17,7 +17,11 @@ function emptyText(q: string): string {
 /** mountFilesPage — takes over the server-rendered lists of `root` (main[data-island=files]); returns the teardown. */
 export function mountFilesPage(root: HTMLElement, engine: FilesEngine, signaling: SignalingClient, selfUserId: string): () => void {
   const $ = <T extends HTMLElement>(sel: string) => root.querySelector<T>(sel);
-  const actions = fileActions(engine);
+  // After Download, the focus follows to the new row (the button it was on goes).
+  let focusNext: string | null = null;
+  const actions = fileActions(engine, (id) => {
+    focusNext = id;
+  });
 
   // Share: JS-only, so it was hidden until now.
   const sharePanel = $('#files-share');
@@ -53,9 +57,11 @@ export function mountFilesPage(root: HTMLElement, engine: FilesEngine, signaling
     const list = engine.downloads();
     renderPreparing(preparing ?? h('ul'), engine.preparing());
     downloads.render(list);
-    if (!listed) return;
-    items.render(engine.items(), query(), new Map(list.map((d) => [d.id, d.state])));
-    mine.render(engine.mine());
+    if (listed) {
+      items.render(engine.items(), query(), new Map(list.map((d) => [d.id, d.state])));
+      mine.render(engine.mine());
+    }
+    if (focusNext && downloads.focusActions(focusNext)) focusNext = null;
   };
   const onInput = () => {
     keepInUrl();

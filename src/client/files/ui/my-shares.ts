@@ -6,7 +6,7 @@ import { KeyedList } from './keyed-list.js';
 
 /** MyShareActions — what the row buttons do. */
 export interface MyShareActions {
-  stop(share: MyShare): void;
+  stop(share: MyShare): Promise<void>;
   again(share: MyShare): void;
 }
 
@@ -26,8 +26,11 @@ export class MyShares {
   private row(s: MyShare): HTMLLIElement {
     const stop = h('button', { type: 'button', class: 'btn btn--small btn--danger-outline' }, 'Stop sharing');
     stop.addEventListener('click', () => {
+      // Off while the server answers; back on if it refused (the row goes when it agrees).
       stop.disabled = true;
-      this.actions.stop(s);
+      void this.actions.stop(s).finally(() => {
+        stop.disabled = false;
+      });
     });
     // A room's share comes back from that room (Share in this room); here it would become everyone's.
     const again = !s.held && s.room === null && h('button', { type: 'button', class: 'btn btn--small btn--secondary' }, icon('upload'), h('span', {}, 'Share again'));

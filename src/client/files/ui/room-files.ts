@@ -37,7 +37,11 @@ export function mountRoomFiles(page: HTMLElement, o: RoomFilesOptions): () => vo
   const start = () => {
     if (running) return;
     const engine = new FilesEngine(o.signaling, { room: o.slug, selfUserId: o.selfUserId, diskUrl: workerUrl('opfs-writer') });
-    const actions = fileActions(engine);
+    // After Download, the focus follows to the new row (the button it was on goes).
+    let focusNext: string | null = null;
+    const actions = fileActions(engine, (id) => {
+      focusNext = id;
+    });
     actionsBox.replaceChildren(shareButton(engine, 'files', 'Share in this room', 'btn btn--secondary btn--small'));
     const items = new ItemList({
       list, empty, selfUserId: o.selfUserId, actions, stop: actions.stopItem,
@@ -52,6 +56,7 @@ export function mountRoomFiles(page: HTMLElement, o: RoomFilesOptions): () => vo
       renderPreparing(preparing, engine.preparing());
       downloads.render(d);
       if (listed) items.render(engine.items(), '', new Map(d.map((x) => [x.id, x.state])));
+      if (focusNext && downloads.focusActions(focusNext)) focusNext = null;
     };
     const offs = [
       engine.on('changed', render),
