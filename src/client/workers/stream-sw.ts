@@ -25,6 +25,8 @@ interface SwScope {
 }
 const sw = self as unknown as SwScope;
 
+/** How long the page may take to say whether it plays a file (it answers at once, unless it is gone or stuck). */
+const OPEN_TIMEOUT_MS = 10_000;
 /** How long the page may take to answer one piece (a holder may be slow, or gone: the engine tries others). */
 const PIECE_TIMEOUT_MS = 60_000;
 
@@ -77,7 +79,7 @@ async function answer(clientId: string, sha256: string, type: string, rangeHeade
 function openPort(client: SwClient, sha256: string): Promise<{ channel: MessagePort; size: number } | null> {
   const { port1, port2 } = new MessageChannel();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => done(null), PIECE_TIMEOUT_MS);
+    const timer = setTimeout(() => done(null), OPEN_TIMEOUT_MS);
     const done = (v: { channel: MessagePort; size: number } | null) => {
       clearTimeout(timer);
       port1.onmessage = null;
