@@ -126,7 +126,7 @@ export class DownloadList {
       h('ul', { class: 'file-download__shares' }, ...shares.map((s) => {
         const bar = h('span', { class: 'file-download__share-bar', 'aria-hidden': 'true' }, h('span', { class: 'progress__fill' }));
         bar.style.setProperty('--progress', `${s.pct}%`);
-        return h('li', { class: 'file-download__share' }, h('span', { class: 'file-download__share-name' }, s.name), bar, h('span', { class: 'file-download__share-pct' }, `${s.pct} %`));
+        return h('li', { class: 'file-download__share' }, h('span', { class: 'file-download__share-name', title: s.name }, s.name), bar, h('span', { class: 'file-download__share-pct' }, `${s.pct} %`));
       })));
   }
 
