@@ -65,6 +65,8 @@ interface Job {
 }
 
 const CHANGED_MS = 250;
+// A `share` travels in one WebSocket frame (64 KiB); the rest of the message needs a little room.
+const MAX_ITEM_JSON = 60 * 1024;
 
 /**
  * FilesEngine — the page's shared files, DOM-free. The server says what exists and who holds it
@@ -107,13 +109,18 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
     this.offs.push(
       this.signaling.on('welcome', (m) => {
         this.ice = m.iceServers;
-        void this.announce();
+        // A room's tab holds its room's shares only once it is back in the room.
+        if (this.opts.room === null) void this.announce();
+      }),
+      this.signaling.on('joined', (m) => {
+        if (m.room.slug === this.opts.room) void this.announce();
       }),
       this.signaling.on('files', (m) => this.onFiles(m.items, m.mine)),
       this.signaling.on('signal', (m) => {
         if (m.payload.kind === 'app' && m.payload.app === FILES_RTC_APP) this.links.handle(m.from, m.payload.data);
       }),
     );
+    // A room's engine is started once its tab has joined (see room-files.ts).
     if (this.signaling.isOpen) void this.announce();
     void this.restore();
   }
@@ -314,10 +321,17 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
     for (const [sha, f] of files) this.held.set(sha, f);
     this.holding.set(item.id, { item, confirmed: false });
     this.changed();
+    if (JSON.stringify(item).length > MAX_ITEM_JSON) {
+      this.release(item.id);
+      this.emit('error', `${item.name} has too many files or too long names to share as one folder; share smaller folders.`);
+      return;
+    }
     const r = await this.signaling.share(item, this.opts.room);
-    if (r instanceof SignalingError && r.code !== 'disconnected') {
+    if (r instanceof SignalingError && !retryLater(r)) {
       this.release(item.id);
       this.emit('error', r.message);
+    } else if (r instanceof SignalingError && r.code === 'not-in-room') {
+      this.emit('error', 'Join the call to share in this room; your file is shared as soon as you do.');
     }
   }
 
@@ -335,7 +349,7 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
     if (!(r instanceof SignalingError)) this.onFiles(r.items, r.mine);
     for (const { item } of this.holding.values()) {
       const s = await this.signaling.share(item, this.opts.room);
-      if (s instanceof SignalingError && s.code !== 'disconnected') this.release(item.id);
+      if (s instanceof SignalingError && !retryLater(s)) this.release(item.id);
     }
   }
 
@@ -529,6 +543,11 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
       this.emit('changed');
     }, CHANGED_MS);
   }
+}
+
+/** retryLater — a refusal that the next reconnect (or rejoining the room) puts right: keep holding. */
+function retryLater(err: SignalingError): boolean {
+  return err.code === 'disconnected' || err.code === 'not-in-room' || err.code === 'unavailable';
 }
 
 function isOver(state: DownloadState): boolean {
