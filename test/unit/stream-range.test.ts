@@ -1,6 +1,7 @@
 // The stream service worker's reading of Range headers, stream paths and media types (src/client/files/lib/stream-bridge.ts).
 import { expect } from 'chai';
-import { parseRange, streamPath, streamType } from '../../src/client/files/lib/stream-bridge.js';
+import { parseRange, STREAM_PIECE, streamPath, streamType } from '../../src/client/files/lib/stream-bridge.js';
+import { SHARE_CHUNK } from '../../src/shared/shares.js';
 
 describe('stream: Range headers', () => {
   const size = 1000;
@@ -31,6 +32,8 @@ describe('stream: Range headers', () => {
 
 describe('stream: paths and types', () => {
   const sha = 'a1'.repeat(32);
+
+  it('asks for pieces on the shared files\' chunk boundaries', () => expect(STREAM_PIECE).to.equal(SHARE_CHUNK));
 
   it('answers /files/stream/<sha256> only', () => {
     expect(streamPath(`/files/stream/${sha}`)).to.equal(sha);

@@ -2,12 +2,14 @@
 // the files the player has open with the engine's readRange (from holders, chunk-verified). Also the
 // message shapes and Range parsing both sides share.
 
-import { SHARE_CHUNK } from '../../../shared/shares.js';
-
 /** STREAM_SW_URL — where the server serves the stream service worker (a fixed URL, so updates replace it). */
 const STREAM_SW_URL = '/files/sw.js';
-/** STREAM_PIECE — the worker asks for at most this much at a time, on these boundaries (the shared files' chunks). */
-export const STREAM_PIECE = SHARE_CHUNK;
+/**
+ * STREAM_PIECE — the worker asks for at most this much at a time, on these boundaries: the shared
+ * files' chunk (SHARE_CHUNK, a unit test keeps them equal; not imported, so the worker's bundle
+ * stays free of the validation schemas beside it).
+ */
+export const STREAM_PIECE = 1024 * 1024;
 /** STREAM_RESPONSE_CAP — the most one answer carries: an open-ended `bytes=N-` gets this much, then the element asks again. */
 export const STREAM_RESPONSE_CAP = 4 * STREAM_PIECE;
 /** How many pieces the page keeps while a stream is open (an element often asks again for what it just read; the engine keeps more). */
