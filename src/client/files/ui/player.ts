@@ -3,6 +3,7 @@
 import type { SharedItemView } from '../../../shared/protocol.js';
 import type { FilesEngine } from '../lib/files-engine.js';
 import { StreamBridge } from '../lib/stream-bridge.js';
+import { displayFileName } from '../../transfer/lib/filename.js';
 import { h } from '../../shared/ui/dom.js';
 
 type RangeSource = Pick<FilesEngine, 'readRange' | 'stopStream'>;
@@ -34,7 +35,8 @@ export function openPlayer(engine: RangeSource, item: SharedItemView, file: Shar
   current?.close();
   if (!file) return;
   const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-  const name = item.kind === 'file' ? item.name : `${item.name}/${file.path}`;
+  // Shown by the one unsafe-text rule (no bidi overrides or invisible characters), as in the lists.
+  const name = displayFileName(item.kind === 'file' ? item.name : `${item.name}/${file.path}`);
   const headingId = `player-heading-${file.sha256.slice(0, 12)}`;
   const video = h('video', { class: 'player-dialog__video', controls: true, playsinline: true, preload: 'metadata', 'aria-label': name });
   const problem = h('p', { class: 'player-dialog__problem', role: 'alert', hidden: true });
