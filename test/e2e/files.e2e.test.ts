@@ -257,6 +257,16 @@ describe('Shared files (e2e, Chromium)', function () {
     await benRoom.setViewport({ width: 375, height: 800 });
     await screenshot(benRoom, 'files-room-phone');
 
+    // Ana leaves the call: she no longer holds it there (Ben's own copy keeps it listed). She joins
+    // again: the page still has her file, and she holds it again without choosing it anew.
+    await anaRoom.bringToFront();
+    await anaRoom.locator('::-p-aria(Leave)').click();
+    await anaRoom.locator(`${ROOM} ::-p-text(Join the call)`).setTimeout(10_000).wait();
+    await benRoom.waitForFunction((id) => window.__hearth!.files!.items().some((i) => i.id === id && i.holders.every((h) => h.displayName !== 'Ana Lima')), { polling: 100, timeout: 15_000 }, roomFile.sha256);
+    await joinCall(anaRoom);
+    await benRoom.waitForFunction((id) => window.__hearth!.files!.items().some((i) => i.id === id && i.holders.some((h) => h.displayName === 'Ana Lima')), { polling: 100, timeout: 15_000 }, roomFile.sha256);
+    await anaRoom.locator(`${ROOM} li[data-id="${roomFile.sha256}"] ::-p-aria([name="Stop sharing"][role="button"])`).setTimeout(10_000).wait();
+
     // A lobby share made after it reaches Ben's /files page, and the room's share never does.
     await ana.page.bringToFront();
     await shareFiles(ana.page, '::-p-aria([name="Share files"][role="button"])', [lobbyFile.file]);

@@ -21,7 +21,9 @@ const OUTSIDE = 'Join the call to share files with the people here and to see wh
 
 /**
  * mountRoomFiles — shows #room-files (server-rendered, hidden without JavaScript). Room shares are
- * seen only by tabs in the room's call, so the engine runs from joining to leaving; returns the teardown.
+ * seen only by tabs in the room's call: the engine starts at the first join and lives as long as the
+ * page (what this tab shares comes back with it when it joins again); outside the call the panel says
+ * how to take part. Returns the teardown.
  */
 export function mountRoomFiles(page: HTMLElement, o: RoomFilesOptions): () => void {
   const panel = page.querySelector<HTMLElement>('#room-files');
@@ -32,68 +34,65 @@ export function mountRoomFiles(page: HTMLElement, o: RoomFilesOptions): () => vo
   const preparing = panel?.querySelector<HTMLElement>('#room-preparing');
   if (!panel || !actionsBox || !list || !empty || !downloadsList || !preparing) return () => {};
   panel.hidden = false;
+  const parts = [actionsBox, list, downloadsList];
 
-  let running: { engine: FilesEngine; dispose(): void } | null = null;
-  const start = () => {
-    if (running) return;
-    const engine = new FilesEngine(o.signaling, { room: o.slug, selfUserId: o.selfUserId, diskUrl: workerUrl('opfs-writer') });
-    // After Download, the focus follows to the new row (the button it was on goes).
-    let focusNext: string | null = null;
-    const actions = fileActions(engine, (id) => {
+  let engine: FilesEngine | null = null;
+  const offs: (() => void)[] = [];
+  let inCall = false;
+  // Until the server's first view arrives, "nothing shared" would be a guess.
+  let listed = false;
+  // After Download, the focus follows to the new row (the button it was on goes).
+  let focusNext: string | null = null;
+  let render = () => {};
+
+  const start = (e: FilesEngine) => {
+    const actions = fileActions(e, (id) => {
       focusNext = id;
     });
-    actionsBox.replaceChildren(shareButton(engine, 'files', 'Share in this room', 'btn btn--secondary btn--small'));
+    actionsBox.replaceChildren(shareButton(e, 'files', 'Share in this room', 'btn btn--secondary btn--small'));
     const items = new ItemList({
       list, empty, selfUserId: o.selfUserId, actions, stop: actions.stopItem,
       emptyText: () => 'Nothing is shared in this room yet.',
     });
     const downloads = new DownloadList(downloadsList, actions, () => {});
-    // Until the server's first view arrives, "nothing shared" would be a guess.
-    let listed = false;
-    empty.textContent = 'Looking for what people share here…';
-    const render = () => {
-      const d = engine.downloads();
-      renderPreparing(preparing, engine.preparing());
+    render = () => {
+      const d = e.downloads();
+      renderPreparing(preparing, inCall ? e.preparing() : []);
       downloads.render(d);
-      if (listed) items.render(engine.items(), '', new Map(d.map((x) => [x.id, x.state])));
+      // The engine also hears the lobby's view while this tab is out of the call: only the room's items count.
+      if (inCall && listed) items.render(e.items().filter((i) => i.room === o.slug), '', new Map(d.map((x) => [x.id, x.state])));
       if (focusNext && downloads.focusActions(focusNext)) focusNext = null;
     };
-    const offs = [
-      engine.on('changed', render),
-      engine.on('error', (message) => toast(message, 'error')),
+    offs.push(
+      e.on('changed', () => render()),
+      e.on('error', (message) => toast(message, 'error')),
       o.signaling.on('files', () => {
         listed = true;
       }),
-      shareDropZone(panel, engine),
-    ];
-    expose({ files: engine });
-    engine.start();
+      shareDropZone(panel, e),
+    );
+    expose({ files: e });
+    e.start();
+  };
+
+  const phase = (now: string) => {
+    inCall = now === 'in-call';
+    if (inCall && !engine) {
+      engine = new FilesEngine(o.signaling, { room: o.slug, selfUserId: o.selfUserId, diskUrl: workerUrl('opfs-writer') });
+      empty.textContent = 'Looking for what people share here…';
+      start(engine);
+    }
+    for (const part of parts) part.hidden = !inCall;
+    if (!inCall) {
+      empty.textContent = OUTSIDE;
+      empty.hidden = false;
+    }
     render();
-    running = {
-      engine,
-      dispose() {
-        for (const off of offs) off();
-        engine.dispose();
-      },
-    };
   };
-  const stop = () => {
-    running?.dispose();
-    running = null;
-    actionsBox.replaceChildren();
-    list.replaceChildren();
-    downloadsList.replaceChildren();
-    preparing.replaceChildren();
-    preparing.hidden = true;
-    empty.textContent = OUTSIDE;
-    empty.hidden = false;
-  };
-  const off = o.call.on('phase-changed', ({ phase }) => (phase === 'in-call' ? start() : stop()));
-  if (o.call.phase === 'in-call') start();
-  else stop();
+  offs.push(o.call.on('phase-changed', (change) => phase(change.phase)));
+  phase(o.call.phase);
   return () => {
-    off();
-    running?.dispose();
-    running = null;
+    for (const off of offs) off();
+    engine?.dispose();
   };
 }
