@@ -58,10 +58,12 @@ async function answer(clientId: string, sha256: string, type: string, rangeHeade
   const { channel, size } = port;
   const range = parseRange(rangeHeader, size);
   if (range === 'unsatisfiable') {
+    const bye: StreamWorkerAsk = { op: 'close' };
+    channel.postMessage(bye);
     channel.close();
     return new Response(null, { status: 416, headers: { 'Content-Range': `bytes */${size}`, 'Accept-Ranges': 'bytes' } });
   }
-  // An open-ended request gets a bounded answer; the element asks again from where it ends.
+  // A large or open-ended request gets a bounded answer; the element asks again from where it ends.
   const start = range?.start ?? 0;
   const end = range ? Math.min(range.end, start + STREAM_RESPONSE_CAP) : size;
   const headers: Record<string, string> = {
@@ -107,7 +109,10 @@ function body(channel: MessagePort, start: number, end: number): ReadableStream<
     if (r.op === 'bytes') p.resolve(new Uint8Array(r.bytes));
     else p.reject(new Error(r.op === 'error' ? r.error : 'unexpected reply'));
   };
+  let open = true;
   const finish = () => {
+    if (!open) return;
+    open = false;
     const ask: StreamWorkerAsk = { op: 'close' };
     channel.postMessage(ask);
     channel.close();
@@ -141,8 +146,10 @@ function body(channel: MessagePort, start: number, end: number): ReadableStream<
     },
     cancel() {
       // The element seeked away or the player closed: the page stops fetching for this answer.
+      const p = pending;
       pending = null;
       finish();
+      p?.reject(new Error('cancelled'));
     },
   }, { highWaterMark: 1 });
 }
