@@ -150,6 +150,12 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
     return [...this.jobs.values()].map((job) => this.view(job));
   }
 
+  /** itemOf — the announcement of item `id` this tab knows: a download's (listed or not), a listed item, or one of the person's own. */
+  itemOf(id: string): ShareItem | null {
+    const known = this.jobs.get(id)?.record.item ?? this.holding.get(id)?.item ?? [...this.visible, ...this.own].find((i) => i.id === id);
+    return known ? { id: known.id, kind: known.kind, name: known.name, files: known.files, dirs: known.dirs } : null;
+  }
+
   /** holds — this tab serves item `id` now. */
   holds(id: string): boolean {
     return this.holding.has(id);

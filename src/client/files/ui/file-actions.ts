@@ -51,8 +51,8 @@ export function fileActions(engine: FilesEngine, downloading: (id: string) => vo
     play: (item) => openPlayer(engine, item),
     save: (d: DownloadView) => {
       if (d.kind === 'file') return void saveFile(engine, d.id, d.name).catch(fail);
-      // The tree comes from the item's announcement (a verified folder stays shared by this person).
-      const item = [...engine.items(), ...engine.mine()].find((i) => i.id === d.id);
+      // The tree comes from the item's announcement, which the download keeps.
+      const item = engine.itemOf(d.id);
       if (!item) return void toast(`${displayFileName(d.name)} is no longer listed: download it again to save it.`, 'error');
       void saveFolder(engine, item).catch(fail);
     },
