@@ -9,7 +9,7 @@ export interface SharesSnapshot {
   /** Held items by scope: the room slug, or '' for the lobby. */
   items: Map<string, SharedItemView[]>;
   records: Map<string, ShareRecord[]>;
-  /** Items some live tab of the person holds (any scope). */
+  /** Items some live tab of the person holds where it is now (any scope). */
   held: Map<string, Set<string>>;
 }
 
@@ -46,11 +46,11 @@ export async function buildSharesSnapshot(rooms: RoomStore, shares: ShareStore, 
     for (const [id, room] of holdings.get(peer.peerId)!) {
       const record = mine?.get(id);
       if (!record) continue; // stopped sharing it; the tab has not heard yet
+      // Held for a room the tab has left since: nobody it could serve sees it there (Offline).
+      if (room !== peer.room) continue;
       let heldBy = held.get(peer.userId);
       if (!heldBy) held.set(peer.userId, (heldBy = new Set()));
       heldBy.add(id);
-      // Held for a room the tab has left since: nobody it could serve sees it there.
-      if (room !== peer.room) continue;
       const scope = room ?? '';
       let items = scopes.get(scope);
       if (!items) scopes.set(scope, (items = new Map()));
