@@ -6,31 +6,16 @@ import { Emitter } from '../../shared/lib/emitter.js';
 import { SignalingError, type SignalingClient } from '../../shared/lib/signaling-client.js';
 import { Disk, receivedFile } from '../../transfer/lib/disk.js';
 import { LobbyLinks } from '../../transfer/lib/lobby-links.js';
-import { SpeedMeter } from '../../transfer/lib/speed.js';
-import { claim } from '../../transfer/lib/store.js';
-import { FileDownload, Mismatch } from './file-download.js';
-import { HolderSession, type HeldFile } from './holder.js';
-import { openLibrary, opfsName, type FileRecord, type ItemRecord, type Library } from './library.js';
+import { Downloads, type DownloadView } from './downloads.js';
+import type { HeldFile } from './holder.js';
+import { Holdings } from './holdings.js';
+import { openLibrary, opfsName, type ItemRecord, type Library } from './library.js';
 import { CHUNK, prepare, sha256Text } from './manifest.js';
 import { Swarm } from './swarm.js';
-import { CHANNEL_PREFIX, FILES_RTC_APP } from './wire.js';
+import { FILES_RTC_APP } from './wire.js';
 
 export type { MyShare, SharedItemView };
-export type DownloadState = 'downloading' | 'paused' | 'verifying' | 'verified' | 'failed' | 'cancelled';
-
-/** DownloadView — one download as its row shows it. */
-export interface DownloadView {
-  id: string;
-  name: string;
-  kind: 'file' | 'folder';
-  total: number;
-  done: number;
-  speed: number;
-  eta: number | null;
-  state: DownloadState;
-  error: string | null;
-  from: { userId: string; displayName: string; bytes: number }[];
-}
+export type { DownloadState, DownloadView } from './downloads.js';
 
 /** PreparingView — a file being read to compute its hashes before it is shared. */
 export interface PreparingView {
@@ -52,21 +37,7 @@ export interface FolderEntry {
   path: string;
 }
 
-interface Job {
-  record: ItemRecord;
-  state: DownloadState;
-  error: string | null;
-  current: FileDownload | null;
-  /** Verified bytes of the files already finished. */
-  doneBefore: number;
-  swarms: Swarm[];
-  meter: SpeedMeter;
-  cancelled: boolean;
-}
-
 const CHANGED_MS = 250;
-// A `share` travels in one WebSocket frame (64 KiB); the rest of the message needs a little room.
-const MAX_ITEM_JSON = 60 * 1024;
 
 /**
  * FilesEngine — the page's shared files, DOM-free. The server says what exists and who holds it
@@ -76,16 +47,14 @@ const MAX_ITEM_JSON = 60 * 1024;
 export class FilesEngine extends Emitter<{ changed: () => void; error: (message: string) => void }> {
   private visible: SharedItemView[] = [];
   private own: MyShare[] = [];
-  /** Files this tab can serve, by SHA-256. */
-  private readonly held = new Map<string, HeldFile>();
-  /** Items this tab announces, by id; `confirmed` once the server listed it as ours. */
-  private readonly holding = new Map<string, { item: ShareItem; confirmed: boolean }>();
-  private readonly jobs = new Map<string, Job>();
+  /** Display names of everyone seen holding something (a download still names who sent what after they left). */
+  private readonly names = new Map<string, string>();
+  private readonly holdings: Holdings;
+  private readonly jobs: Downloads;
   private readonly swarms = new Map<string, Swarm>();
   private readonly players = new Set<string>();
   private readonly preparingNow = new Map<object, PreparingView>();
   private readonly links: LobbyLinks;
-  private readonly disk: Disk | null;
   private library: Library | null = null;
   private ice: RTCIceServer[] = [];
   private readonly offs: (() => void)[] = [];
@@ -94,15 +63,27 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
 
   constructor(private readonly signaling: SignalingClient, private readonly opts: FilesEngineOptions) {
     super();
-    this.disk = opts.diskUrl && Disk.available ? new Disk(opts.diskUrl) : null;
+    this.holdings = new Holdings(signaling, opts.room, (message) => {
+      this.emit('error', message);
+      this.changed();
+    });
     this.links = new LobbyLinks({
       send: (to, data) => void signaling.sendSignal(to, { kind: 'app', app: FILES_RTC_APP, data }),
       selfPeerId: () => signaling.peerId,
       iceServers: () => this.ice,
       // Sharing is consent: while this tab holds something, anyone the server lets reach it may connect.
-      accepts: () => this.holding.size > 0,
+      accepts: () => this.holdings.size > 0,
     });
-    this.links.onChannel((_peer, dc) => this.serve(dc));
+    this.links.onChannel((_peer, dc) => this.holdings.serve(dc));
+    this.jobs = new Downloads({
+      disk: opts.diskUrl && Disk.available ? new Disk(opts.diskUrl) : null,
+      library: () => this.library,
+      swarmFor: (file) => this.swarmFor(file),
+      letGo: (sha256) => this.letGoSwarm(sha256),
+      names: () => this.names,
+      changed: () => this.changed(),
+      verified: (record) => this.holdDownloaded(record),
+    });
   }
 
   start(): void {
@@ -128,7 +109,7 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
   dispose(): void {
     this.disposed = true;
     for (const off of this.offs.splice(0)) off();
-    for (const job of this.jobs.values()) void job.current?.stop();
+    this.jobs.dispose();
     for (const s of this.swarms.values()) s.close();
     this.links.drop();
     if (this.changeTimer) clearTimeout(this.changeTimer);
@@ -147,18 +128,18 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
   }
 
   downloads(): DownloadView[] {
-    return [...this.jobs.values()].map((job) => this.view(job));
+    return this.jobs.views();
   }
 
-  /** itemOf — the announcement of item `id` this tab knows: a download's (listed or not), a listed item, or one of the person's own. */
+  /** itemOf — the announcement of item `id` this tab knows: a download's (listed or not), a held one, a listed one, or one of the person's own. */
   itemOf(id: string): ShareItem | null {
-    const known = this.jobs.get(id)?.record.item ?? this.holding.get(id)?.item ?? [...this.visible, ...this.own].find((i) => i.id === id);
+    const known = this.jobs.item(id) ?? this.holdings.item(id) ?? [...this.visible, ...this.own].find((i) => i.id === id);
     return known ? { id: known.id, kind: known.kind, name: known.name, files: known.files, dirs: known.dirs } : null;
   }
 
   /** holds — this tab serves item `id` now. */
   holds(id: string): boolean {
-    return this.holding.has(id);
+    return this.holdings.has(id);
   }
 
   // ---- sharing -----------------------------------------------------------------------------
@@ -208,46 +189,27 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
   }
 
   async stopSharing(id: string): Promise<void> {
-    this.release(id);
+    this.holdings.release(id);
     const r = await this.signaling.unshare(id);
     if (r instanceof SignalingError) this.emit('error', r.message);
     this.changed();
   }
 
-  // ---- downloading -------------------------------------------------------------------------
+  // ---- downloading and playing -------------------------------------------------------------
 
   /** download — starts at once (sharing is consent); a second call for the same item does nothing. */
   download(id: string): void {
-    if (this.jobs.has(id) && this.jobs.get(id)!.state !== 'cancelled' && this.jobs.get(id)!.state !== 'failed') return;
     const view = this.visible.find((i) => i.id === id);
-    if (!view) return;
-    const item: ShareItem = { id: view.id, kind: view.kind, name: view.name, files: view.files, dirs: view.dirs };
-    const record: ItemRecord = { id, item, room: this.opts.room, state: 'downloading', createdAt: Date.now() };
-    void this.library?.put('items', record);
-    this.run(record);
+    if (view) this.jobs.start({ id: view.id, kind: view.kind, name: view.name, files: view.files, dirs: view.dirs }, this.opts.room);
   }
 
   cancelDownload(id: string): void {
-    const job = this.jobs.get(id);
-    if (!job || job.state === 'verified') return;
-    job.cancelled = true;
-    job.state = 'cancelled';
-    void (async () => {
-      await job.current?.stop();
-      for (const f of job.record.item.files) {
-        if ((await this.library?.get('files', f.sha256))?.verified) continue;
-        await this.library?.delete('files', f.sha256);
-        await this.disk?.remove(opfsName(f.sha256)).catch(() => undefined);
-      }
-      await this.library?.delete('items', id);
-    })();
-    this.releaseSwarms(job);
-    this.changed();
+    this.jobs.cancel(id);
   }
 
   /** fileOf — a verified local copy: the file this tab shares, or the OPFS copy of a finished download. */
   async fileOf(sha256: string): Promise<File | null> {
-    const held = this.held.get(sha256);
+    const held = this.holdings.file(sha256);
     if (held) return held.blob instanceof File ? held.blob : new File([held.blob], sha256);
     const rec = await this.library?.get('files', sha256);
     if (!rec?.verified) return null;
@@ -266,8 +228,9 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
   async readRange(sha256: string, start: number, end: number): Promise<Uint8Array> {
     const local = await this.fileOf(sha256);
     if (local) return new Uint8Array(await local.slice(start, end).arrayBuffer());
-    const swarm = this.swarmFor(sha256);
-    if (!swarm) throw new Error('Nobody shares this file now.');
+    const file = this.fileInfo(sha256);
+    if (!file) throw new Error('Nobody shares this file now.');
+    const swarm = this.swarmFor(file);
     this.players.add(sha256);
     end = Math.min(end, swarm.size);
     if (end <= start) return new Uint8Array(0);
@@ -295,9 +258,7 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
   /** stopStream — the player closed: let go of its swarm unless a download still uses it. */
   stopStream(sha256: string): void {
     this.players.delete(sha256);
-    if ([...this.jobs.values()].some((j) => j.swarms.some((s) => s.sha256 === sha256) && !isOver(j.state))) return;
-    this.swarms.get(sha256)?.close();
-    this.swarms.delete(sha256);
+    this.letGoSwarm(sha256);
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -322,52 +283,25 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
     }
   }
 
-  /** hold — serve `item` from these files and tell the server. */
   private async hold(item: ShareItem, files: Map<string, HeldFile>): Promise<void> {
-    for (const [sha, f] of files) this.held.set(sha, f);
-    this.holding.set(item.id, { item, confirmed: false });
+    const done = this.holdings.hold(item, files);
     this.changed();
-    if (JSON.stringify(item).length > MAX_ITEM_JSON) {
-      this.release(item.id);
-      this.emit('error', `${item.name} has too many files or too long names to share as one folder; share smaller folders.`);
-      return;
-    }
-    const r = await this.signaling.share(item, this.opts.room);
-    if (r instanceof SignalingError && !retryLater(r)) {
-      this.release(item.id);
-      this.emit('error', r.message);
-    } else if (r instanceof SignalingError && r.code === 'not-in-room') {
-      this.emit('error', 'Join the call to share in this room; your file is shared as soon as you do.');
-    }
-  }
-
-  private release(id: string): void {
-    const h = this.holding.get(id);
-    if (!h) return;
-    this.holding.delete(id);
-    const still = new Set([...this.holding.values()].flatMap((x) => x.item.files.map((f) => f.sha256)));
-    for (const f of h.item.files) if (!still.has(f.sha256)) this.held.delete(f.sha256);
+    await done;
   }
 
   /** announce — after every (re)connect: watch the list and hold again what this tab holds. */
   private async announce(): Promise<void> {
     const r = await this.signaling.watchFiles();
     if (!(r instanceof SignalingError)) this.onFiles(r.items, r.mine);
-    for (const { item } of this.holding.values()) {
-      const s = await this.signaling.share(item, this.opts.room);
-      if (s instanceof SignalingError && !retryLater(s)) this.release(item.id);
-    }
+    await this.holdings.announceAll();
   }
 
   private onFiles(items: SharedItemView[], mine: MyShare[]): void {
     this.visible = items;
     this.own = mine;
-    const ids = new Set(mine.map((m) => m.id));
-    for (const [id, h] of this.holding) {
-      if (ids.has(id)) h.confirmed = true;
-      // Stopped from another tab (or the Shared files page without JavaScript).
-      else if (h.confirmed) this.release(id);
-    }
+    for (const i of items) for (const h of i.holders) this.names.set(h.userId, h.displayName);
+    // Stopped from another tab (or the Shared files page without JavaScript).
+    this.holdings.confirm(new Set(mine.map((m) => m.id)));
     for (const [sha, swarm] of this.swarms) swarm.setHolders(this.holdersOf(sha));
     this.changed();
   }
@@ -383,31 +317,28 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
   }
 
   private fileInfo(sha256: string): SharedFile | null {
-    for (const item of [...this.visible, ...[...this.jobs.values()].map((j) => j.record.item)]) {
+    for (const item of this.visible) {
       const f = item.files.find((x) => x.sha256 === sha256);
       if (f) return f;
     }
-    return null;
+    return this.jobs.fileInfo(sha256);
   }
 
-  private swarmFor(sha256: string): Swarm | null {
-    let s = this.swarms.get(sha256);
-    if (s) return s;
-    const f = this.fileInfo(sha256);
-    if (!f) return null;
-    s = new Swarm(sha256, f.size, f.manifest, this.links, () => this.changed());
-    s.setHolders(this.holdersOf(sha256));
-    this.swarms.set(sha256, s);
+  private swarmFor(file: SharedFile): Swarm {
+    let s = this.swarms.get(file.sha256);
+    if (!s) {
+      s = new Swarm(file.sha256, file.size, file.manifest, this.links, () => this.changed());
+      this.swarms.set(file.sha256, s);
+    }
+    s.setHolders(this.holdersOf(file.sha256));
     return s;
   }
 
-  private serve(dc: RTCDataChannel): void {
-    const file = dc.label.startsWith(CHANNEL_PREFIX) ? this.held.get(dc.label.slice(CHANNEL_PREFIX.length)) : undefined;
-    if (!file) {
-      dc.close();
-      return;
-    }
-    new HolderSession(dc, file);
+  /** letGoSwarm — closes a file's swarm once neither a player nor a download uses it. */
+  private letGoSwarm(sha256: string): void {
+    if (this.players.has(sha256) || this.jobs.uses(sha256)) return;
+    this.swarms.get(sha256)?.close();
+    this.swarms.delete(sha256);
   }
 
   private async restore(): Promise<void> {
@@ -415,7 +346,7 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
     if (!this.library || this.disposed) return;
     for (const rec of await this.library.all('items')) {
       if (rec.room !== this.opts.room) continue;
-      if (rec.state === 'downloading') this.run(rec);
+      if (rec.state === 'downloading') this.jobs.resume(rec);
       else void this.holdDownloaded(rec);
     }
   }
@@ -435,112 +366,6 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
     await this.hold(rec.item, files);
   }
 
-  private run(record: ItemRecord): void {
-    const job: Job = { record, state: 'downloading', error: null, current: null, doneBefore: 0, swarms: [], meter: new SpeedMeter(), cancelled: false };
-    this.jobs.set(record.id, job);
-    this.changed();
-    void this.runJob(job);
-  }
-
-  private async runJob(job: Job): Promise<void> {
-    const disk = this.disk;
-    if (!disk) return this.failJob(job, 'This browser cannot store downloads (no origin-private file system).');
-    const files = [...job.record.item.files].sort((a, b) => (a.path < b.path ? -1 : 1));
-    try {
-      for (const f of files) {
-        if (job.cancelled || this.disposed) return;
-        const rec: FileRecord = (await this.library?.get('files', f.sha256)) ?? { sha256: f.sha256, size: f.size, hashes: null, snapshot: null, verified: false };
-        if (rec.verified) {
-          job.doneBefore += f.size;
-          continue;
-        }
-        // Two tabs must not write one file: the other tab carries this download on.
-        const release = await claim(`hearth-share-${f.sha256}`);
-        if (!release) return this.failJob(job, 'Downloading in another tab.');
-        try {
-          const swarm = this.swarmFor(f.sha256) ?? new Swarm(f.sha256, f.size, f.manifest, this.links, () => this.changed());
-          this.swarms.set(f.sha256, swarm);
-          swarm.setHolders(this.holdersOf(f.sha256));
-          job.swarms.push(swarm);
-          const fd = new FileDownload(f, swarm, disk, this.library, rec, () => this.progress(job));
-          job.current = fd;
-          await fd.start();
-          await fd.done;
-          job.current = null;
-          job.doneBefore += f.size;
-        } finally {
-          release();
-        }
-      }
-      if (job.cancelled) return;
-      job.state = 'verified';
-      job.record.state = 'verified';
-      await this.library?.put('items', job.record);
-      this.releaseSwarms(job);
-      this.changed();
-      await this.holdDownloaded(job.record);
-    } catch (err) {
-      if (job.cancelled) return;
-      const file = job.current?.file;
-      if (err instanceof Mismatch && file) {
-        // Every chunk matched a manifest that does not add up to the file: nothing of it can be kept.
-        await this.library?.delete('files', file.sha256);
-        await this.disk?.remove(opfsName(file.sha256)).catch(() => undefined);
-      }
-      this.failJob(job, err instanceof Mismatch ? err.message : `${(err as Error).message || 'The download failed.'}`);
-    }
-  }
-
-  private failJob(job: Job, message: string): void {
-    job.state = 'failed';
-    job.error = message;
-    void job.current?.stop();
-    this.releaseSwarms(job);
-    this.changed();
-  }
-
-  private releaseSwarms(job: Job): void {
-    for (const s of job.swarms) {
-      if (this.players.has(s.sha256)) continue;
-      s.close();
-      this.swarms.delete(s.sha256);
-    }
-  }
-
-  private progress(job: Job): void {
-    job.meter.sample(this.done(job));
-    this.changed();
-  }
-
-  private done(job: Job): number {
-    return job.doneBefore + (job.current?.bytes ?? 0);
-  }
-
-  private view(job: Job): DownloadView {
-    const item = job.record.item;
-    const total = item.files.reduce((n, f) => n + f.size, 0);
-    const done = job.state === 'verified' ? total : this.done(job);
-    const speed = isOver(job.state) ? 0 : job.meter.speed();
-    const current = job.current ? this.swarms.get(job.current.file.sha256) : undefined;
-    const state: DownloadState = job.state === 'downloading' && current?.waiting ? 'paused' : job.state === 'downloading' && total > 0 && done >= total ? 'verifying' : job.state;
-    const names = new Map<string, string>();
-    for (const i of this.visible) for (const h of i.holders) names.set(h.userId, h.displayName);
-    const bytes = new Map<string, number>();
-    for (const s of job.swarms) for (const [u, n] of s.fromUser) bytes.set(u, (bytes.get(u) ?? 0) + n);
-    return {
-      id: job.record.id,
-      name: item.name,
-      kind: item.kind,
-      total,
-      done,
-      speed,
-      eta: speed > 0 ? (total - done) / speed : null,
-      state,
-      error: job.error,
-      from: [...bytes].map(([userId, n]) => ({ userId, displayName: names.get(userId) ?? 'Someone', bytes: n })),
-    };
-  }
-
   /** changed — the UI re-renders at most a few times a second. */
   private changed(): void {
     if (this.changeTimer || this.disposed) return;
@@ -549,15 +374,6 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
       this.emit('changed');
     }, CHANGED_MS);
   }
-}
-
-/** retryLater — a refusal that the next reconnect (or rejoining the room) puts right: keep holding. */
-function retryLater(err: SignalingError): boolean {
-  return err.code === 'disconnected' || err.code === 'not-in-room' || err.code === 'unavailable';
-}
-
-function isOver(state: DownloadState): boolean {
-  return state === 'verified' || state === 'failed' || state === 'cancelled';
 }
 
 /** safeSegment — a file or folder name as sharing announces it: no separators, no unsafe characters. */
