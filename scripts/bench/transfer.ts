@@ -53,7 +53,7 @@ function statTimes(stat: string): [number, number] {
 }
 
 /** browserProcs — this browser's processes (pid → CPU seconds so far), from /proc. */
-function browserProcs(browser: Browser): Map<number, number> {
+export function browserProcs(browser: Browser): Map<number, number> {
   const out = new Map<number, number>();
   const root = browser.process()?.pid;
   if (!root) return out;
