@@ -95,6 +95,7 @@ async function openFiles(p: Person, origin: string): Promise<void> {
   await ready(p.page);
 }
 
+/** watchErrors — page errors and console errors of the person's current page go to `errors`. */
 function watchErrors(p: Person): void {
   p.page.on('pageerror', (e) => p.errors.push(`[${p.name}] ${(e as Error).message}`));
   p.page.on('console', (m) => {
@@ -102,10 +103,12 @@ function watchErrors(p: Person): void {
   });
 }
 
+/** ready — the files island's engine is exposed and the signaling socket open. */
 async function ready(page: Page): Promise<void> {
   await page.waitForFunction(() => !!(window as any).__hearth?.files && (window as any).__hearth.signaling?.isOpen, { polling: 100, timeout: 20_000 });
 }
 
+/** person — registered in a browser context of their own, on /files, with the page hooks installed. */
 async function person(browser: Browser, origin: string, username: string, display: string): Promise<Person> {
   const ctx = await browser.createBrowserContext();
   const p = { ctx, page: await ctx.newPage(), name: username, errors: [] as string[], display };
