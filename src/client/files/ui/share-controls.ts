@@ -1,5 +1,5 @@
 // Sharing: the Share files / Share a folder buttons, and "Preparing <name>… 45 %" while each file is read and hashed.
-import { chooseFiles } from '../../transfer/ui/pick-files.js';
+import { chooseFiles, dropTarget } from '../../transfer/ui/pick-files.js';
 import { displayFileName } from '../../transfer/lib/filename.js';
 import { h, icon } from '../../shared/ui/dom.js';
 import { toast } from '../../shared/ui/toasts.js';
@@ -37,46 +37,11 @@ async function shareFolder(engine: FilesEngine, folder: PickedFolder): Promise<v
  * which the folder chooser cannot see); `el` is highlighted while files hover over it.
  */
 export function shareDropZone(el: HTMLElement, engine: FilesEngine): () => void {
-  let depth = 0;
-  const hasFiles = (e: DragEvent) => !!e.dataTransfer && [...e.dataTransfer.types].includes('Files');
-  const set = (on: boolean) => el.classList.toggle('transfer-drop--over', on);
-  const enter = (e: DragEvent) => {
-    if (!hasFiles(e)) return;
-    e.preventDefault();
-    depth++;
-    set(true);
-  };
-  const over = (e: DragEvent) => {
-    if (!hasFiles(e)) return;
-    e.preventDefault();
-    e.dataTransfer!.dropEffect = 'copy';
-  };
-  const leave = () => {
-    depth = Math.max(0, depth - 1);
-    if (!depth) set(false);
-  };
-  const drop = (e: DragEvent) => {
-    if (!hasFiles(e) || !e.dataTransfer) return;
-    e.preventDefault();
-    e.stopPropagation();
-    depth = 0;
-    set(false);
-    void (async () => {
-      const { files, folders } = await droppedItems(e.dataTransfer!);
-      if (files.length) await engine.shareFiles(files);
-      for (const folder of folders) await shareFolder(engine, folder);
-    })().catch(fail);
-  };
-  el.addEventListener('dragenter', enter);
-  el.addEventListener('dragover', over);
-  el.addEventListener('dragleave', leave);
-  el.addEventListener('drop', drop);
-  return () => {
-    el.removeEventListener('dragenter', enter);
-    el.removeEventListener('dragover', over);
-    el.removeEventListener('dragleave', leave);
-    el.removeEventListener('drop', drop);
-  };
+  return dropTarget(el, () => {}, (data) => void (async () => {
+    const { files, folders } = await droppedItems(data);
+    if (files.length) await engine.shareFiles(files);
+    for (const folder of folders) await shareFolder(engine, folder);
+  })().catch(fail));
 }
 
 /** renderPreparing — one line per item being read: its name, the percent, and a bar. */

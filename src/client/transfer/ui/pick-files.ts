@@ -18,8 +18,11 @@ export function chooseFiles(multiple = true): Promise<File[]> {
   });
 }
 
-/** dropTarget — `el` accepts dropped files (not text or links) and highlights while files hover over it. */
-export function dropTarget(el: HTMLElement, onFiles: (files: File[]) => void): () => void {
+/**
+ * dropTarget — `el` accepts dropped files (not text or links) and highlights while files hover over
+ * it. `onFiles` gets the files; `onDrop`, when given, gets the whole DataTransfer instead (folders).
+ */
+export function dropTarget(el: HTMLElement, onFiles: (files: File[]) => void, onDrop?: (data: DataTransfer) => void): () => void {
   let depth = 0;
   const hasFiles = (e: DragEvent) => !!e.dataTransfer && [...e.dataTransfer.types].includes('Files');
   const set = (on: boolean) => el.classList.toggle('transfer-drop--over', on);
@@ -44,6 +47,7 @@ export function dropTarget(el: HTMLElement, onFiles: (files: File[]) => void): (
     e.stopPropagation();
     depth = 0;
     set(false);
+    if (onDrop && e.dataTransfer) return onDrop(e.dataTransfer);
     const files = [...(e.dataTransfer?.files ?? [])];
     if (files.length) onFiles(files);
   };
