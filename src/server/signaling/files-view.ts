@@ -68,6 +68,9 @@ export async function buildSharesSnapshot(rooms: RoomStore, shares: ShareStore, 
       holder.peers.push(peer.peerId);
     }
   }
+  // Holders in the order they shared it ("Ana, Ben" when Ana shared first).
+  const since = (userId: string, id: string) => byUser.get(userId)?.get(id)?.sharedAt ?? 0;
+  for (const map of scopes.values()) for (const { view } of map.values()) view.holders.sort((a, b) => since(a.userId, view.id) - since(b.userId, view.id) || a.displayName.localeCompare(b.displayName));
   const items = new Map([...scopes].map(([scope, map]) => [scope, [...map.values()].map((e) => e.view).sort(newestFirst)]));
   return { items, records, held };
 }

@@ -32,6 +32,8 @@ export class HolderLink {
   /** Bytes received from this holder (for "From N people" and faster-holder statistics). */
   bytes = 0;
   askedManifest = false;
+  /** When bytes last arrived (or the channel opened): a link with chunks in flight and nothing since is stalled. */
+  lastProgress = Date.now();
   private manifestDone = false;
   private cur: Assembly | null = null;
   private manifestWant: { n: number; parts: Uint8Array; got: number } | null = null;
@@ -44,6 +46,7 @@ export class HolderLink {
     const opened = () => {
       if (this.closed) return;
       this.open = true;
+      this.lastProgress = Date.now();
       this.alive = new Keepalive(() => this.text({ t: 'ping' }), () => this.close());
       on.open();
     };
@@ -113,6 +116,7 @@ export class HolderLink {
     c.parts.push(data);
     c.got += data.byteLength;
     this.bytes += data.byteLength;
+    this.lastProgress = Date.now();
     if (c.got < c.length) return;
     this.cur = null;
     this.inflight.shift();

@@ -8,6 +8,8 @@ import { CHANNEL_PREFIX } from './wire.js';
 /** Chunks asked of one holder at a time: enough to keep its channel busy, little to redo if it leaves. */
 const WINDOW = 4;
 const RETRY_MS = 2_000;
+/** A link with chunks in flight that brought nothing for this long is stalled: idle holders fetch its chunks too. */
+const STALL_MS = 1_000;
 /** Chunks a player's requests keep in memory (re-asked ranges overlap). */
 const CACHE = 12;
 
@@ -44,6 +46,9 @@ export class Swarm {
   private manifestWaiters: ((h: Uint8Array) => void)[] = [];
   private background: Background | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private tick: ReturnType<typeof setTimeout> | null = null;
+  /** Chunks already asked of a second holder because the first stalled. */
+  private readonly doubled = new Set<number>();
   private closed = false;
   /** Bytes received per user (several tabs of one person count as one). */
   readonly fromUser = new Map<string, number>();
@@ -126,14 +131,42 @@ export class Swarm {
         if (i === null) break;
         want.push(i);
       }
+      if (!want.length) want.push(...this.stalled(link, open, now));
       if (want.length) link.get(want);
     }
     this.schedule();
+    // While chunks are in flight, look again shortly: a link may stall without any event.
+    if (!this.tick && open.some((l) => l.inflight.length)) {
+      this.tick = setTimeout(() => {
+        this.tick = null;
+        this.pump();
+      }, STALL_MS / 2);
+    }
+  }
+
+  /**
+   * stalled — for an idle link once there is nothing new to fetch: chunks a stalled link was
+   * asked for (a connection changing its network path can stall for seconds, and the download
+   * would wait for it at its end). Whichever copy arrives first is kept.
+   */
+  private stalled(link: HolderLink, open: HolderLink[], now: number): number[] {
+    const out: number[] = [];
+    for (const other of open) {
+      if (other === link || !other.inflight.length || now - other.lastProgress < STALL_MS) continue;
+      for (const i of other.inflight) {
+        if (out.length + link.inflight.length >= WINDOW) return out;
+        if (this.doubled.has(i) || link.inflight.includes(i)) continue;
+        this.doubled.add(i);
+        out.push(i);
+      }
+    }
+    return out;
   }
 
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.tick) clearTimeout(this.tick);
     for (const link of this.links.values()) link.close();
     this.links.clear();
     for (const list of this.waiters.values()) for (const w of list) w.reject(new Error('The player was closed'));

@@ -37,6 +37,20 @@ function statusText(d: DownloadView): string {
 /** percent — whole percent of `part` in `whole` (0 for nothing). */
 const percent = (part: number, whole: number) => (whole > 0 ? Math.min(100, Math.floor((part / whole) * 100)) : 0);
 
+/** shareOf — whole percents of each part that add up to 100 (largest remainders round up). */
+function shareOf(parts: number[]): number[] {
+  const sum = parts.reduce((a, b) => a + b, 0);
+  if (sum <= 0) return parts.map(() => 0);
+  const exact = parts.map((p) => (p / sum) * 100);
+  const out = exact.map(Math.floor);
+  let left = 100 - out.reduce((a, b) => a + b, 0);
+  for (const i of exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0]).map(([, i]) => i)) {
+    if (left-- <= 0) break;
+    out[i]!++;
+  }
+  return out;
+}
+
 /** DownloadList — keeps the rows of `list` equal to the engine's downloads; `onCount` hears how many there are. */
 export class DownloadList {
   private readonly rows = new Map<string, Row>();
@@ -115,8 +129,8 @@ export class DownloadList {
   /** updateFrom — "From 2 people" and each holder's share of the bytes received so far. */
   private updateFrom(row: Row, d: DownloadView): void {
     const senders = d.from.filter((f) => f.bytes > 0);
-    const sum = senders.reduce((s, f) => s + f.bytes, 0);
-    const shares = senders.map((f) => ({ name: displayFileName(f.displayName), pct: percent(f.bytes, sum) }));
+    const pcts = shareOf(senders.map((f) => f.bytes));
+    const shares = senders.map((f, i) => ({ name: displayFileName(f.displayName), pct: pcts[i]! }));
     const key = JSON.stringify(shares);
     if (key === row.fromKey) return;
     row.fromKey = key;
