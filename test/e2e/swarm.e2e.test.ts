@@ -71,6 +71,28 @@ const CORRUPT_SECOND_READ = `(() => {
   };
 })()`;
 
+/**
+ * LYING_MANIFEST — test-only: the holder answers a manifest request with its chunk hashes as binary
+ * messages; from now on this page flips one byte of the first binary message after each manifest header.
+ */
+const LYING_MANIFEST = `(() => {
+  const send = RTCDataChannel.prototype.send;
+  let lie = false;
+  window.__lies = 0;
+  RTCDataChannel.prototype.send = function (data) {
+    if (typeof data === 'string') lie = data.startsWith('{"t":"manifest","n":');
+    else if (lie) {
+      lie = false;
+      const copy = new Uint8Array(data.byteLength);
+      copy.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      copy[0] ^= 0xff;
+      window.__lies++;
+      return send.call(this, copy);
+    }
+    return send.call(this, data);
+  };
+})()`;
+
 interface From { userId: string; displayName: string; bytes: number }
 interface Download { id: string; name: string; total: number; done: number; state: string; error: string | null; from: From[] }
 
@@ -313,6 +335,22 @@ describe('shared files from several people at once (three people, Chromium)', fu
     expect(a, 'nothing more from Ana after her bad chunk').to.equal(bytesFrom(midway, 'Ana'));
     expect(a).to.be.below(SIZE / 4);
     expect(b).to.be.above(SIZE / 2);
+    expect(await savedSha256(cas.page, f.sha256, lib)).to.equal(f.sha256);
+    expect(cas.errors).to.deep.equal([]);
+  });
+
+  it('a holder whose manifest does not hash to the announced one is dropped before it sends a chunk', async () => {
+    const f = await randomFile(dir, 'lying.bin', 8 * MiB);
+    await share(ana, f.file, f.sha256);
+    await ana.page.evaluate(LYING_MANIFEST);
+    await download(cas, f.sha256, 'lying.bin', 1);
+    // Ana's manifest is refused: she is dropped, and with nobody else the download waits.
+    await ana.page.waitForFunction(() => (window as any).__lies > 0, { polling: 50, timeout: 30_000 });
+    await waitDownload(cas, f.sha256, "d.state === 'paused'", 30_000);
+    await share(ben, f.file, f.sha256);
+    const d = await waitDownload(cas, f.sha256, "d.state === 'verified'");
+    expect(bytesFrom(d, 'Ana'), 'no chunk from Ana').to.equal(0);
+    expect(bytesFrom(d, 'Ben')).to.equal(8 * MiB);
     expect(await savedSha256(cas.page, f.sha256, lib)).to.equal(f.sha256);
     expect(cas.errors).to.deep.equal([]);
   });
