@@ -407,4 +407,84 @@ print(json.dumps({i.filename: ('dir' if i.is_dir() else hashlib.sha256(z.read(i)
     await anaRoom.close();
     await benRoom.close();
   });
+
+  it('in a call, Ben plays the video Ana shares in the room to the room: Ana watches it streamed from her own copy; Stop the video file ends it', async () => {
+    const slug = await createRoom(hearth, 'ana', 'Film club');
+    const anaRoom = await ana.ctx.newPage();
+    const benRoom = await ben.ctx.newPage();
+    for (const p of [anaRoom, benRoom]) {
+      await p.setViewport({ width: 1280, height: 900 });
+      await openRoom(p, hearth.origin, slug);
+      await joinCall(p);
+    }
+    const [chooser] = await Promise.all([anaRoom.waitForFileChooser({ timeout: 10_000 }), anaRoom.locator('::-p-aria([name="Share in this room"][role="button"])').setTimeout(10_000).click()]);
+    await chooser.accept([video]);
+    const benTile = 'Ben Okafor (video file)';
+    const playToRoom = '::-p-aria([name="Shared in this room"][role="region"]) ::-p-aria([name="Play noise clip.mp4 to the room"][role="button"])';
+    await benRoom.locator(playToRoom).setTimeout(60_000).click();
+
+    // Ben's own tile plays the stream URL (nothing downloaded first); the toolbar offers to stop it.
+    await benRoom.waitForSelector('::-p-aria(Stop the video file)', { timeout: 20_000 });
+    const own = await benRoom.evaluate(() => {
+      const t = [...document.querySelectorAll('#call-grid .tile')].find((x) => x.querySelector('.tile-name')?.textContent === 'Your video file');
+      return t?.querySelector('video')?.getAttribute('src') ?? null;
+    });
+    expect(own).to.equal(`/files/stream/${sha256}?type=video%2Fmp4`);
+    expect(await benRoom.evaluate((id) => window.__hearth!.files!.fileOf(id).then((f) => f !== null), sha256)).to.equal(false);
+
+    // Ana sees a tile for Ben's video file, and it plays: its picture is the clip's, its time goes on, frames keep coming.
+    const tileVideo = (page: Page, name: string) => page.evaluate((n) => {
+      const t = [...document.querySelectorAll('#call-grid .tile')].find((x) => x.querySelector('.tile-name')?.textContent === n);
+      const v = t?.querySelector('video');
+      return v ? { w: v.videoWidth, h: v.videoHeight, time: v.currentTime, paused: v.paused } : null;
+    }, name);
+    await anaRoom.waitForFunction((n) => {
+      const t = [...document.querySelectorAll('#call-grid .tile')].find((x) => x.querySelector('.tile-name')?.textContent === n);
+      const v = t?.querySelector('video');
+      return !!v && v.videoWidth === 640 && v.videoHeight === 360 && !v.paused && v.currentTime > 0;
+    }, { polling: 100, timeout: 20_000 }, benTile);
+    const benPeer = await benRoom.evaluate(() => window.__hearth!.call!.self!.peerId);
+    /** clipFrames — frames Ana decoded from Ben at the clip's size (his camera is another size). */
+    const clipFrames = () => anaRoom.evaluate(async (id) => {
+      let f = 0;
+      (await window.__hearth!.mesh!.connection(id)!.getStats()).forEach((r) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'video' && r.frameWidth === 640 && r.frameHeight === 360) f += r.framesDecoded ?? 0;
+      });
+      return f;
+    }, benPeer);
+    const before = { time: (await tileVideo(anaRoom, benTile))!.time, frames: await clipFrames() };
+    await anaRoom.waitForFunction((n, t) => {
+      const tile = [...document.querySelectorAll('#call-grid .tile')].find((x) => x.querySelector('.tile-name')?.textContent === n);
+      return (tile?.querySelector('video')?.currentTime ?? 0) > t + 1;
+    }, { polling: 100, timeout: 20_000 }, benTile, before.time);
+    expect(await clipFrames(), 'frames of the clip decoded').to.be.above(before.frames);
+    // Only what the element played came from Ana.
+    expect(await benRoom.evaluate((id) => window.__hearth!.files!.streamed(id), sha256)).to.be.above(0).and.below(size * 0.3);
+    await screenshot(anaRoom, 'stream-play-to-room');
+    await anaRoom.setViewport({ width: 390, height: 844 });
+    await screenshot(anaRoom, 'stream-play-to-room-phone');
+    await anaRoom.setViewport({ width: 1280, height: 900 });
+    await screenshot(benRoom, 'stream-play-to-room-presenter');
+
+    // Stop the video file: the tile goes for both, and the stream is let go.
+    await benRoom.locator('::-p-aria(Stop the video file)').click();
+    await anaRoom.waitForFunction((n) => ![...document.querySelectorAll('#call-grid .tile .tile-name')].some((e) => e.textContent === n), { polling: 100, timeout: 10_000 }, benTile);
+    await benRoom.waitForSelector('::-p-aria(Play a video file)', { timeout: 5_000 });
+    expect(await tileVideo(benRoom, 'Your video file')).to.equal(null);
+    expect(await benRoom.evaluate((id) => window.__hearth!.files!.streamed(id), sha256)).to.equal(0);
+    const after = await benRoom.evaluate(async (id) => (await fetch(`/files/stream/${id}?type=video%2Fmp4`, { headers: { Range: 'bytes=0-99' } })).status, sha256);
+    expect(after).to.equal(404);
+
+    // Played again, Leave ends it too; outside the call there is nothing to play to.
+    await benRoom.locator(playToRoom).click();
+    await anaRoom.waitForFunction((n) => [...document.querySelectorAll('#call-grid .tile .tile-name')].some((e) => e.textContent === n), { polling: 100, timeout: 20_000 }, benTile);
+    await benRoom.locator('::-p-aria(Leave)').click();
+    await anaRoom.waitForFunction((n) => ![...document.querySelectorAll('#call-grid .tile .tile-name')].some((e) => e.textContent === n), { polling: 100, timeout: 10_000 }, benTile);
+    expect(await benRoom.evaluate((id) => window.__hearth!.files!.streamed(id), sha256)).to.equal(0);
+    expect(await benRoom.$$('::-p-aria(Play noise clip.mp4 to the room)')).to.have.length(0);
+    expect(ben.errors.filter((e) => !/404/.test(e))).to.deep.equal([]);
+    expect(ana.errors).to.deep.equal([]);
+    await anaRoom.close();
+    await benRoom.close();
+  });
 });

@@ -10,6 +10,7 @@ import { DevicePicker } from '../call/ui/devices.js';
 import { MemberList } from '../call/ui/members.js';
 import { removeButton, RoomHead } from '../call/ui/moderation.js';
 import { Prejoin } from '../call/ui/prejoin.js';
+import type { FilmSource } from '../call/ui/sharing.js';
 import { mountShareRoom } from '../call/ui/share-room.js';
 import { RoomStage, waitForSeat, waitOutRemoval } from '../call/ui/room-stage.js';
 import { ChatPanel } from '../chat/ui/chat-panel.js';
@@ -95,12 +96,13 @@ export function mount(root: HTMLElement): () => void {
 
   // Ringing works on every page: incoming calls, Do not disturb, and ringing people into this room.
   const ringing = mountRinging(signaling, { currentRoom: () => (call?.phase === 'in-call' ? slug : null) });
-  if (call) {
+  if (mounted) {
+    const { call } = mounted;
     const side = page.querySelector<HTMLElement>('.room-side');
     if (side) offs.push(mountInvite(side.appendChild(h('div', { class: 'room-invite' })), { signaling, slug, selfUserId: userId, ring: (user) => ringing.call(user, slug) }));
     const transfers = mountRoomTransfers(page.querySelector<HTMLElement>('#call') ?? page, { signaling, slug, connections: call.mesh });
     offs.push(call.on('roster-changed', (roster) => transfers.members(roster)), () => transfers.dispose());
-    offs.push(mountRoomFiles(page, { signaling, slug, call, selfUserId: userId }));
+    offs.push(mountRoomFiles(page, { signaling, slug, call, selfUserId: userId, playToRoom: mounted.playToRoom }));
   }
   expose({ signaling, ringing, ...(call ? { call, mesh: call.mesh } : {}) });
   signaling.connect();
@@ -112,7 +114,7 @@ export function mount(root: HTMLElement): () => void {
 }
 
 /** mountCall — the call with its pre-join panel and view; joins by itself when the page came from an accepted ring. */
-function mountCall(page: HTMLElement, slug: string, signaling: SignalingClient, seats: SeatWatcher, members: MemberList): { call: RoomCall; dispose(): void } {
+function mountCall(page: HTMLElement, slug: string, signaling: SignalingClient, seats: SeatWatcher, members: MemberList): { call: RoomCall; playToRoom(source: FilmSource): void; dispose(): void } {
   const media = new LocalMedia();
   const prejoin = new Prejoin(page, media, new MicLevel());
   const picker = new DevicePicker(page.querySelector('#camera-select')!, page.querySelector('#mic-select')!, media, (msg) => toast(msg, 'error'));
@@ -143,6 +145,7 @@ function mountCall(page: HTMLElement, slug: string, signaling: SignalingClient, 
   }
   return {
     call,
+    playToRoom: (source) => view.playShared(source),
     dispose() {
       call.leave();
       view.dispose();

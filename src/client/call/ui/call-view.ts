@@ -10,7 +10,7 @@ import { toast } from '../../shared/ui/toasts.js';
 import { CallControls } from './call-controls.js';
 import { CallGrid, CAMERA, SELF } from './call-grid.js';
 import { DeviceDialog, type DevicePicker } from './devices.js';
-import { canShareScreen, LocalShares } from './sharing.js';
+import { canShareScreen, type FilmSource, LocalShares } from './sharing.js';
 
 const STATUS_TEXT: Record<NonNullable<LinkStatus>, string> = { connecting: 'Connecting…', reconnecting: 'Reconnecting…' };
 
@@ -64,6 +64,11 @@ export class CallView {
     call.on('departed', (name) => toast(`${name} left`));
     call.on('problem', (message) => toast(message, 'error'));
     media.on('change', () => this.showSelf());
+  }
+
+  /** playShared — plays a shared video to the room as the video file (the Stop the video file button stops it). */
+  playShared(source: FilmSource): void {
+    this.shares.playShared(source);
   }
 
   /** dispose — stops listening to the keyboard (the page is unmounting; leave the call first). */

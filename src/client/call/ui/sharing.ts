@@ -30,22 +30,34 @@ const SCREEN_TILE: TileId = { owner: SELF, stream: 'screen' };
 const FILM_TILE: TileId = { owner: SELF, stream: 'file' };
 
 /**
+ * FilmSource — what FilmShare plays: a URL the `<video>` can load (a local file's object URL, or a
+ * shared file's stream URL that fetches from its holders), its name, and what to let go when it stops.
+ */
+export interface FilmSource {
+  url: string;
+  name: string;
+  release(): void;
+}
+
+/**
  * FilmShare — "Play a video file": a labelled file input (opened by the toolbar button), a
- * `<video>` that plays the file (the presenter watches and hears it in their own tile), and the
- * stream captured from it for the others.
+ * `<video>` that plays the file or a shared one (the presenter watches and hears it in their own
+ * tile), and the stream captured from it for the others.
  */
 export class FilmShare {
   readonly input: HTMLInputElement;
   video: HTMLVideoElement | null = null;
   stream: MediaStream | null = null;
-  private url: string | null = null;
+  private source: FilmSource | null = null;
 
   constructor(container: HTMLElement, private readonly onStart: (stream: MediaStream, video: HTMLVideoElement, name: string) => void, private readonly onStop: () => void, private readonly onError: (msg: string) => void) {
     this.input = h('input', { type: 'file', accept: 'video/*', class: 'visually-hidden', id: 'film-file', 'aria-label': 'Video file to play', tabindex: -1 });
     this.input.addEventListener('change', () => {
       const file = this.input.files?.[0];
       this.input.value = '';
-      if (file) void this.play(file);
+      if (!file) return;
+      const url = URL.createObjectURL(file);
+      void this.play({ url, name: file.name, release: () => URL.revokeObjectURL(url) }, 'Try an MP4 (H.264) or WebM file.');
     });
     container.append(this.input);
   }
@@ -65,21 +77,21 @@ export class FilmShare {
     this.video.removeAttribute('src');
     this.video.load();
     this.stream?.getTracks().forEach((t) => t.stop());
-    if (this.url) URL.revokeObjectURL(this.url);
+    this.source?.release();
     const wasPlaying = this.stream !== null;
     this.video = null;
     this.stream = null;
-    this.url = null;
+    this.source = null;
     if (wasPlaying) this.onStop();
   }
 
-  private async play(file: File): Promise<void> {
+  /** play — plays `source` (instead of what played before) and captures it; `hint` follows the error when it cannot play. */
+  async play(source: FilmSource, hint = ''): Promise<void> {
     this.stop();
-    const url = URL.createObjectURL(file);
     const video = h('video', { playsinline: true, class: 'film-video' }) as CapturingVideo;
-    video.src = url;
+    video.src = source.url;
     this.video = video;
-    this.url = url;
+    this.source = source;
     try {
       await video.play().catch(async (err: Error) => {
         // Autoplay with sound can be refused once the click is long past: play muted rather than not at all.
@@ -93,10 +105,12 @@ export class FilmShare {
       if (this.video !== video) return;
       this.stream = stream;
       video.addEventListener('ended', () => this.stop(), { once: true });
-      this.onStart(stream, video, file.name);
+      this.onStart(stream, video, source.name);
     } catch {
-      if (this.video === video) this.stop();
-      this.onError(`“${file.name}” cannot be played in this browser. Try an MP4 (H.264) or WebM file.`);
+      // Stopped meanwhile (another source, or the call ended): nothing to say.
+      if (this.video !== video) return;
+      this.stop();
+      this.onError(`“${source.name}” cannot be played in this browser.${hint ? ` ${hint}` : ''}`);
     }
   }
 }
@@ -140,6 +154,12 @@ export class LocalShares {
     this.grid.upsert(SCREEN_TILE, { name: 'Your screen', userId: this.o.selfUserId(), self: true, kind: 'screen' });
     this.grid.setStream(SCREEN_TILE, stream);
     this.o.changed();
+  }
+
+  /** playShared — plays a shared video to the room (instead of any video file playing); released when it stops. */
+  playShared(source: FilmSource): void {
+    if (!this.o.active()) return source.release();
+    void this.film.play(source);
   }
 
   /** toggleFilm — opens the file picker, or stops the file that is playing. */

@@ -1,4 +1,4 @@
-// The list of shared items (the /files page's "Shared files", the room's "Shared in this room"): name, size, type, holders, when, and Download / Play.
+// The list of shared items (the /files page's "Shared files", the room's "Shared in this room"): name, size, type, holders, when, and Download / Play (/ Play to the room).
 import type { SharedItemView } from '../../../shared/protocol.js';
 import { h, icon } from '../../shared/ui/dom.js';
 import type { DownloadState } from '../lib/files-engine.js';
@@ -19,6 +19,8 @@ export interface ItemListOptions {
   actions: ItemActions;
   /** stop — Stop sharing on the rows of items this person holds (the room's list; /files has Your shares for it). */
   stop?: (item: SharedItemView) => void;
+  /** playToRoom — Play <name> to the room on videos (the room's list, while in its call). */
+  playToRoom?: (item: SharedItemView) => void;
   /** emptyText — nothing at all (q ''), or nothing matching q. */
   emptyText(q: string): string;
 }
@@ -53,6 +55,10 @@ export class ItemList {
       actions.append(b);
     };
     if (isVideo(item)) button('Play', `Play ${name}`, 'play', () => this.o.actions.play(item));
+    if (isVideo(item) && this.o.playToRoom) {
+      const playToRoom = this.o.playToRoom;
+      button('Play to the room', `Play ${name} to the room`, 'film', () => playToRoom(item));
+    }
     if (mine && this.o.stop) {
       const stop = this.o.stop;
       button('Stop sharing', 'Stop sharing', 'x', () => stop(item), 'btn--danger-outline');

@@ -96,3 +96,27 @@ export function openPlayer(engine: RangeSource, item: SharedItemView, file: Shar
     if (!closed) say(err.message);
   });
 }
+
+/**
+ * streamSource — `file` (by default the item's only file) of a shared video as a stream URL for
+ * another element (the call plays it to the room): it fetches only what that element asks for, from
+ * the holders; `release` stops fetching and forgets the bytes.
+ */
+export async function streamSource(engine: RangeSource, item: SharedItemView, file: SharedFile | undefined = item.files[0]): Promise<{ url: string; name: string; release(): void }> {
+  if (!file) throw new Error('There is no video to play in this item.');
+  if (!StreamBridge.supported) throw new Error('Playing needs a secure connection to Hearth. Download the video to watch it.');
+  const b = bridgeFor(engine);
+  await b.ready();
+  const handle = b.open(file);
+  let released = false;
+  return {
+    url: handle.url,
+    name: displayFileName(item.kind === 'file' ? item.name : `${item.name}/${file.path}`),
+    release() {
+      if (released) return;
+      released = true;
+      handle.close();
+      engine.stopStream(file.sha256);
+    },
+  };
+}

@@ -1,4 +1,5 @@
-// The room's "Shared in this room" panel: while in the call, a FilesEngine for the room's shares, Share in this room, the room's items and downloads.
+// The room's "Shared in this room" panel: while in the call, a FilesEngine for the room's shares, Share in this room, the room's items (videos can be played to the call) and downloads.
+import type { SharedItemView } from '../../../shared/protocol.js';
 import type { RoomCall } from '../../call/lib/room-call.js';
 import type { SignalingClient } from '../../shared/lib/signaling-client.js';
 import { expose, workerUrl } from '../../shared/ui/page.js';
@@ -7,6 +8,7 @@ import { FilesEngine } from '../lib/files-engine.js';
 import { DownloadList } from './download-list.js';
 import { fileActions } from './file-actions.js';
 import { ItemList } from './item-list.js';
+import { streamSource } from './player.js';
 import { renderPreparing, shareButton, shareDropZone } from './share-controls.js';
 
 /** RoomFilesOptions — what the room island provides. */
@@ -15,6 +17,8 @@ export interface RoomFilesOptions {
   slug: string;
   call: RoomCall;
   selfUserId: string;
+  /** playToRoom — plays a shared video into the call (as Play a video file does); `release` when it stops. */
+  playToRoom(source: { url: string; name: string; release(): void }): void;
 }
 
 const OUTSIDE = 'Join the call to share files with the people here and to see what they share.';
@@ -45,13 +49,19 @@ export function mountRoomFiles(page: HTMLElement, o: RoomFilesOptions): () => vo
   let focusNext: string | null = null;
   let render = () => {};
 
+  // The stream opens only once the worker controls the page: the call may have ended meanwhile.
+  const playToRoom = (e: FilesEngine, item: SharedItemView) => streamSource(e, item).then((source) => {
+    if (inCall) o.playToRoom(source);
+    else source.release();
+  }, (err: Error) => toast(err.message, 'error'));
+
   const start = (e: FilesEngine) => {
     const actions = fileActions(e, (id) => {
       focusNext = id;
     });
     actionsBox.replaceChildren(shareButton(e, 'files', 'Share in this room', 'btn btn--secondary btn--small'));
     const items = new ItemList({
-      list, empty, selfUserId: o.selfUserId, actions, stop: actions.stopItem,
+      list, empty, selfUserId: o.selfUserId, actions, stop: actions.stopItem, playToRoom: (item) => playToRoom(e, item),
       emptyText: () => 'Nothing is shared in this room yet.',
     });
     const downloads = new DownloadList(downloadsList, actions, () => {});
