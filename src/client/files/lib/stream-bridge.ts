@@ -63,6 +63,8 @@ export function parseRange(header: string | null, size: number): { start: number
 /** RangeSource — what the bridge reads bytes with (the FilesEngine). */
 interface RangeSource {
   readRange(sha256: string, start: number, end: number): Promise<Uint8Array>;
+  /** stopStream — nothing plays the file any more: let go of its holders. */
+  stopStream(sha256: string): void;
 }
 
 /** OpenStream — a file the player has open; only these are answered. */
@@ -71,6 +73,8 @@ interface OpenStream {
   size: number;
   cache: Map<number, Promise<Uint8Array>>;
   ports: Set<MessagePort>;
+  /** Open handles (the player and the call may play one file at once). */
+  users: number;
 }
 
 /** StreamHandle — an open stream: its URL for the element, and close (stops fetching, forgets the bytes). */
@@ -128,13 +132,18 @@ export class StreamBridge {
 
   /** open — lets the worker answer for `sha256` (of `size` bytes) until the handle closes. */
   open(file: { sha256: string; size: number; type: string }): StreamHandle {
-    const stream: OpenStream = { sha256: file.sha256, size: file.size, cache: new Map(), ports: new Set() };
-    this.streams.set(file.sha256, stream);
+    let stream = this.streams.get(file.sha256);
+    if (!stream) this.streams.set(file.sha256, (stream = { sha256: file.sha256, size: file.size, cache: new Map(), ports: new Set(), users: 0 }));
+    stream.users++;
+    let closed = false;
     return {
       url: streamUrl(file.sha256, file.type),
       close: () => {
-        if (this.streams.get(file.sha256) !== stream) return;
+        if (closed) return;
+        closed = true;
+        if (--stream.users > 0 || this.streams.get(file.sha256) !== stream) return;
         this.streams.delete(file.sha256);
+        this.source.stopStream(file.sha256);
         for (const port of stream.ports) {
           const reply: StreamPageReply = { op: 'error', error: 'The player closed.' };
           port.postMessage(reply);

@@ -62,9 +62,9 @@ export function openPlayer(engine: RangeSource, item: SharedItemView, file: Shar
       video.pause();
       video.removeAttribute('src');
       video.load();
+      // The last handle of a file lets go of its holders (the call may still play it).
       handle?.close();
       handle = null;
-      engine.stopStream(file.sha256);
       if (dialog.open) dialog.close();
       dialog.remove();
       if (opener?.isConnected) opener.focus();
@@ -116,7 +116,6 @@ export async function streamSource(engine: RangeSource, item: SharedItemView, fi
       if (released) return;
       released = true;
       handle.close();
-      engine.stopStream(file.sha256);
     },
   };
 }
