@@ -261,8 +261,8 @@ const IceTransportPolicySchema = v.picklist(['all', 'relay']);
 
 const ServerRefSchema = v.optional(v.string());
 
-/** SharedItemView — a shared item that at least one live tab holds, as a socket that may see it gets it. */
-const SharedItemViewSchema = v.strictObject({
+/** What both views of a shared item say about it: its announcement, size, type, scope and age. */
+const SharedItemEntries = {
   id: Sha256Schema,
   kind: v.picklist(['file', 'folder']),
   name: v.string(),
@@ -276,24 +276,18 @@ const SharedItemViewSchema = v.strictObject({
   room: v.nullable(SlugSchema),
   /** When it was first shared (the earliest record among its holders; ms). */
   sharedAt: TimestampSchema,
+};
+
+/** SharedItemView — a shared item that at least one live tab holds, as a socket that may see it gets it. */
+const SharedItemViewSchema = v.strictObject({
+  ...SharedItemEntries,
   /** The people whose tabs hold it now, and those tabs (peers to ask for chunks). */
   holders: v.array(v.strictObject({ userId: UserIdSchema, displayName: UserNameSchema, peers: v.array(PeerIdSchema) })),
 });
 export type SharedItemView = v.InferOutput<typeof SharedItemViewSchema>;
 
 /** MyShare — one of the person's own share records; `held`: a tab of theirs holds it now (Available), else Offline. */
-const MyShareSchema = v.strictObject({
-  id: Sha256Schema,
-  kind: v.picklist(['file', 'folder']),
-  name: v.string(),
-  files: v.array(SharedFileSchema),
-  dirs: v.array(v.string()),
-  size: CountSchema,
-  type: v.string(),
-  room: v.nullable(SlugSchema),
-  sharedAt: TimestampSchema,
-  held: v.boolean(),
-});
+const MyShareSchema = v.strictObject({ ...SharedItemEntries, held: v.boolean() });
 export type MyShare = v.InferOutput<typeof MyShareSchema>;
 
 export const ServerMessageSchema = v.variant('type', [
