@@ -4,7 +4,7 @@ import { createReadStream, existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'puppeteer';
-import { launchBrowser, registerInBrowser, screenshot, type TestUser } from '../helpers/browser.js';
+import { launchBrowser, newUser, registerInBrowser, screenshot, type TestUser } from '../helpers/browser.js';
 import { createRoom, joinCall, openRoom, PC_HOOK, TOAST_LOG } from '../helpers/call.js';
 import { randomFile } from '../helpers/files.js';
 import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
@@ -32,16 +32,7 @@ const PREPARING_LOG = `(() => {
 /** person — a registered user in their own browser context; Save downloads land in `downloads`. */
 async function person(browser: Browser, origin: string, username: string, displayName: string): Promise<Person> {
   const downloads = tempDir(`dl-${username}`);
-  const ctx = await browser.createBrowserContext({ downloadBehavior: { policy: 'allow', downloadPath: downloads } });
-  const page = await ctx.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(`[${username}] ${(e as Error).message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/favicon|ERR_CERT|Failed to load resource/.test(m.text())) errors.push(`[${username}] console: ${m.text()}`);
-  });
-  await page.setViewport({ width: 1280, height: 900 });
-  for (const script of [PC_HOOK, TOAST_LOG, PREPARING_LOG]) await page.evaluateOnNewDocument(script);
-  const user = { ctx, page, name: username, errors, downloads };
+  const user = { ...(await newUser(browser, username, { downloadPath: downloads, height: 900, scripts: [PC_HOOK, TOAST_LOG, PREPARING_LOG] })), downloads };
   await registerInBrowser(user, origin, username, displayName);
   return user;
 }

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import * as esbuild from 'esbuild';
 import type { Browser, Page } from 'puppeteer';
-import { launchBrowser, registerInBrowser, screenshot, type TestUser } from '../helpers/browser.js';
+import { launchBrowser, newUser, registerInBrowser, screenshot, watchErrors, type TestUser } from '../helpers/browser.js';
 import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
 import { tempDir } from '../helpers/processes.js';
 import { randomFile } from '../helpers/files.js';
@@ -118,14 +118,6 @@ async function openFiles(p: Person, origin: string): Promise<void> {
   await ready(p.page);
 }
 
-/** watchErrors — page errors and console errors of the person's current page go to `errors`. */
-function watchErrors(p: Person): void {
-  p.page.on('pageerror', (e) => p.errors.push(`[${p.name}] ${(e as Error).message}`));
-  p.page.on('console', (m) => {
-    if (m.type() === 'error' && !/favicon|ERR_CERT|Failed to load resource/.test(m.text())) p.errors.push(`[${p.name}] console: ${m.text()}`);
-  });
-}
-
 /** ready — the files island's engine is exposed and the signaling socket open. */
 async function ready(page: Page): Promise<void> {
   await page.waitForFunction(() => !!(window as any).__hearth?.files && (window as any).__hearth.signaling?.isOpen, { polling: 100, timeout: 20_000 });
@@ -133,11 +125,7 @@ async function ready(page: Page): Promise<void> {
 
 /** person — registered in a browser context of their own, on /files, with the page hooks installed. */
 async function person(browser: Browser, origin: string, username: string, display: string): Promise<Person> {
-  const ctx = await browser.createBrowserContext();
-  const p = { ctx, page: await ctx.newPage(), name: username, errors: [] as string[], display };
-  watchErrors(p);
-  await p.page.setViewport({ width: 1280, height: 900 });
-  for (const hook of [RX_COUNTER, SLOW_READS]) await p.page.evaluateOnNewDocument(hook);
+  const p = { ...(await newUser(browser, username, { height: 900, scripts: [RX_COUNTER, SLOW_READS] })), display };
   await registerInBrowser(p, origin, username, display);
   await openFiles(p, origin);
   return p;

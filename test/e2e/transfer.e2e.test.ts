@@ -4,7 +4,7 @@ import { createReadStream, existsSync, linkSync, readdirSync, readFileSync, rmSy
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, ElementHandle, Page } from 'puppeteer';
-import { launchBrowser, registerInBrowser, screenshot, type TestUser } from '../helpers/browser.js';
+import { launchBrowser, newUser, registerInBrowser, screenshot, type TestUser } from '../helpers/browser.js';
 import { PC_HOOK, TOAST_LOG } from '../helpers/call.js';
 import { startTestHearth, type TestHearth } from '../helpers/hearth.js';
 import { tempDir } from '../helpers/processes.js';
@@ -90,18 +90,9 @@ async function sha256File(file: string): Promise<string> {
  */
 async function person(browser: Browser, origin: string, username: string, displayName: string, scripts: string[] = []): Promise<Person> {
   const downloads = tempDir(`dl-${username}`);
-  const ctx = await browser.createBrowserContext({ downloadBehavior: { policy: 'allow', downloadPath: downloads } });
-  const page = await ctx.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(`[${username}] ${(e as Error).message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/favicon|ERR_CERT|Failed to load resource/.test(m.text())) errors.push(`[${username}] console: ${m.text()}`);
-  });
-  await page.setViewport({ width: 1280, height: 900 });
-  for (const script of [PC_HOOK, TOAST_LOG, ...scripts]) await page.evaluateOnNewDocument(script);
-  const user = { ctx, page, name: username, errors, downloads };
+  const user = { ...(await newUser(browser, username, { downloadPath: downloads, height: 900, scripts: [PC_HOOK, TOAST_LOG, ...scripts] })), downloads };
   await registerInBrowser(user, origin, username, displayName);
-  await ready(page);
+  await ready(user.page);
   return user;
 }
 

@@ -86,17 +86,30 @@ export interface TestUser {
   errors: string[];
 }
 
+/** UserOptions — where Save downloads land, scripts every page runs first, the window height. */
+interface UserOptions {
+  downloadPath?: string;
+  scripts?: string[];
+  height?: number;
+}
+
 /** newUser — a fresh context and page; page errors are collected so tests can assert none happened. */
-export async function newUser(browser: Browser, name: string): Promise<TestUser> {
-  const ctx = await browser.createBrowserContext();
+export async function newUser(browser: Browser, name: string, opts: UserOptions = {}): Promise<TestUser> {
+  const ctx = await browser.createBrowserContext(opts.downloadPath ? { downloadBehavior: { policy: 'allow', downloadPath: opts.downloadPath } } : {});
   const page = await ctx.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(`[${name}] ${(e as Error).message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/favicon|ERR_CERT|Failed to load resource/.test(m.text())) errors.push(`[${name}] console: ${m.text()}`);
+  const user = { ctx, page, name, errors: [] as string[] };
+  watchErrors(user);
+  await page.setViewport({ width: 1280, height: opts.height ?? 860 });
+  for (const script of opts.scripts ?? []) await page.evaluateOnNewDocument(script);
+  return user;
+}
+
+/** watchErrors — page errors and console errors of the user's current page go to `errors` (call again for a new page). */
+export function watchErrors(user: TestUser): void {
+  user.page.on('pageerror', (e) => user.errors.push(`[${user.name}] ${(e as Error).message}`));
+  user.page.on('console', (m) => {
+    if (m.type() === 'error' && !/favicon|ERR_CERT|Failed to load resource/.test(m.text())) user.errors.push(`[${user.name}] console: ${m.text()}`);
   });
-  await page.setViewport({ width: 1280, height: 860 });
-  return { ctx, page, name, errors };
 }
 
 /** screenshot — saves a full-page PNG under test-artifacts/screenshots/ to look at. */
