@@ -383,8 +383,9 @@ print(json.dumps({i.filename: ('dir' if i.is_dir() else hashlib.sha256(z.read(i)
     expect(ben.errors.filter((e) => !/404/.test(e))).to.deep.equal([]);
   });
 
-  it('in a call, Ben plays the video Ana shares in the room, from the room page', async () => {
-    const slug = await createRoom(hearth, 'ana', 'Movie night');
+  /** callWithSharedVideo — Ana and Ben in a call in a new room of Ana's, where Ana has shared the video. */
+  async function callWithSharedVideo(title: string): Promise<{ anaRoom: Page; benRoom: Page }> {
+    const slug = await createRoom(hearth, 'ana', title);
     const anaRoom = await ana.ctx.newPage();
     const benRoom = await ben.ctx.newPage();
     for (const p of [anaRoom, benRoom]) {
@@ -394,6 +395,11 @@ print(json.dumps({i.filename: ('dir' if i.is_dir() else hashlib.sha256(z.read(i)
     }
     const [chooser] = await Promise.all([anaRoom.waitForFileChooser({ timeout: 10_000 }), anaRoom.locator('::-p-aria([name="Share in this room"][role="button"])').setTimeout(10_000).click()]);
     await chooser.accept([video]);
+    return { anaRoom, benRoom };
+  }
+
+  it('in a call, Ben plays the video Ana shares in the room, from the room page', async () => {
+    const { anaRoom, benRoom } = await callWithSharedVideo('Movie night');
     await benRoom.locator('::-p-aria([name="Shared in this room"][role="region"]) ::-p-aria(Play noise clip.mp4)').setTimeout(60_000).click();
     await benRoom.waitForFunction(() => {
       const v = document.querySelector<HTMLVideoElement>('dialog[open] video');
@@ -409,16 +415,7 @@ print(json.dumps({i.filename: ('dir' if i.is_dir() else hashlib.sha256(z.read(i)
   });
 
   it('in a call, Ben plays the video Ana shares in the room to the room: Ana watches it streamed from her own copy; Stop the video file ends it', async () => {
-    const slug = await createRoom(hearth, 'ana', 'Film club');
-    const anaRoom = await ana.ctx.newPage();
-    const benRoom = await ben.ctx.newPage();
-    for (const p of [anaRoom, benRoom]) {
-      await p.setViewport({ width: 1280, height: 900 });
-      await openRoom(p, hearth.origin, slug);
-      await joinCall(p);
-    }
-    const [chooser] = await Promise.all([anaRoom.waitForFileChooser({ timeout: 10_000 }), anaRoom.locator('::-p-aria([name="Share in this room"][role="button"])').setTimeout(10_000).click()]);
-    await chooser.accept([video]);
+    const { anaRoom, benRoom } = await callWithSharedVideo('Film club');
     const benTile = 'Ben Okafor (video file)';
     const playToRoom = '::-p-aria([name="Shared in this room"][role="region"]) ::-p-aria([name="Play noise clip.mp4 to the room"][role="button"])';
     await benRoom.locator(playToRoom).setTimeout(60_000).click();
