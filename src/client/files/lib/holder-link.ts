@@ -1,5 +1,5 @@
 // The downloader's side of one shared-files channel: asks one holder for the manifest and for chunks, reassembles them.
-import { Keepalive } from '../../transfer/lib/keepalive.js';
+import { DataChannelSession } from '../../transfer/lib/channel-session.js';
 import { chunkBytes } from './manifest.js';
 import { PART, parseWire, type Wire } from './wire.js';
 
@@ -22,32 +22,25 @@ interface Assembly {
 /**
  * HolderLink — never trusts the holder's framing: a chunk must be one it was asked for, its
  * bytes must add up to that chunk's length, and a manifest to the length it announced (at
- * most what the file's size implies); anything else closes the channel.
+ * most what the file's size implies); anything else closes the channel (and is reported as closed).
  */
-export class HolderLink {
+export class HolderLink extends DataChannelSession<Wire> {
   /** Chunk indices asked for and not yet arrived, in order. */
   readonly inflight: number[] = [];
-  closed = false;
   open = false;
-  /** Bytes received from this holder (for "From N people" and faster-holder statistics). */
-  bytes = 0;
   askedManifest = false;
   /** When bytes last arrived (or the channel opened): a link with chunks in flight and nothing since is stalled. */
   lastProgress = Date.now();
   private manifestDone = false;
   private cur: Assembly | null = null;
   private manifestWant: { n: number; parts: Uint8Array; got: number } | null = null;
-  private alive: Keepalive | null = null;
 
-  constructor(readonly peerId: string, private readonly dc: RTCDataChannel, private readonly size: number, private readonly count: number, private readonly on: HolderLinkEvents) {
-    dc.binaryType = 'arraybuffer';
-    dc.addEventListener('message', (e: MessageEvent) => this.onMessage(e.data));
-    dc.addEventListener('close', () => this.stop());
+  constructor(readonly peerId: string, dc: RTCDataChannel, private readonly size: number, private readonly count: number, private readonly on: HolderLinkEvents) {
+    super(dc, () => on.closed());
     const opened = () => {
       if (this.closed) return;
       this.open = true;
       this.lastProgress = Date.now();
-      this.alive = new Keepalive(() => this.text({ t: 'ping' }), () => this.close());
       on.open();
     };
     if (dc.readyState === 'open') queueMicrotask(opened);
@@ -56,36 +49,25 @@ export class HolderLink {
 
   askManifest(): void {
     this.askedManifest = true;
-    this.text({ t: 'manifest' });
+    this.sendText({ t: 'manifest' });
   }
 
   get(indices: number[]): void {
     this.inflight.push(...indices);
-    this.text({ t: 'get', i: indices });
+    this.sendText({ t: 'get', i: indices });
   }
 
-  close(): void {
-    this.stop();
-    this.dc.close();
-  }
-
-  private stop(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected stopped(): void {
     this.open = false;
-    this.alive?.stop();
-    this.on.closed();
   }
 
-  private onMessage(data: unknown): void {
-    if (this.closed) return;
-    this.alive?.heard();
+  protected onMessage(data: unknown): void {
     if (data instanceof ArrayBuffer) return this.onBytes(data);
     const m = typeof data === 'string' ? parseWire(data) : null;
-    if (!m || this.cur || this.manifestWant) return this.close();
+    if (!m || this.cur || this.manifestWant) return this.protocolError();
     switch (m.t) {
       case 'manifest': {
-        if (!this.askedManifest || this.manifestDone || m.n !== this.count) return this.close();
+        if (!this.askedManifest || this.manifestDone || m.n !== this.count) return this.protocolError();
         this.manifestDone = true;
         this.manifestWant = { n: m.n, parts: new Uint8Array(m.n * 32), got: 0 };
         if (m.n === 0) this.finishManifest();
@@ -93,29 +75,28 @@ export class HolderLink {
       }
       case 'c': {
         // Chunks come back in the order they were asked for.
-        if (this.inflight[0] !== m.i) return this.close();
+        if (this.inflight[0] !== m.i) return this.protocolError();
         this.cur = { index: m.i, parts: [], length: chunkBytes(m.i, this.size), got: 0 };
         return;
       }
       case 'ping': return;
-      default: return this.close();
+      default: return this.protocolError();
     }
   }
 
   private onBytes(data: ArrayBuffer): void {
     const mw = this.manifestWant;
     if (mw) {
-      if (data.byteLength === 0 || data.byteLength > PART || mw.got + data.byteLength > mw.parts.length) return this.close();
+      if (data.byteLength === 0 || data.byteLength > PART || mw.got + data.byteLength > mw.parts.length) return this.protocolError();
       mw.parts.set(new Uint8Array(data), mw.got);
       mw.got += data.byteLength;
       if (mw.got === mw.parts.length) this.finishManifest();
       return;
     }
     const c = this.cur;
-    if (!c || data.byteLength === 0 || data.byteLength > PART || c.got + data.byteLength > c.length) return this.close();
+    if (!c || data.byteLength === 0 || data.byteLength > PART || c.got + data.byteLength > c.length) return this.protocolError();
     c.parts.push(data);
     c.got += data.byteLength;
-    this.bytes += data.byteLength;
     this.lastProgress = Date.now();
     if (c.got < c.length) return;
     this.cur = null;
@@ -127,14 +108,5 @@ export class HolderLink {
     const bytes = this.manifestWant!.parts;
     this.manifestWant = null;
     this.on.manifest(bytes);
-  }
-
-  private text(m: Wire): void {
-    try {
-      if (this.dc.readyState === 'open') this.dc.send(JSON.stringify(m));
-      this.alive?.sent();
-    } catch {
-      // closing; the close event follows
-    }
   }
 }

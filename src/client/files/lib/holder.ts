@@ -1,5 +1,5 @@
 // The holder's side of one shared-files channel: answers a downloader's manifest and chunk requests from a local file.
-import { Keepalive } from '../../transfer/lib/keepalive.js';
+import { DataChannelSession } from '../../transfer/lib/channel-session.js';
 import { CHUNK, chunkBytes, chunkCount } from './manifest.js';
 import { parseWire, sendParts, type Wire } from './wire.js';
 
@@ -29,44 +29,30 @@ interface Run {
  * HolderSession — serves one file on one channel, in request order, one read ahead.
  * Anything malformed closes the channel: a downloader that lies loses only its own channel.
  */
-export class HolderSession {
+export class HolderSession extends DataChannelSession<Wire> {
   private readonly queue: number[] = [];
   private running = false;
-  private closed = false;
   private wake: (() => void) | null = null;
-  private readonly alive: Keepalive;
   private readonly count: number;
 
-  constructor(private readonly dc: RTCDataChannel, private readonly file: HeldFile, private readonly served: (bytes: number) => void = () => {}) {
+  constructor(dc: RTCDataChannel, private readonly file: HeldFile) {
+    // Nobody is told when a holder's channel ends: the downloader asks again if it wants more.
+    super(dc, () => {});
     this.count = chunkCount(file.blob.size);
-    dc.binaryType = 'arraybuffer';
     dc.bufferedAmountLowThreshold = LOW_WATER;
-    this.alive = new Keepalive(() => this.text({ t: 'ping' }), () => this.close());
-    dc.addEventListener('message', (e: MessageEvent) => this.onMessage(e.data));
     dc.addEventListener('bufferedamountlow', () => this.poke());
-    dc.addEventListener('close', () => this.stop());
   }
 
-  close(): void {
-    this.stop();
-    this.dc.close();
-  }
-
-  private stop(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.alive.stop();
+  protected stopped(): void {
     this.poke();
   }
 
-  private onMessage(data: unknown): void {
-    if (this.closed) return;
-    this.alive.heard();
+  protected onMessage(data: unknown): void {
     const m = typeof data === 'string' ? parseWire(data) : null;
     if (!m) return this.close();
     switch (m.t) {
       case 'manifest': {
-        this.text({ t: 'manifest', n: this.count });
+        this.sendText({ t: 'manifest', n: this.count });
         try {
           sendParts(this.dc, this.file.hashes as Uint8Array<ArrayBuffer>);
         } catch {
@@ -100,9 +86,8 @@ export class HolderSession {
           const len = chunkBytes(i, this.file.blob.size);
           while (!this.closed && this.dc.bufferedAmount > HIGH_WATER) await new Promise<void>((r) => (this.wake = r));
           if (this.closed) return;
-          this.text({ t: 'c', i });
+          this.sendText({ t: 'c', i });
           sendParts(this.dc, bytes.subarray(off, off + len));
-          this.served(len);
           off += len;
         }
       }
@@ -127,15 +112,6 @@ export class HolderSession {
     const bytes = this.file.blob.slice(first * CHUNK, last * CHUNK + chunkBytes(last, this.file.blob.size)).arrayBuffer();
     bytes.catch(() => undefined);
     return { indices, bytes };
-  }
-
-  private text(m: Wire): void {
-    try {
-      if (this.dc.readyState === 'open') this.dc.send(JSON.stringify(m));
-      this.alive.sent();
-    } catch {
-      // closing; the close event follows
-    }
   }
 
   private poke(): void {

@@ -62,7 +62,7 @@ export class Swarm {
   setHolders(holders: Map<string, string>): void {
     this.candidates.clear();
     for (const [peer, user] of holders) if (!this.banned.has(peer)) this.candidates.set(peer, user);
-    for (const [peer, link] of this.links) if (!this.candidates.has(peer)) link.close();
+    for (const [peer, link] of this.links) if (!this.candidates.has(peer)) link.die();
     this.pump();
   }
 
@@ -167,7 +167,7 @@ export class Swarm {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.tick) clearTimeout(this.tick);
-    for (const link of this.links.values()) link.close();
+    for (const link of this.links.values()) link.die();
     this.links.clear();
     for (const list of this.waiters.values()) for (const w of list) w.reject(new Error('The player was closed'));
     this.waiters.clear();
@@ -251,7 +251,7 @@ export class Swarm {
   private ban(link: HolderLink): void {
     this.banned.add(link.peerId);
     this.candidates.delete(link.peerId);
-    link.close();
+    link.die();
     this.changed();
   }
 

@@ -1,14 +1,14 @@
-// What both ends of a transfer channel share: liveness pings, sending control messages, and the ways a session ends.
+// What both ends of a data channel share (transfers and shared files alike): liveness pings, sending JSON control messages, and the ways a session ends.
 import { Keepalive } from './keepalive.js';
 import type { ChannelMessage } from './messages.js';
 
 /**
- * ChannelSession — one data channel carrying one file, from either end. A session ends by
- * `close` (deliberately, the transfer is told nothing), `drop` (as a failure would), `die`
- * (the peer went silent) or a protocol error; the last two report `closed` so the transfer
- * resumes on a fresh channel.
+ * DataChannelSession — one data channel speaking JSON messages `M` (each with a `t`, `ping`
+ * among them) between binary parts. A session ends by `close` (deliberately, the owner is told
+ * nothing), `drop` (as a failure would), `die` (the peer went silent) or a protocol error; the
+ * last two report `closed` so the owner can carry on over a fresh channel.
  */
-export abstract class ChannelSession {
+export abstract class DataChannelSession<M extends { t: string }> {
   closed = false;
   protected alive: Keepalive | null = null;
 
@@ -21,16 +21,10 @@ export abstract class ChannelSession {
     });
     dc.addEventListener('close', () => this.stop(true));
     const live = () => {
-      if (!this.closed) this.alive = new Keepalive(() => this.sendText({ t: 'ping' }), () => this.die());
+      if (!this.closed) this.alive = new Keepalive(() => this.sendText({ t: 'ping' } as M), () => this.die());
     };
     if (dc.readyState === 'open') live();
     else dc.addEventListener('open', live, { once: true });
-  }
-
-  /** cancel — tells the other end and closes the channel. */
-  cancel(reason: 'cancelled' | 'failed' = 'cancelled'): void {
-    this.sendText({ t: 'cancel', reason });
-    this.close();
   }
 
   close(): void {
@@ -43,7 +37,7 @@ export abstract class ChannelSession {
     this.dc.close();
   }
 
-  /** stop — ends the session; `report` says whether the transfer should hear about it. */
+  /** stop — ends the session; `report` says whether the owner should hear about it. */
   stop(report = false): void {
     if (this.closed) return;
     this.closed = true;
@@ -57,7 +51,7 @@ export abstract class ChannelSession {
   /** stopped — the subclass lets go of its timers and wakes what waits. */
   protected abstract stopped(): void;
 
-  protected sendText(m: ChannelMessage): void {
+  protected sendText(m: M): void {
     try {
       if (this.dc.readyState === 'open') this.dc.send(JSON.stringify(m));
       this.alive?.sent();
@@ -66,19 +60,28 @@ export abstract class ChannelSession {
     }
   }
 
-  /** protocolError — a confused or hostile peer: drop the channel; the transfer resumes on a fresh one. */
+  /** protocolError — a confused or hostile peer: drop the channel; the owner carries on over a fresh one. */
   protected protocolError(): void {
     this.close();
     this.onClosed();
   }
 
   /**
-   * die — give up on this channel now, and have the transfer resume on a fresh one: the peer went
+   * die — give up on this channel now, and have the owner carry on over a fresh one: the peer went
    * silent, or (the progress watchdog) it answers pings but moves nothing. Its close event may
-   * take until SCTP times out; the transfer must not wait for it.
+   * take until SCTP times out; the owner must not wait for it.
    */
   die(): void {
     this.stop(true);
     this.dc.close();
+  }
+}
+
+/** ChannelSession — one data channel carrying one file of a transfer, from either end. */
+export abstract class ChannelSession extends DataChannelSession<ChannelMessage> {
+  /** cancel — tells the other end and closes the channel. */
+  cancel(reason: 'cancelled' | 'failed' = 'cancelled'): void {
+    this.sendText({ t: 'cancel', reason });
+    this.close();
   }
 }
