@@ -93,6 +93,35 @@ const LYING_MANIFEST = `(() => {
   };
 })()`;
 
+/**
+ * RAW_DOWNLOADER — test-only, in the downloader's page: `window.__rawChannel(peer, label)` opens a
+ * data channel to a holder's tab by hand (its own RTCPeerConnection, negotiated with `files-rtc`
+ * messages through the page's signaling socket), so the test can send what no honest engine would.
+ */
+const RAW_DOWNLOADER = `(() => {
+  window.__rawChannel = (peer, label) => new Promise((resolve, reject) => {
+    const sig = window.__hearth.signaling;
+    const id = 'raw' + Math.random().toString(36).slice(2, 12);
+    const pc = new RTCPeerConnection();
+    const dc = pc.createDataChannel(label, { ordered: true });
+    dc.binaryType = 'arraybuffer';
+    const send = (data) => sig.sendSignal(peer, { kind: 'app', app: 'files-rtc', data });
+    pc.onicecandidate = (e) => { if (e.candidate && e.candidate.candidate) send({ k: 'cand', pc: id, cand: e.candidate.toJSON() }); };
+    const off = sig.on('signal', async (m) => {
+      if (m.from !== peer || m.payload.kind !== 'app' || m.payload.app !== 'files-rtc') return;
+      const d = m.payload.data;
+      if (d.k === 'sdp') await pc.setRemoteDescription(d.sdp);
+      else if (pc.remoteDescription) await pc.addIceCandidate(d.cand).catch(() => {});
+    });
+    dc.onopen = () => resolve({ id });
+    setTimeout(() => reject(new Error('no channel')), 15000);
+    window.__raw = { pc, dc, off, closed: false, got: 0 };
+    dc.onclose = () => { window.__raw.closed = true; };
+    dc.onmessage = (e) => { window.__raw.got += typeof e.data === 'string' ? 0 : e.data.byteLength; };
+    pc.createOffer().then((o) => pc.setLocalDescription(o)).then(() => send({ k: 'sdp', pc: id, sdp: { type: 'offer', sdp: pc.localDescription.sdp } }));
+  });
+})()`;
+
 interface From { userId: string; displayName: string; bytes: number }
 interface Download { id: string; name: string; total: number; done: number; state: string; error: string | null; from: From[] }
 
@@ -341,5 +370,35 @@ describe('shared files from several people at once (three people, Chromium)', fu
     expect(bytesFrom(d, 'Ben')).to.equal(8 * MiB);
     expect(await savedSha256(cas.page, f.sha256, lib)).to.equal(f.sha256);
     expect(cas.errors).to.deep.equal([]);
+  });
+  it('a downloader that lies to a holder (out-of-range, flooding, malformed requests) loses only its own channel; the holder goes on serving', async () => {
+    const f = await randomFile(dir, 'hostile.bin', 8 * MiB);
+    await share(ana, f.file, f.sha256);
+    const anaPeer = await ana.page.evaluate(() => (window as any).__hearth.signaling.peerId as string);
+    await cas.page.evaluate(RAW_DOWNLOADER);
+    const hostile = [
+      '{"t":"get","i":[8]}', // chunk 8 of an 8-chunk file: out of range
+      JSON.stringify({ t: 'get', i: Array.from({ length: 16 }, () => 0) }), // sent five times: 80 requests queued
+      'not json',
+      '{"t":"c","i":0}', // a holder's message, from a downloader
+    ];
+    for (const [k, text] of hostile.entries()) {
+      await cas.page.evaluate((peer, label) => (window as any).__rawChannel(peer, label), anaPeer, `sf:${f.sha256}`);
+      // The flood: more chunk requests queued at once than any honest downloader keeps in flight.
+      const times = k === 1 ? 5 : 1;
+      await cas.page.evaluate((t, n) => { for (let i = 0; i < n; i++) (window as any).__raw.dc.send(t); }, text, times);
+      await cas.page.waitForFunction(() => (window as any).__raw.closed, { polling: 50, timeout: 15_000 });
+      await cas.page.evaluate(() => { (window as any).__raw.off(); (window as any).__raw.pc.close(); });
+    }
+    // A channel for a file Ana does not hold is closed at once, before anything is sent.
+    await cas.page.evaluate((peer) => (window as any).__rawChannel(peer, `sf:${'0'.repeat(64)}`).catch(() => null), anaPeer);
+    await cas.page.waitForFunction(() => (window as any).__raw.closed, { polling: 50, timeout: 15_000 });
+    expect(await cas.page.evaluate(() => (window as any).__raw.got)).to.equal(0);
+    await cas.page.evaluate(() => (window as any).__raw.pc.close());
+    // Ana's page is unharmed: Ben downloads the file from her and it verifies.
+    await download(ben, f.sha256, 'hostile.bin', 1);
+    const d = await waitDownload(ben, f.sha256, "d.state === 'verified'");
+    expect(bytesFrom(d, 'Ana')).to.equal(8 * MiB);
+    expect(ana.errors).to.deep.equal([]);
   });
 });
