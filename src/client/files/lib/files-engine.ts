@@ -210,7 +210,7 @@ export class FilesEngine extends Emitter<{ changed: () => void; error: (message:
   /** fileOf — a verified local copy: the file this tab shares, or the OPFS copy of a finished download. */
   async fileOf(sha256: string): Promise<File | null> {
     const held = this.holdings.file(sha256);
-    if (held) return held.blob instanceof File ? held.blob : new File([held.blob], sha256);
+    if (held) return held.blob;
     const rec = await this.library?.get('files', sha256);
     if (!rec?.verified) return null;
     try {

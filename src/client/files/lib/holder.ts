@@ -5,7 +5,7 @@ import { parseWire, sendParts, type Wire } from './wire.js';
 
 /** HeldFile — a file this tab can serve: its bytes (a picked File or a disk-backed OPFS copy) and its chunk hashes. */
 export interface HeldFile {
-  blob: Blob;
+  blob: File;
   hashes: Uint8Array;
 }
 
