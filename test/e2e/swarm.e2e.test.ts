@@ -370,6 +370,8 @@ describe('shared files from several people at once (three people, Chromium)', fu
     expect(bytesFrom(d, 'Ben')).to.equal(8 * MiB);
     expect(await savedSha256(cas.page, f.sha256, lib)).to.equal(f.sha256);
     expect(cas.errors).to.deep.equal([]);
+    // The lie stays in Ana's page: the next test gets her a fresh one.
+    await ana.page.close();
   });
   it('a downloader that lies to a holder (out-of-range, flooding, malformed requests) loses only its own channel; the holder goes on serving', async () => {
     const f = await randomFile(dir, 'hostile.bin', 8 * MiB);
