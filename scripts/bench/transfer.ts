@@ -25,8 +25,16 @@ function options(argv: string[]) {
     'part-size': { type: 'string', default: '512' },
     /** Where the CPU goes: per-thread CPU of raw and Hearth runs, and sampled profiles of both pages and the writer worker (slows Hearth a little). */
     profile: { type: 'boolean', default: false },
+    /**
+     * When the receiver clicks Accept: `ready` once the sender has hashed the file ahead (as a
+     * person does after reading the offer for a few seconds), `now` as soon as the offer shows
+     * (sending then hashes what is left), `both` (each run does both).
+     */
+    accept: { type: 'string', default: 'both' },
   } });
-  return { ...values, sizes: values.sizes.split(',').map(Number).filter((n) => n > 0), runs: Number(values.runs) };
+  const accept = values.accept === 'both' ? ['ready', 'now'] as const : [values.accept as 'ready' | 'now'];
+  if (!accept.every((a) => a === 'ready' || a === 'now')) throw new Error(`--accept must be ready, now or both, not ${values.accept}`);
+  return { ...values, accept, sizes: values.sizes.split(',').map(Number).filter((n) => n > 0), runs: Number(values.runs) };
 }
 
 /**
@@ -164,10 +172,14 @@ export async function rawBlast(a: Page, b: Page, bytes: number, message = 64 * 1
   return { mibps: bytes / MiB / secs, cpu };
 }
 
-interface HearthRun { mibps: number; cpu: number; peak: number; verifyMs: number; resent: number }
+interface HearthRun { mibps: number; cpu: number; peak: number; verifyMs: number; resent: number; prepMs: number }
 
-/** hearthTransfer — Send → Accept → Verified on both sides; the clock starts at Accept. */
-async function hearthTransfer(ada: Page, bob: Page, file: string, sha256: string, tuning: Record<string, number> = {}): Promise<HearthRun> {
+/**
+ * hearthTransfer — Send → Accept → Verified on both sides; the clock starts at Accept. With
+ * `accept: 'ready'` Accept waits until the sender has hashed the file ahead (`prepMs` after the
+ * offer showed).
+ */
+async function hearthTransfer(ada: Page, bob: Page, file: string, sha256: string, tuning: Record<string, number> = {}, accept: 'ready' | 'now' = 'now', onAccept: () => void = () => {}): Promise<HearthRun> {
   await ada.evaluate((t) => Object.assign((window as any).__hearth.transfers.tuning, t), tuning);
   const before = await ada.evaluate(() => (window as any).__hearth.transfers.list().length);
   const btn = await ada.waitForSelector('::-p-aria(Send file to Bob)');
@@ -177,10 +189,13 @@ async function hearthTransfer(ada: Page, bob: Page, file: string, sha256: string
   const id = await ada.evaluate(() => (window as any).__hearth.transfers.list().at(-1).id);
   const stopHeap = await heapSampler(bob);
   const name = path.basename(file);
-  const accept = await bob.waitForSelector(`::-p-aria([name="Files offered to you"][role="region"]) ::-p-aria(Accept ${name} from Ada)`);
+  const acceptBtn = await bob.waitForSelector(`::-p-aria([name="Files offered to you"][role="region"]) ::-p-aria(Accept ${name} from Ada)`);
+  const offered = performance.now();
+  if (accept === 'ready') await ada.waitForFunction((i) => { const t = (window as any).__hearth.transfers.info(i); return t.hashedAhead === t.size; }, { polling: 20, timeout: 600_000 }, id);
+  onAccept();
   const t0 = performance.now();
   const c0 = cpuSeconds(ada.browser());
-  await accept!.click();
+  await acceptBtn!.click();
   // The receiver keys its row by an id of its own; the id both sides know is `transferId`.
   await bob.waitForFunction((i) => (window as any).__hearth.transfers.list().some((t: any) => t.transferId === i), { polling: 20 }, id);
   const bobId: string = await bob.evaluate((i) => (window as any).__hearth.transfers.list().find((t: any) => t.transferId === i).id, id);
@@ -196,7 +211,7 @@ async function hearthTransfer(ada: Page, bob: Page, file: string, sha256: string
   if (got.sha256 !== sha256 || sent.sha256 !== sha256) throw new Error(`hash mismatch: ${got.sha256} / ${sent.sha256} / ${sha256}`);
   await bob.evaluate((i) => (window as any).__hearth.transfers.remove(i), bobId);
   await ada.evaluate((i) => (window as any).__hearth.transfers.remove(i), id);
-  return { mibps: got.size / MiB / ((t1 - t0) / 1000), cpu: (c1 - c0) / (got.size / MiB / 1024), peak, verifyMs: t1 - tData, resent: sent.counters.resent };
+  return { mibps: got.size / MiB / ((t1 - t0) / 1000), cpu: (c1 - c0) / (got.size / MiB / 1024), peak, verifyMs: t1 - tData, resent: sent.counters.resent, prepMs: t0 - offered };
 }
 
 /**
@@ -476,8 +491,9 @@ export async function main(argv: string[] = []): Promise<void> {
       for (let r = 0; r < runs; r++) {
         const t0 = threadTimes(browser);
         const raw = await rawBlast(ada.page, bob.page, size * MiB);
-        const t1 = threadTimes(browser);
-        const h = await hearthTransfer(ada.page, bob.page, f.file, f.sha256);
+        let t1 = threadTimes(browser);
+        // Per-thread CPU from Accept on (not the hashing ahead while the offer waited).
+        const h = await hearthTransfer(ada.page, bob.page, f.file, f.sha256, {}, args.accept[0], () => args.profile && (t1 = threadTimes(browser)));
         if (args.profile) {
           const gib = size / 1024;
           const rawT = threadCpu(t0, t1, roles, gib);
@@ -488,21 +504,27 @@ export async function main(argv: string[] = []): Promise<void> {
           table(['process: thread', 'raw', 'Hearth', 'Hearth − raw'], keys.map((k) => [k, fmt(rawT.get(k) ?? 0), fmt(hT.get(k) ?? 0), fmt((hT.get(k) ?? 0) - (rawT.get(k) ?? 0))]));
           // A second Hearth run under the sampling profiler (which costs a little itself).
           const stop = await startProfiles(ada.page, bob.page);
-          const hp = await hearthTransfer(ada.page, bob.page, f.file, f.sha256);
+          const hp = await hearthTransfer(ada.page, bob.page, f.file, f.sha256, {}, args.accept[0]);
           for (const [where, prof] of await stop()) {
             const self = [...selfTimes(prof, gib)].sort((a, b) => b[1] - a[1]).slice(0, 22);
             console.log(`\nProfiled run (${fmt(hp.mibps)} MiB/s): ${where}, self time (s/GiB)`);
             table(['function', 's/GiB'], self.map(([k, v]) => [k, fmt(v, 2)]));
           }
         }
-        rows.push([`${size} MiB`, fmt(raw.mibps), fmt(h.mibps), `${fmt((h.mibps / raw.mibps) * 100, 0)} %`, fmt(raw.cpu), fmt(h.cpu), `${fmt((raw.cpu / h.cpu) * 100, 0)} %`, fmt(h.peak / MiB), fmt(h.verifyMs, 0), String(h.resent)]);
-        console.error(`  ${size} MiB run ${r + 1}: raw ${fmt(raw.mibps)} MiB/s, hearth ${fmt(h.mibps)} MiB/s, cpu ${fmt(raw.cpu)} / ${fmt(h.cpu)} s per GiB, peak ${fmt(h.peak / MiB)} MiB`);
+        const row = (when: string, x: HearthRun) => {
+          rows.push([`${size} MiB`, when, fmt(x.prepMs / 1000, 1), fmt(raw.mibps), fmt(x.mibps), `${fmt((x.mibps / raw.mibps) * 100, 0)} %`, fmt(raw.cpu), fmt(x.cpu), `${fmt((raw.cpu / x.cpu) * 100, 0)} %`, fmt(x.peak / MiB), fmt(x.verifyMs, 0), String(x.resent)]);
+          console.error(`  ${size} MiB run ${r + 1}, accepted ${when}: raw ${fmt(raw.mibps)} MiB/s, hearth ${fmt(x.mibps)} MiB/s, cpu ${fmt(raw.cpu)} / ${fmt(x.cpu)} s per GiB, peak ${fmt(x.peak / MiB)} MiB`);
+        };
+        row(args.accept[0], h);
+        // The other moment of Accept, right after, against the same raw run.
+        for (const when of args.accept.slice(1)) row(when, await hearthTransfer(ada.page, bob.page, f.file, f.sha256, {}, when));
       }
       rmSync(f.file);
     }
     console.log('\nThroughput (MiB/s; Hearth = Accept → Verified on both sides, hashing and verification on)');
+    console.log('Accepted "ready": once the sender had hashed the file ahead, "prep s" after the offer showed; "now": at once (sending hashes the rest).');
     console.log('CPU: seconds of CPU per GiB across all browser processes (both tabs, network, browser); "CPU ratio" = raw / Hearth.');
-    table(['file', 'raw MiB/s', 'Hearth MiB/s', 'ratio', 'raw CPU s/GiB', 'Hearth CPU s/GiB', 'CPU ratio', 'peak rx heap MiB', 'final check ms', 'resent B'], rows);
+    table(['file', 'accepted', 'prep s', 'raw MiB/s', 'Hearth MiB/s', 'ratio', 'raw CPU s/GiB', 'Hearth CPU s/GiB', 'CPU ratio', 'peak rx heap MiB', 'final check ms', 'resent B'], rows);
 
     if (args.chunks || args.windows) {
       const f = { ...(await randomFile(dir, 'tune.bin', Number(args['tune-size']) * MiB)), size: Number(args['tune-size']) * MiB };
@@ -514,7 +536,7 @@ export async function main(argv: string[] = []): Promise<void> {
           for (const w of windows) {
             // Each Hearth run is paired with a raw run right before it: the ratio survives a busy machine.
             const raw = await rawBlast(ada.page, bob.page, f.size);
-            const h = await hearthTransfer(ada.page, bob.page, f.file, f.sha256, { chunkSize: c * 1024, windowBytes: w * MiB });
+            const h = await hearthTransfer(ada.page, bob.page, f.file, f.sha256, { chunkSize: c * 1024, windowBytes: w * MiB }, args.accept[0]);
             trows.push([`${c} KiB`, `${w} MiB`, fmt(raw.mibps), fmt(h.mibps), `${fmt((h.mibps / raw.mibps) * 100, 0)} %`, fmt(raw.cpu), fmt(h.cpu), fmt(h.peak / MiB)]);
             console.error(`  chunk ${c} KiB window ${w} MiB: raw ${fmt(raw.mibps)}, hearth ${fmt(h.mibps)}, cpu ${fmt(raw.cpu)} / ${fmt(h.cpu)}`);
           }

@@ -1,8 +1,10 @@
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { Bitmap, chunkCount, chunkLength, validRanges } from '../../src/client/transfer/lib/bitmap.js';
 import { displayFileName, safeFileName } from '../../src/client/transfer/lib/filename.js';
 import { parseChannel, parseRtc, parseSignal, randomId, rtcData } from '../../src/client/transfer/lib/messages.js';
 import { OfferInbox, type InboxLimits } from '../../src/client/transfer/lib/offer-inbox.js';
+import { FileSource } from '../../src/client/transfer/lib/source.js';
 
 describe('transfer: safeFileName', () => {
   const cases: [string, string][] = [
@@ -217,5 +219,75 @@ describe('transfer: messages from peers', () => {
 
   it('randomId makes URL-safe 16-character ids', () => {
     expect(randomId()).to.match(/^[A-Za-z0-9_-]{16}$/);
+  });
+});
+
+describe('transfer: FileSource hashes ahead of sending', () => {
+  const CHUNK = 16 * 1024;
+  const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+  const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+  /** A File whose contents can be swapped after it was read once (as a file edited on disk). */
+  class EditedFile extends File {
+    edited: Blob | null = null;
+    override slice(start?: number, end?: number, type?: string): Blob {
+      return this.edited ? this.edited.slice(start, end, type) : super.slice(start, end, type);
+    }
+  }
+
+  it('prehash covers the whole file: sending then returns the same chunk hashes and the whole-file SHA-256', async () => {
+    const data = bytes(5 * CHUNK + 123, 1);
+    const src = await FileSource.create(new File([data], 'a.bin'), CHUNK);
+    expect(src.hashedBytes).to.equal(0);
+    await src.prehash();
+    expect(src.hashedBytes).to.equal(data.length);
+    for (let i = 0; i < src.count; i++) {
+      const { hash, data: got } = await src.chunk(i);
+      const want = data.subarray(i * CHUNK, Math.min(data.length, (i + 1) * CHUNK));
+      expect(hash).to.equal(sha(want));
+      expect(Buffer.from(got).equals(Buffer.from(want))).to.equal(true);
+    }
+    expect(await src.finish()).to.equal(sha(data));
+  });
+
+  it('a prehash stopped part-way leaves the rest to sending, and the hash is still the whole file', async () => {
+    const data = bytes(40 * CHUNK, 2);
+    const src = await FileSource.create(new File([data], 'b.bin'), CHUNK);
+    const run = src.prehash();
+    src.stopPrehash();
+    await run;
+    expect(src.hashedBytes).to.be.below(data.length);
+    for (let i = 0; i < src.count; i++) expect((await src.chunk(i)).hash).to.equal(sha(data.subarray(i * CHUNK, (i + 1) * CHUNK)));
+    expect(await src.finish()).to.equal(sha(data));
+  });
+
+  it('a chunk the receiver rejects is hashed again before it is resent: a file edited since is caught', async () => {
+    const data = bytes(4 * CHUNK, 3);
+    const file = new EditedFile([data], 'c.bin');
+    const src = await FileSource.create(file, CHUNK);
+    await src.prehash();
+    const edited = data.slice();
+    edited[2 * CHUNK + 5]! ^= 0xff;
+    file.edited = new Blob([edited]);
+    // Trusted hashes are not recomputed on send, so the edited bytes go out under the old hash…
+    expect((await src.chunk(2)).hash).to.equal(sha(data.subarray(2 * CHUNK, 3 * CHUNK)));
+    // …the receiver's check rejects them, and the resend finds the file changed.
+    src.distrust(2);
+    let err: Error | null = null;
+    await src.chunk(2).catch((e: Error) => (err = e));
+    expect(err).to.have.property('name', 'FileChangedError');
+  });
+
+  it('hashes an earlier page recorded are checked, never trusted: a different file is refused after a reload', async () => {
+    const data = bytes(3 * CHUNK, 4);
+    const first = await FileSource.create(new File([data], 'd.bin'), CHUNK);
+    await first.prehash();
+    const other = data.slice();
+    other[7]! ^= 1;
+    const again = await FileSource.create(new File([other], 'd.bin'), CHUNK, first.hashes, first.hashedPrefix);
+    expect(await again.verifyKnown()).to.equal(false);
+    const same = await FileSource.create(new File([data], 'd.bin'), CHUNK, first.hashes, first.hashedPrefix);
+    expect(await same.verifyKnown()).to.equal(true);
+    expect(await same.finish()).to.equal(sha(data));
   });
 });

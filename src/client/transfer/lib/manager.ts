@@ -66,6 +66,7 @@ export class TransferManager extends Emitter<ManagerEvents> {
   readonly debug: DebugHooks = { corrupt: 0, corruptDisk: 0, stallSender: 0 };
   readonly tuning: Tuning;
   private readonly offersOut = new Map<string, OutOffer>();
+  private prehashing: Promise<void> = Promise.resolve();
   private readonly offersIn = new OfferInbox<IncomingOffer>();
   private readonly ctx: TransferContext;
   private readonly offs: (() => void)[] = [];
@@ -174,6 +175,8 @@ export class TransferManager extends Emitter<ManagerEvents> {
         return o;
       });
       this.offersOut.set(offer.id, offer);
+      // Hash while the person decides: one file at a time, so files are read in order, not all at once.
+      for (const o of offer.files) this.prehashing = this.prehashing.then(() => o.prehash().catch(() => undefined));
       const msg: TransferSignal = { t: 'offer', offerId: offer.id, files: offer.files.map((o) => ({ id: o.id, name: o.rec.name, size: o.rec.size, chunkSize: o.rec.chunkSize })) };
       for (const p of targets) this.ctx.signal(p, msg);
     }

@@ -46,6 +46,8 @@ export interface TransferInfo {
   done: number;
   /** Bytes per second, recent. */
   speed: number;
+  /** Sender: bytes of the file hashed ahead of sending (while the offer waits); receiver: 0. */
+  hashedAhead: number;
   sha256: string | null;
   error: string | null;
   /** The sender must pick the file again (receiver: the sender was asked to). */

@@ -40,6 +40,7 @@ export class Outgoing extends Transfer<OutgoingRecord, SenderSession> {
   private stalled = false;
   private persistedHashed: number;
   private release: (() => void) | null = null;
+  private preparing: Promise<void> | null = null;
 
   constructor(ctx: TransferContext, rec: OutgoingRecord, private file: File | null, status: TransferStatus, private readonly ledger: (t: Outgoing, state: LedgerState) => void) {
     super(ctx, rec, status);
@@ -71,14 +72,33 @@ export class Outgoing extends Transfer<OutgoingRecord, SenderSession> {
     this.release = release;
   }
 
-  /** prepare — readies the file for reading and hashing (on accept). */
-  async prepare(): Promise<void> {
-    if (!this.src && this.file) this.src = await (await loadSource()).create(this.file, this.rec.chunkSize);
+  /** prepare — readies the file for reading and hashing (when offered, again on accept: once). */
+  prepare(): Promise<void> {
+    this.preparing ??= (async () => {
+      if (!this.src && this.file) this.src = await (await loadSource()).create(this.file, this.rec.chunkSize);
+    })();
+    return this.preparing;
+  }
+
+  /**
+   * prehash — hashes the file while the offer waits for an answer (the manager runs one at a
+   * time); stops when sending starts or the transfer ends, sending hashes the rest.
+   */
+  async prehash(): Promise<void> {
+    if (this.final || this.session) return;
+    await this.prepare();
+    if (this.final || this.session || !this.src) return;
+    await this.src.prehash();
+  }
+
+  protected override get hashedAhead(): number {
+    return this.src?.hashedBytes ?? 0;
   }
 
   /** start — opens a channel to the receiving tab and lets the receiver say what it needs. */
   start(peer: string): void {
     if (this.final || !this.src) return;
+    this.src.stopPrehash();
     this.closeSession();
     const dc = this.ctx.channels.open(peer, CHANNEL_PREFIX + this.id);
     if (!dc) return this.setStatus('waiting');
@@ -228,6 +248,7 @@ export class Outgoing extends Transfer<OutgoingRecord, SenderSession> {
     this.closeSession();
     this.status = status;
     this.error = error;
+    this.src?.stopPrehash();
     this.src?.dropReadAhead();
     void this.ctx.store?.delete('out', this.id).catch(() => undefined);
     this.release?.();

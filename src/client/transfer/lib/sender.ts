@@ -62,6 +62,7 @@ export class SenderSession extends ChannelSession {
       }
       case 'nack': {
         if (!this.land(m.i)) return;
+        this.src.distrust(m.i);
         this.retry.push(m.i);
         this.hooks.rejected(m.i);
         return this.poke();

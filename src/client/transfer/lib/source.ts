@@ -1,5 +1,6 @@
 // The sender's file: read with File.slice in large blocks (a couple ahead), cut into chunks, each
-// hashed (SHA-256), and the whole-file SHA-256 built in chunk order.
+// hashed (SHA-256) once, and the whole-file SHA-256 built in chunk order — ahead of time while the
+// offer waits for an answer, so that sending usually only reads.
 import { createSHA256, type IHasher } from 'hash-wasm';
 import { Bitmap, chunkCount, chunkLength } from './bitmap.js';
 import { toHex } from './messages.js';
@@ -20,21 +21,28 @@ const DIGESTS_AHEAD = 8;
 
 interface Ready {
   data: Uint8Array<ArrayBuffer>;
-  digest: Uint8Array;
+  /** Null when the chunk's hash is already trusted (not hashed again). */
+  digest: Uint8Array | null;
 }
 
 /**
  * FileSource — one File being sent. Chunk hashes use WebCrypto (native, ~1 GB/s here); the
  * whole-file hash uses hash-wasm (WebCrypto has no incremental digest, ~300 MB/s), fed
- * strictly in chunk order: chunks resent later are not hashed twice, chunks never read
- * (the receiver already had them) are read at the end by `finish()`. Memory: at most
- * BLOCKS_AHEAD + 1 blocks.
+ * strictly in chunk order. `prehash` does both while the offer waits; whatever it has not
+ * reached when sending starts is hashed as it is sent, and chunks never read (the receiver
+ * already had them) are read at the end by `finish()`. A chunk hashed here is not hashed again
+ * when it is sent (or resent) unless the receiver rejected it. Memory: at most BLOCKS_AHEAD + 1 blocks.
  */
 export class FileSource {
   readonly count: number;
   /** SHA-256 of each chunk, 32 bytes apiece; `known` says which are filled. */
   readonly hashes: Uint8Array;
   readonly known: Bitmap;
+  /** Chunks hashed from this File in this page (`known` may also hold an earlier page's hashes, which are checked). */
+  private readonly trusted: Bitmap;
+  /** Chunks the receiver rejected: read and hashed again before they go out. */
+  private readonly suspect = new Set<number>();
+  private prehashing = false;
   private frontier = 0;
   private sha: string | null = null;
   private readonly perBlock: number;
@@ -46,6 +54,7 @@ export class FileSource {
     this.perBlock = Math.max(1, Math.floor(BLOCK_BYTES / chunkSize));
     this.hashes = new Uint8Array(this.count * 32);
     this.known = new Bitmap(this.count);
+    this.trusted = new Bitmap(this.count);
     if (hashes) {
       this.hashes.set(hashes.subarray(0, Math.min(hashes.length, this.hashes.length)));
       for (let i = 0; i < Math.min(hashed, this.count); i++) this.known.set(i);
@@ -64,6 +73,41 @@ export class FileSource {
     let i = 0;
     while (i < this.count && this.known.has(i)) i++;
     return i;
+  }
+
+  /** hashedBytes — how much of the file the whole-file hash has covered (what `prehash` reports). */
+  get hashedBytes(): number {
+    return Math.min(this.file.size, this.frontier * this.chunkSize);
+  }
+
+  /**
+   * prehash — hashes the file ahead of sending (chunk hashes and the whole-file hash), until done
+   * or `stopPrehash`; its reads are let go at the end. Errors are left for sending to meet.
+   */
+  async prehash(): Promise<void> {
+    this.prehashing = true;
+    try {
+      while (this.prehashing && this.frontier < this.count) {
+        for (let k = 1; k <= 4; k++) this.prefetch(this.frontier + k);
+        await this.chunk(this.frontier);
+      }
+    } catch {
+      // Reading failed: sending will meet the same error and report it.
+    } finally {
+      if (this.prehashing) this.dropReadAhead();
+      this.prehashing = false;
+    }
+  }
+
+  /** stopPrehash — sending starts (or the transfer ended): hashing goes on only as chunks are sent. */
+  stopPrehash(): void {
+    this.prehashing = false;
+  }
+
+  /** distrust — the receiver rejected chunk `i`: read and hash it again before resending (did the file change?). */
+  distrust(i: number): void {
+    this.suspect.add(i);
+    this.ready.delete(i);
   }
 
   /**
@@ -93,6 +137,7 @@ export class FileSource {
   }
 
   private start(i: number): Promise<Ready> {
+    const hash = !this.trusted.has(i) || this.suspect.has(i);
     const b = Math.floor(i / this.perBlock);
     // Keep reading ahead in file order; blocks behind the one in use are let go.
     for (let k = 1; k <= BLOCKS_AHEAD; k++) if ((b + k) * this.perBlock < this.count) void this.block(b + k);
@@ -100,7 +145,7 @@ export class FileSource {
     const off = (i - b * this.perBlock) * this.chunkSize;
     const p = this.block(b).then(async (buf) => {
       const data = new Uint8Array(buf, off, chunkLength(i, this.file.size, this.chunkSize));
-      return { data, digest: new Uint8Array(await crypto.subtle.digest('SHA-256', data)) };
+      return { data, digest: hash ? new Uint8Array(await crypto.subtle.digest('SHA-256', data)) : null };
     });
     p.catch(() => undefined);
     this.ready.set(i, p);
@@ -113,17 +158,21 @@ export class FileSource {
     this.ready.delete(i);
     const { data, digest } = await p;
     const slot = this.hashes.subarray(i * 32, i * 32 + 32);
-    if (this.known.has(i)) {
-      if (!equal(slot, digest)) throw new FileChangedError('The file changed since its first chunks were sent.');
-    } else {
-      slot.set(digest);
-      this.known.set(i);
+    if (digest) {
+      if (this.known.has(i)) {
+        if (!equal(slot, digest)) throw new FileChangedError('The file changed since its first chunks were sent.');
+      } else {
+        slot.set(digest);
+        this.known.set(i);
+      }
+      this.trusted.set(i);
+      this.suspect.delete(i);
     }
     if (i === this.frontier) {
       this.hasher.update(data);
       this.frontier++;
     }
-    return { data, hash: toHex(digest) };
+    return { data, hash: toHex(slot) };
   }
 
   /** finish — the whole file's SHA-256 (reads whatever chunks were never sent from here). */

@@ -34,7 +34,7 @@ export abstract class Transfer<R extends FileRecord, S extends ChannelSession> {
   info(): TransferInfo {
     return {
       id: this.id, transferId: this.transferId, direction: this.direction, name: this.rec.name, size: this.rec.size, peerName: this.rec.peerName,
-      status: this.status, done: this.done, speed: this.status === 'active' ? this.meter.speed() : 0,
+      status: this.status, done: this.done, speed: this.status === 'active' ? this.meter.speed() : 0, hashedAhead: this.hashedAhead,
       sha256: this.sha256Shown(), error: this.error, waitingForFile: this.needsFileAgain(), counters: { ...this.counters },
     };
   }
@@ -53,6 +53,10 @@ export abstract class Transfer<R extends FileRecord, S extends ChannelSession> {
   }
 
   protected abstract sha256Shown(): string | null;
+  /** hashedAhead — the sender's bytes hashed before sending (see FileSource.prehash). */
+  protected get hashedAhead(): number {
+    return 0;
+  }
   /** needsFileAgain — the sender must pick the file again (on the receiving side: it was asked to). */
   protected abstract needsFileAgain(): boolean;
 
