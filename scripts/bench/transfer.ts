@@ -9,6 +9,7 @@ import { launchBrowser, registerInBrowser, type TestUser } from '../../test/help
 import { startTestHearth } from '../../test/helpers/hearth.js';
 import { startRedis, tempDir } from '../../test/helpers/processes.js';
 import { randomFile } from '../../test/helpers/files.js';
+import { DEFAULT_TUNING } from '../../src/client/transfer/lib/tuning.js';
 
 const MiB = 1024 * 1024;
 /** options — this benchmark's command line (from npm run bench -- transfer --sizes 256, or run directly). */
@@ -21,6 +22,8 @@ function options(argv: string[]) {
     'tune-size': { type: 'string', default: '256' },
     /** Also blast the raw channel with these message sizes (KiB), to see what the message size costs. */
     'raw-messages': { type: 'string', default: '' },
+    /** Also blast the raw channel with and without the gentle start (DEFAULT_TUNING.startMs), to see what it saves. */
+    'raw-start': { type: 'boolean', default: false },
     /** Size of the file the part costs are measured on (0: skip them). */
     'part-size': { type: 'string', default: '512' },
     /** Where the CPU goes: per-thread CPU of raw and Hearth runs, and sampled profiles of both pages and the writer worker (slows Hearth a little). */
@@ -118,17 +121,31 @@ export async function heapSampler(page: Page): Promise<() => Promise<number>> {
   };
 }
 
-/** rawBlast — two bare RTCPeerConnections, one in each page (two renderers, as in a Hearth transfer), paced like Hearth. */
-export async function rawBlast(a: Page, b: Page, bytes: number, message = 64 * 1024): Promise<{ mibps: number; cpu: number }> {
+/**
+ * rawBlast — two bare RTCPeerConnections, one in each page (two renderers, as in a Hearth
+ * transfer), paced like Hearth: at most `highWater` buffered, and for the first `startMs` only
+ * `startHighWater` (`gentle: false` hands the channel the full amount from the first message).
+ * `startPauseMs`: the longest time between two received messages in the first 3 s.
+ */
+export async function rawBlast(a: Page, b: Page, bytes: number, message = 64 * 1024, gentle = true): Promise<{ mibps: number; cpu: number; startPauseMs: number }> {
   await b.evaluate(() => {
     const w = window as any;
     w.rawRx = 0;
+    w.rawFirst = null;
+    w.rawPrev = 0;
+    w.rawPause = 0;
     w.rawPc = new RTCPeerConnection();
     w.rawCands = [];
     w.rawPc.onicecandidate = (e: RTCPeerConnectionIceEvent) => e.candidate && w.rawCands.push(e.candidate.toJSON());
     w.rawPc.ondatachannel = (e: RTCDataChannelEvent) => {
       e.channel.binaryType = 'arraybuffer';
-      e.channel.onmessage = (m) => (w.rawRx += (m.data as ArrayBuffer).byteLength);
+      e.channel.onmessage = (m) => {
+        w.rawRx += (m.data as ArrayBuffer).byteLength;
+        const now = performance.now();
+        w.rawFirst ??= now;
+        if (now - w.rawFirst < 3000) w.rawPause = Math.max(w.rawPause, now - (w.rawPrev || now));
+        w.rawPrev = now;
+      };
     };
   });
   const gathered = (p: Page) => p.evaluate(() => new Promise<void>((r) => {
@@ -155,21 +172,26 @@ export async function rawBlast(a: Page, b: Page, bytes: number, message = 64 * 1
   }, answer);
   const t0 = performance.now();
   const c0 = cpuSeconds(a.browser());
-  await a.evaluate(async (total, size) => {
+  const t = DEFAULT_TUNING;
+  const pace = { high: t.highWater, low: t.lowWater, startMs: gentle ? t.startMs : 0, startHigh: t.startHighWater };
+  await a.evaluate(async (total, size, p) => {
     const dc = (window as any).rawDc as RTCDataChannel;
     const buf = new Uint8Array(size);
     for (let o = 0; o < size; o += 65536) crypto.getRandomValues(buf.subarray(o, o + 65536));
-    dc.bufferedAmountLowThreshold = 1024 * 1024;
+    const start = performance.now();
     for (let sent = 0; sent < total; sent += buf.length) {
-      if (dc.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => dc.addEventListener('bufferedamountlow', r, { once: true }));
+      const early = performance.now() - start < p.startMs;
+      dc.bufferedAmountLowThreshold = early ? p.startHigh / 4 : p.low;
+      if (dc.bufferedAmount > (early ? p.startHigh : p.high)) await new Promise((r) => dc.addEventListener('bufferedamountlow', r, { once: true }));
       dc.send(buf);
     }
-  }, bytes, message);
+  }, bytes, message, pace);
   await b.waitForFunction((t) => (window as any).rawRx >= t, { polling: 20, timeout: 600_000 }, bytes);
   const secs = (performance.now() - t0) / 1000;
   const cpu = (cpuSeconds(a.browser()) - c0) / (bytes / MiB / 1024);
+  const startPauseMs: number = await b.evaluate(() => (window as any).rawPause);
   await Promise.all([a, b].map((p) => p.evaluate(() => (window as any).rawPc.close())));
-  return { mibps: bytes / MiB / secs, cpu };
+  return { mibps: bytes / MiB / secs, cpu, startPauseMs };
 }
 
 interface HearthRun { mibps: number; cpu: number; peak: number; verifyMs: number; resent: number; prepMs: number }
@@ -512,7 +534,7 @@ export async function main(argv: string[] = []): Promise<void> {
           }
         }
         const row = (when: string, x: HearthRun) => {
-          rows.push([`${size} MiB`, when, fmt(x.prepMs / 1000, 1), fmt(raw.mibps), fmt(x.mibps), `${fmt((x.mibps / raw.mibps) * 100, 0)} %`, fmt(raw.cpu), fmt(x.cpu), `${fmt((raw.cpu / x.cpu) * 100, 0)} %`, fmt(x.peak / MiB), fmt(x.verifyMs, 0), String(x.resent)]);
+          rows.push([`${size} MiB`, when, fmt(x.prepMs / 1000, 1), `${fmt(raw.mibps)} (${fmt(raw.startPauseMs, 0)} ms)`, fmt(x.mibps), `${fmt((x.mibps / raw.mibps) * 100, 0)} %`, fmt(raw.cpu), fmt(x.cpu), `${fmt((raw.cpu / x.cpu) * 100, 0)} %`, fmt(x.peak / MiB), fmt(x.verifyMs, 0), String(x.resent)]);
           console.error(`  ${size} MiB run ${r + 1}, accepted ${when}: raw ${fmt(raw.mibps)} MiB/s, hearth ${fmt(x.mibps)} MiB/s, cpu ${fmt(raw.cpu)} / ${fmt(x.cpu)} s per GiB, peak ${fmt(x.peak / MiB)} MiB`);
         };
         row(args.accept[0], h);
@@ -524,7 +546,7 @@ export async function main(argv: string[] = []): Promise<void> {
     console.log('\nThroughput (MiB/s; Hearth = Accept → Verified on both sides, hashing and verification on)');
     console.log('Accepted "ready": once the sender had hashed the file ahead, "prep s" after the offer showed; "now": at once (sending hashes the rest).');
     console.log('CPU: seconds of CPU per GiB across all browser processes (both tabs, network, browser); "CPU ratio" = raw / Hearth.');
-    table(['file', 'accepted', 'prep s', 'raw MiB/s', 'Hearth MiB/s', 'ratio', 'raw CPU s/GiB', 'Hearth CPU s/GiB', 'CPU ratio', 'peak rx heap MiB', 'final check ms', 'resent B'], rows);
+    table(['file', 'accepted', 'prep s', 'raw MiB/s (longest pause at start)', 'Hearth MiB/s', 'ratio', 'raw CPU s/GiB', 'Hearth CPU s/GiB', 'CPU ratio', 'peak rx heap MiB', 'final check ms', 'resent B'], rows);
 
     if (args.chunks || args.windows) {
       const f = { ...(await randomFile(dir, 'tune.bin', Number(args['tune-size']) * MiB)), size: Number(args['tune-size']) * MiB };
@@ -558,6 +580,18 @@ export async function main(argv: string[] = []): Promise<void> {
       }
       console.log(`\nRaw data channel by message size (${bytes / MiB} MiB)`);
       table(['message', 'MiB/s', 'CPU s/GiB'], mrows);
+    }
+    if (args['raw-start']) {
+      const srows: string[][] = [];
+      const bytes = Number(args['tune-size']) * MiB;
+      for (let r = 0; r < runs; r++) {
+        for (const gentle of [false, true]) {
+          const raw = await rawBlast(ada.page, bob.page, bytes, 64 * 1024, gentle);
+          srows.push([gentle ? `≤ ${DEFAULT_TUNING.startHighWater / 1024} KiB buffered for ${DEFAULT_TUNING.startMs} ms` : 'full buffer at once', fmt(raw.mibps), fmt(raw.startPauseMs, 0)]);
+        }
+      }
+      console.log(`\nRaw data channel: how a fresh channel starts (${bytes / MiB} MiB, each on a new connection)`);
+      table(['start', 'MiB/s', 'longest pause in the first 3 s, ms'], srows);
     }
     const partMiB = Number(args['part-size']);
     if (partMiB > 0) {
