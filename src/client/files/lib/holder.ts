@@ -1,5 +1,6 @@
 // The holder's side of one shared-files channel: answers a downloader's manifest and chunk requests from a local file.
-import { DataChannelSession } from '../../transfer/lib/channel-session.js';
+import { DataChannelSession, SendPacer } from '../../transfer/lib/channel-session.js';
+import { DEFAULT_TUNING } from '../../transfer/lib/tuning.js';
 import { CHUNK, chunkBytes, chunkCount } from './manifest.js';
 import { parseWire, sendParts, type Wire } from './wire.js';
 
@@ -9,9 +10,6 @@ export interface HeldFile {
   hashes: Uint8Array;
 }
 
-// Pause reading while the channel holds this much unsent (Chromium fails a send past 16 MiB).
-const HIGH_WATER = 4 * 1024 * 1024;
-const LOW_WATER = 1024 * 1024;
 // An honest downloader keeps a few chunks in flight; more queued than this is a flood.
 const MAX_QUEUE = 64;
 // Consecutive requested chunks are read with one File.slice: each read is a round trip to the
@@ -34,12 +32,14 @@ export class HolderSession extends DataChannelSession<Wire> {
   private running = false;
   private wake: (() => void) | null = null;
   private readonly count: number;
+  /** Paced as transfers are: a gentle start, then at most 4 MiB unsent (Chromium fails a send past 16 MiB). */
+  private readonly pacer: SendPacer;
 
   constructor(dc: RTCDataChannel, private readonly file: HeldFile) {
     // Nobody is told when a holder's channel ends: the downloader asks again if it wants more.
     super(dc, () => {});
     this.count = chunkCount(file.blob.size);
-    dc.bufferedAmountLowThreshold = LOW_WATER;
+    this.pacer = new SendPacer(dc, DEFAULT_TUNING);
     dc.addEventListener('bufferedamountlow', () => this.poke());
   }
 
@@ -84,10 +84,11 @@ export class HolderSession extends DataChannelSession<Wire> {
         let off = 0;
         for (const i of run.indices) {
           const len = chunkBytes(i, this.file.blob.size);
-          while (!this.closed && this.dc.bufferedAmount > HIGH_WATER) await new Promise<void>((r) => (this.wake = r));
+          while (!this.closed && this.pacer.full()) await new Promise<void>((r) => (this.wake = r));
           if (this.closed) return;
           this.sendText({ t: 'c', i });
           sendParts(this.dc, bytes.subarray(off, off + len));
+          this.pacer.sent();
           off += len;
         }
       }

@@ -1,6 +1,7 @@
 // What both ends of a data channel share (transfers and shared files alike): liveness pings, sending JSON control messages, and the ways a session ends.
 import { Keepalive } from './keepalive.js';
 import type { ChannelMessage } from './messages.js';
+import type { Tuning } from './tuning.js';
 
 /**
  * DataChannelSession — one data channel speaking JSON messages `M` (each with a `t`, `ping`
@@ -74,6 +75,35 @@ export abstract class DataChannelSession<M extends { t: string }> {
   die(): void {
     this.stop(true);
     this.dc.close();
+  }
+}
+
+/**
+ * SendPacer — how much a sending session lets sit in its channel's buffer: little for the first
+ * `startMs` after its first send (a fresh channel handed megabytes at once paused for up to 2 s,
+ * see Tuning.startMs), then `highWater`. The owner waits for `bufferedamountlow` while `full()`.
+ */
+export class SendPacer {
+  private firstAt: number | null = null;
+
+  constructor(private readonly dc: RTCDataChannel, private readonly tune: Pick<Tuning, 'highWater' | 'lowWater' | 'startMs' | 'startHighWater'>) {
+    dc.bufferedAmountLowThreshold = tune.startHighWater / 4;
+  }
+
+  /** full — the channel holds all it may for now. */
+  full(): boolean {
+    return this.dc.bufferedAmount > this.highWater();
+  }
+
+  /** sent — something went out (the gentle start is timed from the first). */
+  sent(): void {
+    this.firstAt ??= performance.now();
+  }
+
+  private highWater(): number {
+    if (this.firstAt === null || performance.now() - this.firstAt < this.tune.startMs) return this.tune.startHighWater;
+    if (this.dc.bufferedAmountLowThreshold !== this.tune.lowWater) this.dc.bufferedAmountLowThreshold = this.tune.lowWater;
+    return this.tune.highWater;
   }
 }
 

@@ -1,6 +1,6 @@
 // One sending session on one data channel: sends the chunks the receiver says it lacks, paced, and ends with the file's SHA-256.
 import { validRanges, type Bitmap, type Range } from './bitmap.js';
-import { ChannelSession } from './channel-session.js';
+import { ChannelSession, SendPacer } from './channel-session.js';
 import { parseChannel, type ChannelMessage } from './messages.js';
 import type { FileSource } from './source.js';
 import { MESSAGE_BYTES, type Tuning } from './tuning.js';
@@ -36,14 +36,13 @@ export class SenderSession extends ChannelSession {
   private wake: (() => void) | null = null;
   private readonly count: number;
   private sentHere = 0;
-  /** When the first chunk went out (the gentle start is measured from it). */
-  private firstSentAt: number | null = null;
+  private readonly pacer: SendPacer;
 
   /** `stallAfter` (tests only, DebugHooks.stallSender): stop sending after that many chunks, channel and pings kept up. */
   constructor(dc: RTCDataChannel, private readonly src: FileSource, private readonly acked: Bitmap, private readonly hooks: SenderHooks, private readonly tune: Tuning, private readonly stallAfter: number | null = null) {
     super(dc, () => hooks.closed());
     this.count = src.count;
-    dc.bufferedAmountLowThreshold = tune.startHighWater / 4;
+    this.pacer = new SendPacer(dc, tune);
     dc.addEventListener('bufferedamountlow', () => this.poke());
   }
 
@@ -150,7 +149,7 @@ export class SenderSession extends ChannelSession {
           this.hooks.ended(sha256);
           return;
         }
-        if (this.inflightBytes >= this.tune.windowBytes || this.dc.bufferedAmount > this.highWater() || (this.stallAfter !== null && this.sentHere >= this.stallAfter)) {
+        if (this.inflightBytes >= this.tune.windowBytes || this.pacer.full() || (this.stallAfter !== null && this.sentHere >= this.stallAfter)) {
           await this.sleep();
           continue;
         }
@@ -183,19 +182,11 @@ export class SenderSession extends ChannelSession {
     this.dc.send(JSON.stringify({ t: 'c', i, h: hash }));
     for (let off = 0; off < data.byteLength; off += MESSAGE_BYTES) this.dc.send(data.subarray(off, off + MESSAGE_BYTES));
     this.alive?.sent();
-    this.firstSentAt ??= performance.now();
+    this.pacer.sent();
     this.sentHere++;
     this.inflight.set(i, data.byteLength);
     this.inflightBytes += data.byteLength;
     this.hooks.sent(i, data.byteLength);
-  }
-
-  /** highWater — how much may sit in the channel's buffer now: little at first (see Tuning.startMs), then the full amount. */
-  private highWater(): number {
-    if (this.firstSentAt === null) return this.tune.startHighWater;
-    if (performance.now() - this.firstSentAt < this.tune.startMs) return this.tune.startHighWater;
-    if (this.dc.bufferedAmountLowThreshold !== this.tune.lowWater) this.dc.bufferedAmountLowThreshold = this.tune.lowWater;
-    return this.tune.highWater;
   }
 
   private sleep(): Promise<void> {
